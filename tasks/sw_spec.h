@@ -1,0 +1,74 @@
+/* Provider specs and their interpreter: a spec (JSON, schemas/provider.schema.json) describes a
+ * provider's operations; the interpreter turns a job into a request description and a response
+ * into unified results. Pure: no sockets, no sleeping, no Kafka.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef SW_SPEC_H
+#define SW_SPEC_H
+
+#include "../worker/sw_accounts.h"
+#include "../worker/sw_err.h"
+#include "../worker/sw_http.h"
+#include "../worker/sw_job.h"
+
+#include <cjson/cJSON.h>
+
+struct sw_spec {
+    cJSON *doc; /* owned */
+    const char *name;
+    const char *base_url;
+    const cJSON *operations;
+    const cJSON *models;
+};
+
+struct sw_specs {
+    struct sw_spec *v;
+    size_t n;
+};
+
+/* The specs compiled into the binary (tasks/<provider>/<provider>.json). */
+struct sw_specs *sw_specs_load_builtin(struct sw_status *st);
+/* Every *.json file of a directory. */
+struct sw_specs *sw_specs_load_dir(const char *dir, struct sw_status *st);
+/* Add one spec from JSON text (checked structurally); used by both loaders and tests. */
+int sw_specs_add(struct sw_specs *specs, const char *text, size_t len, const char *origin,
+                 struct sw_status *st);
+void sw_specs_destroy(struct sw_specs *specs);
+const struct sw_spec *sw_specs_find(const struct sw_specs *specs, const char *name);
+
+/* The operation description for the job (variants resolved), or NULL when the provider does not
+ * support the operation. */
+const cJSON *sw_spec_op(const struct sw_spec *spec, const struct sw_job *job);
+int sw_spec_op_is_list(const cJSON *op);
+int sw_spec_op_idempotent(const cJSON *op);
+const cJSON *sw_spec_retry_hints(const struct sw_spec *spec);
+
+/* Build the request for the first page (next_url NULL) or for a pagination link. */
+sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
+                       const struct sw_job *job, const char *next_url, struct sw_http_req *req,
+                       struct sw_status *st);
+
+/* One mapped page or answer. */
+struct sw_page {
+    cJSON *body;    /* parsed provider body (owned), NULL when empty */
+    cJSON *result;  /* owned: unified object, array of unified items, or the raw body */
+    char *next_url; /* owned; NULL on the last page */
+    int items;      /* provider items in this answer */
+};
+
+void sw_page_free(struct sw_page *page);
+
+/* Map a successful (2xx) answer. Errors: SW_E_RESPONSE_INVALID (terminal). */
+sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
+                     const struct sw_http_resp *resp, int max_depth, struct sw_page *page,
+                     struct sw_status *st);
+
+/* Describe a non-2xx answer: fills st (code, class, message with the provider's own words) and
+ * returns the provider's error body (parsed JSON, or a string of at most 1 KiB) or NULL. */
+cJSON *sw_spec_error(const struct sw_spec *spec, const struct sw_http_resp *resp, int max_depth,
+                     struct sw_status *st);
+
+/* Map one provider item with a model ("segment"); exported for tests and hooks. */
+cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
+                        const struct sw_job *job, struct sw_status *st);
+
+#endif

@@ -1,0 +1,47 @@
+/* The account store: account name -> provider, base URL override, settings and credentials.
+ * Credentials are given as env:NAME or file:/path references and resolved at load; the values
+ * live only here and in outgoing request headers.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef SW_ACCOUNTS_H
+#define SW_ACCOUNTS_H
+
+#include "sw_err.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+struct sw_credential {
+    char *key;   /* "api_key" */
+    char *value; /* the secret itself; never logged */
+    char *ref;   /* "env:KLAVIYO_API_KEY": safe to show */
+};
+
+struct sw_account {
+    char *name;
+    char *provider;
+    char *base_url;  /* NULL: the spec's default */
+    cJSON *settings; /* object, owned; never NULL */
+    struct sw_credential *creds;
+    size_t ncreds;
+};
+
+struct sw_accounts {
+    struct sw_account *v;
+    size_t n;
+};
+
+/* Load and resolve a store from a file. NULL on error (st says which account and why, never a
+ * secret value). */
+struct sw_accounts *sw_accounts_load(const char *path, struct sw_status *st);
+/* Same from a JSON text already in memory (used by tests). */
+struct sw_accounts *sw_accounts_parse(const char *text, size_t len, struct sw_status *st);
+void sw_accounts_destroy(struct sw_accounts *a);
+
+const struct sw_account *sw_accounts_find(const struct sw_accounts *a, const char *name);
+const char *sw_account_cred(const struct sw_account *acct, const char *key);
+
+/* Every secret value of the store, for redaction: calls fn for each. */
+void sw_accounts_each_secret(const struct sw_accounts *a, void (*fn)(void *, const char *),
+                             void *arg);
+
+#endif

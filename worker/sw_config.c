@@ -1,0 +1,359 @@
+/* Configuration table and loader (see sw_config.h).
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "sw_config.h"
+#include "sw_json.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_ENUM };
+
+struct cfg_entry {
+    const char *key;
+    const char *env;
+    enum cfg_type type;
+    const char *def; /* NULL: unset */
+    long long min;
+    long long max;
+    const char *choices; /* CFG_ENUM: "a|b" */
+    size_t off;
+    const char *desc;
+};
+
+#define S(f) offsetof(struct sw_config, f)
+#define KB   1024LL
+#define MB   (1024LL * 1024LL)
+
+static const struct cfg_entry table[] = {
+    {"brokers", "SEGWORKER_BROKERS", CFG_STR, "127.0.0.1:9092", 0, 0, NULL, S(brokers),
+     "Kafka bootstrap servers (host:port, comma separated)."},
+    {"group", "SEGWORKER_GROUP", CFG_STR, "segworker", 0, 0, NULL, S(group),
+     "Consumer group id shared by all workers of one deployment."},
+    {"topics.jobs", "SEGWORKER_JOBS_TOPIC", CFG_STR, "segment-jobs", 0, 0, NULL, S(jobs_topic),
+     "Topic the jobs are consumed from."},
+    {"topics.results", "SEGWORKER_RESULTS_TOPIC", CFG_STR, "segment-results", 0, 0, NULL,
+     S(results_topic), "Topic results are published to (unless a job's reply_to is allowed)."},
+    {"topics.dlq", "SEGWORKER_DLQ_TOPIC", CFG_STR, "segment-jobs.dlq", 0, 0, NULL, S(dlq_topic),
+     "Dead-letter topic for messages that are not valid jobs or could not be processed."},
+    {"topics.retry", "SEGWORKER_RETRY_TOPIC", CFG_STR, "segment-jobs.retry", 0, 0, NULL,
+     S(retry_topic), "Topic for long retry waits (reserved; not used yet)."},
+    {"topics.reply_allowed", "SEGWORKER_REPLY_ALLOWED", CFG_STR, "", 0, 0, NULL,
+     S(reply_to_allowed),
+     "Comma-separated topics a job may name in reply_to, besides topics.results."},
+    {"accounts", "SEGWORKER_ACCOUNTS", CFG_STR, NULL, 0, 0, NULL, S(accounts),
+     "Path of the account store (JSON). Required."},
+    {"specs_dir", "SEGWORKER_SPECS_DIR", CFG_STR, NULL, 0, 0, NULL, S(specs_dir),
+     "Directory of provider spec files to use instead of the built-in ones."},
+    {"delivery", "SEGWORKER_DELIVERY", CFG_ENUM, "at-least-once", 0, 0,
+     "at-least-once|transactional", S(delivery),
+     "Delivery guarantee for results (transactional is reserved; not implemented yet)."},
+    {"http_addr", "SEGWORKER_HTTP_ADDR", CFG_STR, "", 0, 0, NULL, S(http_addr),
+     "Metrics/health listener host:port (reserved; empty disables)."},
+    {"log_level", "SEGWORKER_LOG_LEVEL", CFG_ENUM, "info", 0, 0, "debug|info|warn|error|off",
+     S(log_level), "Minimum level of the JSON log lines on stderr."},
+    {"http.ca_file", "SEGWORKER_CA_FILE", CFG_STR, NULL, 0, 0, NULL, S(ca_file),
+     "Operator-only CA bundle for provider TLS; verification always stays on."},
+    {"worker.max_in_flight", "SEGWORKER_MAX_IN_FLIGHT", CFG_INT, "1000", 1, 100000, NULL,
+     S(max_in_flight), "Jobs running at once; the consumer pauses at this bound."},
+    {"worker.part_items", "SEGWORKER_PART_ITEMS", CFG_INT, "100", 1, 100000, NULL, S(part_items),
+     "Items per result part of a list."},
+    {"limits.max_job_bytes", "SEGWORKER_MAX_JOB_BYTES", CFG_INT, "262144", 256, 64 * MB, NULL,
+     S(max_job_bytes), "Largest job message accepted; larger ones go to the DLQ."},
+    {"limits.max_json_depth", "SEGWORKER_MAX_JSON_DEPTH", CFG_INT, "32", 4, 512, NULL,
+     S(max_json_depth), "Deepest nesting accepted in a job or a provider answer."},
+    {"limits.max_response_bytes", "SEGWORKER_MAX_RESPONSE_BYTES", CFG_INT, "16777216", 1024,
+     1024 * MB, NULL, S(max_response_bytes), "Largest provider response body accepted."},
+    {"limits.max_headers", "SEGWORKER_MAX_HEADERS", CFG_INT, "100", 8, 10000, NULL, S(max_headers),
+     "Most response headers accepted from a provider."},
+    {"limits.max_pages", "SEGWORKER_MAX_PAGES", CFG_INT, "10000", 1, 10000000, NULL, S(max_pages),
+     "Most pages one list job may fetch; more is result_too_large."},
+    {"limits.max_list_items", "SEGWORKER_MAX_LIST_ITEMS", CFG_INT, "10000000", 1, 1000000000, NULL,
+     S(max_list_items), "Most items one list job may return; more is result_too_large."},
+    {"limits.max_result_bytes", "SEGWORKER_MAX_RESULT_BYTES", CFG_INT, "900000", 4 * KB, 100 * MB,
+     NULL, S(max_result_bytes),
+     "Largest result message; keep it under the broker's message.max.bytes."},
+    {"retry.max_attempts", "SEGWORKER_RETRY_MAX_ATTEMPTS", CFG_INT, "5", 1, 100, NULL,
+     S(retry_max_attempts), "Default tries per request (a job's options.max_attempts overrides)."},
+    {"retry.base_ms", "SEGWORKER_RETRY_BASE_MS", CFG_INT, "200", 1, 600000, NULL, S(retry_base_ms),
+     "Back-off base: attempt n waits a random time in [0, base*2^(n-1)]."},
+    {"retry.max_backoff_ms", "SEGWORKER_RETRY_MAX_BACKOFF_MS", CFG_INT, "30000", 1, 86400000, NULL,
+     S(retry_max_backoff_ms), "Cap of one back-off wait (Retry-After may ask for longer)."},
+    {"http.timeout_ms", "SEGWORKER_HTTP_TIMEOUT_MS", CFG_INT, "30000", 1, 3600000, NULL,
+     S(http_timeout_ms),
+     "Default limit of one HTTP exchange (a job's options.timeout_ms overrides)."},
+    {"http.connect_timeout_ms", "SEGWORKER_HTTP_CONNECT_TIMEOUT_MS", CFG_INT, "10000", 1, 600000,
+     NULL, S(http_connect_timeout_ms), "Limit on establishing a connection."},
+    {"http.max_host_connections", "SEGWORKER_HTTP_MAX_HOST_CONNECTIONS", CFG_INT, "0", 0, 100000,
+     NULL, S(http_max_host_connections), "Connections per provider host (0: no limit)."},
+    {"shutdown.grace_ms", "SEGWORKER_SHUTDOWN_GRACE_MS", CFG_INT, "30000", 0, 3600000, NULL,
+     S(shutdown_grace_ms), "On SIGTERM, how long running jobs may take to finish."},
+    {NULL, NULL, CFG_STR, NULL, 0, 0, NULL, 0, NULL},
+};
+
+static const struct cfg_entry *find(const char *key)
+{
+    const struct cfg_entry *e;
+
+    for (e = table; e->key; e++) {
+        if (!strcmp(e->key, key)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static int set_entry(struct sw_config *cfg, const struct cfg_entry *e, const char *value,
+                     struct sw_status *st)
+{
+    char **sp = (char **)((char *)cfg + e->off);
+    long long *ip = (long long *)((char *)cfg + e->off);
+    char *end = NULL;
+    long long v;
+    char *dup;
+
+    switch (e->type) {
+    case CFG_ENUM: {
+        const char *c = e->choices;
+        size_t n = strlen(value);
+        int ok = 0;
+
+        while (c && *c) {
+            const char *bar = strchr(c, '|');
+            size_t cl = bar ? (size_t)(bar - c) : strlen(c);
+
+            if (cl == n && !strncmp(c, value, n)) {
+                ok = 1;
+            }
+            c = bar ? bar + 1 : NULL;
+        }
+        if (!ok) {
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s: \"%s\" is not one of %s", e->key,
+                          value, e->choices);
+            return -1;
+        }
+    }
+        /* fall through */
+    case CFG_STR:
+        dup = strdup(value);
+        if (!dup) {
+            sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
+            return -1;
+        }
+        free(*sp);
+        *sp = dup;
+        return 0;
+    case CFG_INT:
+        errno = 0;
+        v = strtoll(value, &end, 10);
+        if (errno || end == value || *end || v < e->min || v > e->max) {
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
+                          "%s: \"%s\" is not an integer in [%lld, %lld]", e->key, value, e->min,
+                          e->max);
+            return -1;
+        }
+        *ip = v;
+        return 0;
+    }
+    return -1;
+}
+
+static int add_kafka(struct sw_config *cfg, const char *prop, int scope, const char *value,
+                     struct sw_status *st)
+{
+    struct sw_kv *nv = realloc(cfg->kafka, (cfg->nkafka + 1) * sizeof(*nv));
+
+    if (!nv) {
+        sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
+        return -1;
+    }
+    cfg->kafka = nv;
+    nv[cfg->nkafka].key = strdup(prop);
+    nv[cfg->nkafka].value = strdup(value);
+    nv[cfg->nkafka].scope = scope;
+    if (!nv[cfg->nkafka].key || !nv[cfg->nkafka].value) {
+        free(nv[cfg->nkafka].key);
+        free(nv[cfg->nkafka].value);
+        sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
+        return -1;
+    }
+    cfg->nkafka++;
+    return 0;
+}
+
+int sw_config_set(struct sw_config *cfg, const char *key, const char *value, struct sw_status *st)
+{
+    const struct cfg_entry *e;
+
+    if (!strncmp(key, "kafka.consumer.", 15)) {
+        return add_kafka(cfg, key + 15, 1, value, st);
+    }
+    if (!strncmp(key, "kafka.producer.", 15)) {
+        return add_kafka(cfg, key + 15, 2, value, st);
+    }
+    if (!strncmp(key, "kafka.", 6)) {
+        return add_kafka(cfg, key + 6, 0, value, st);
+    }
+    e = find(key);
+    if (!e) {
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "unknown configuration key \"%s\"", key);
+        return -1;
+    }
+    return set_entry(cfg, e, value, st);
+}
+
+/* Walk a JSON object, turning nesting into dotted keys, so {"kafka":{"acks":"all"}} and
+ * {"kafka.acks":"all"} mean the same. */
+static int apply_json(struct sw_config *cfg, const cJSON *obj, const char *prefix,
+                      struct sw_status *st)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, obj)
+    {
+        char key[256];
+        char num[64];
+        const char *val = NULL;
+
+        if ((size_t)snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", c->string) >=
+            sizeof(key)) {
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "configuration key too long");
+            return -1;
+        }
+        if (cJSON_IsObject(c)) {
+            if (apply_json(cfg, c, key, st) != 0) {
+                return -1;
+            }
+            continue;
+        }
+        if (cJSON_IsString(c)) {
+            val = c->valuestring;
+        } else if (cJSON_IsBool(c)) {
+            val = cJSON_IsTrue(c) ? "true" : "false";
+        } else if (cJSON_IsNumber(c)) {
+            snprintf(num, sizeof(num), "%.0f", c->valuedouble);
+            val = num;
+        } else {
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
+                          "%s: expected a string, number or boolean", key);
+            return -1;
+        }
+        if (sw_config_set(cfg, key, val, st) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_file(struct sw_config *cfg, const char *path, struct sw_status *st)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n;
+    cJSON *root = NULL;
+    char err[128];
+    int rc = -1;
+
+    if (!f) {
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    buf = malloc(1 * MB + 1);
+    if (!buf) {
+        sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
+        goto out;
+    }
+    n = fread(buf, 1, 1 * MB + 1, f);
+    if (n > 1 * MB) {
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s is larger than 1 MiB", path);
+        goto out;
+    }
+    root = sw_json_parse(buf, n, 16, err, sizeof(err));
+    if (!cJSON_IsObject(root)) {
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s: %s", path,
+                      root ? "expected a JSON object" : err);
+        goto out;
+    }
+    rc = apply_json(cfg, root, "", st);
+out:
+    cJSON_Delete(root);
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+int sw_config_load(struct sw_config *cfg, const char *path, struct sw_status *st)
+{
+    const struct cfg_entry *e;
+
+    memset(cfg, 0, sizeof(*cfg));
+    for (e = table; e->key; e++) {
+        if (e->def && set_entry(cfg, e, e->def, st) != 0) {
+            return -1;
+        }
+    }
+    if (!path) {
+        path = getenv("SEGWORKER_CONFIG");
+    }
+    if (path && *path && load_file(cfg, path, st) != 0) {
+        return -1;
+    }
+    for (e = table; e->key; e++) {
+        const char *v = e->env ? getenv(e->env) : NULL;
+
+        if (v && set_entry(cfg, e, v, st) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void sw_config_free(struct sw_config *cfg)
+{
+    const struct cfg_entry *e;
+    size_t i;
+
+    if (!cfg) {
+        return;
+    }
+    for (e = table; e->key; e++) {
+        if (e->type != CFG_INT) {
+            free(*(char **)((char *)cfg + e->off));
+        }
+    }
+    for (i = 0; i < cfg->nkafka; i++) {
+        free(cfg->kafka[i].key);
+        free(cfg->kafka[i].value);
+    }
+    free(cfg->kafka);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+void sw_config_dump_md(FILE *out)
+{
+    const struct cfg_entry *e;
+
+    fprintf(out, "# segworker configuration reference\n\n"
+                 "Generated by `segworker --dump-config`; do not edit by hand.\n\n"
+                 "Sources, later ones winning: built-in defaults, the JSON file named by "
+                 "`--config` or `SEGWORKER_CONFIG` (nested objects and dotted keys are the "
+                 "same), then the environment variables below. Unknown keys are errors.\n\n"
+                 "| key | env | type | default | bounds | description |\n"
+                 "|---|---|---|---|---|---|\n");
+    for (e = table; e->key; e++) {
+        const char *type = e->type == CFG_INT ? "integer" : e->type == CFG_ENUM ? "enum" : "string";
+
+        fprintf(out, "| `%s` | `%s` | %s | %s%s%s | ", e->key, e->env, type, e->def ? "`" : "",
+                e->def ? (*e->def ? e->def : "\"\"") : "unset", e->def ? "`" : "");
+        if (e->type == CFG_INT) {
+            fprintf(out, "%lld – %lld", e->min, e->max);
+        } else if (e->type == CFG_ENUM) {
+            fprintf(out, "`%s`", e->choices);
+        }
+        fprintf(out, " | %s |\n", e->desc);
+    }
+    fprintf(out, "\n`kafka.<property>` passes a librdkafka property to both the consumer and the "
+                 "producer; `kafka.consumer.<property>` and `kafka.producer.<property>` to one of "
+                 "them (for example `kafka.security.protocol`, `kafka.sasl.mechanisms`).\n");
+}

@@ -1,0 +1,59 @@
+/* Worker configuration: one table of keys with types, defaults and bounds; a JSON file plus
+ * SEGWORKER_* environment overrides; unknown keys are errors; kafka.* passes to librdkafka.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef SW_CONFIG_H
+#define SW_CONFIG_H
+
+#include "sw_err.h"
+
+#include <stdio.h>
+
+struct sw_kv {
+    char *key; /* librdkafka property name */
+    char *value;
+    int scope; /* 0 both, 1 consumer only, 2 producer only */
+};
+
+struct sw_config {
+    char *brokers;
+    char *group;
+    char *jobs_topic;
+    char *results_topic;
+    char *dlq_topic;
+    char *retry_topic;
+    char *reply_to_allowed;
+    char *accounts;
+    char *specs_dir;
+    char *delivery;
+    char *http_addr;
+    char *log_level;
+    char *ca_file;
+    long long max_in_flight;
+    long long part_items;
+    long long max_job_bytes;
+    long long max_json_depth;
+    long long max_response_bytes;
+    long long max_headers;
+    long long max_pages;
+    long long max_list_items;
+    long long max_result_bytes;
+    long long retry_max_attempts;
+    long long retry_base_ms;
+    long long retry_max_backoff_ms;
+    long long http_timeout_ms;
+    long long http_connect_timeout_ms;
+    long long http_max_host_connections;
+    long long shutdown_grace_ms;
+    struct sw_kv *kafka;
+    size_t nkafka;
+};
+
+/* Defaults, then the file (path may be NULL), then the environment. 0 on success. */
+int sw_config_load(struct sw_config *cfg, const char *path, struct sw_status *st);
+/* Set one key from text (CLI flags use this too). 0 on success. */
+int sw_config_set(struct sw_config *cfg, const char *key, const char *value, struct sw_status *st);
+void sw_config_free(struct sw_config *cfg);
+/* The configuration reference as Markdown, generated from the table. */
+void sw_config_dump_md(FILE *out);
+
+#endif

@@ -1,0 +1,53 @@
+/* The job envelope: parse and validate a job message into struct sw_job, with limits.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef SW_JOB_H
+#define SW_JOB_H
+
+#include "sw_err.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum sw_format { SW_FMT_UNIFIED = 0, SW_FMT_RAW, SW_FMT_NORMALIZED, SW_FMT_STREAM, SW_FMT_DEBUG };
+
+struct sw_job_limits {
+    size_t max_bytes;
+    int max_depth;
+};
+
+struct sw_job {
+    cJSON *root; /* owns the parsed document; the pointers below borrow from it */
+    const char *job_id;
+    const char *operation;
+    const char *provider;
+    const char *account;
+    const char *reply_to;
+    const cJSON *params;      /* object, never NULL after a successful parse */
+    const cJSON *options;     /* object or NULL */
+    const cJSON *correlation; /* echoed verbatim; NULL when absent */
+    enum sw_format format;
+    const cJSON *exclude_fields; /* array of strings or NULL */
+    int ignore_remote_data;
+    const cJSON *remote_query; /* object or NULL */
+    long long max_items;       /* 0: no job limit */
+    int max_attempts;          /* 0: the worker default */
+    long timeout_ms;           /* 0: the worker default */
+    int64_t deadline_ms;       /* wall-clock epoch ms; 0: none */
+    int allow_ambiguous_retry;
+};
+
+/* Parse a job. Returns SW_E_OK with *out set, or an error with st filled; on error *out may
+ * still be set when at least job_id could be read (so an error result can be published). The
+ * caller frees *out with sw_job_destroy. */
+sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *lim,
+                      struct sw_job **out, struct sw_status *st);
+void sw_job_destroy(struct sw_job *job);
+
+const char *sw_format_name(enum sw_format f);
+
+/* A parameter as a string: strings as they are, integers in decimal. NULL when absent or of
+ * another type. buf holds the converted number. */
+const char *sw_job_param_str(const struct sw_job *job, const char *name, char *buf, size_t n);
+
+#endif

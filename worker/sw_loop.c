@@ -1,0 +1,77 @@
+/* Engine-on-a-loop setup (see sw_loop.h).
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "sw_loop.h"
+#include "sw_time.h"
+
+#include <string.h>
+#include <unistd.h>
+
+int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct sw_specs *specs,
+                 const struct sw_accounts *accounts, sw_emit_fn emit, void *emit_arg)
+{
+    struct sw_http_opts ho;
+    struct sw_exec_limits *lim = &loop->eng.lim;
+
+    memset(loop, 0, sizeof(*loop));
+    memset(&ho, 0, sizeof(ho));
+    ho.connect_timeout_ms = (long)cfg->http_connect_timeout_ms;
+    ho.max_body_bytes = (size_t)cfg->max_response_bytes;
+    ho.max_headers = (size_t)cfg->max_headers;
+    ho.max_host_connections = (long)cfg->http_max_host_connections;
+    ho.ca_file = cfg->ca_file;
+    loop->http = sw_http_create(&ho);
+    if (!loop->http) {
+        return -1;
+    }
+    sw_timers_init(&loop->timers);
+    loop->eng.http = loop->http;
+    loop->eng.timers = &loop->timers;
+    loop->eng.specs = specs;
+    loop->eng.accounts = accounts;
+    loop->eng.emit = emit;
+    loop->eng.emit_arg = emit_arg;
+    /* Seed jitter per process so workers started together do not retry in lock-step. */
+    loop->eng.rng =
+        (uint64_t)sw_now_wall_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)loop;
+    lim->max_depth = (int)cfg->max_json_depth;
+    lim->max_pages = cfg->max_pages;
+    lim->max_list_items = cfg->max_list_items;
+    lim->part_items = cfg->part_items;
+    lim->max_result_bytes = (size_t)cfg->max_result_bytes;
+    lim->max_attempts = (int)cfg->retry_max_attempts;
+    lim->retry_base_ms = cfg->retry_base_ms;
+    lim->retry_max_wait_ms = cfg->retry_max_backoff_ms;
+    lim->timeout_ms = (long)cfg->http_timeout_ms;
+    return 0;
+}
+
+void sw_loop_free(struct sw_loop *loop)
+{
+    if (!loop) {
+        return;
+    }
+    sw_exec_abort_all(&loop->eng);
+    sw_http_destroy(loop->http);
+    sw_timers_free(&loop->timers);
+    loop->http = NULL;
+}
+
+void sw_loop_turn(struct sw_loop *loop, struct curl_waitfd *extra, unsigned nextra, int max_wait_ms)
+{
+    int64_t now = sw_now_mono_ms();
+    int64_t next = sw_timers_next_in(&loop->timers, now);
+    int wait = max_wait_ms;
+
+    if (next >= 0 && next < wait) {
+        wait = (int)next;
+    }
+    sw_http_wait(loop->http, extra, nextra, wait);
+    sw_http_perform(loop->http);
+    sw_timers_run(&loop->timers, sw_now_mono_ms());
+}
+
+void sw_job_limits_from(const struct sw_config *cfg, struct sw_job_limits *lim)
+{
+    lim->max_bytes = (size_t)cfg->max_job_bytes;
+    lim->max_depth = (int)cfg->max_json_depth;
+}

@@ -1,0 +1,27 @@
+/* Shared setup of the engine on an event loop (curl multi + timer heap), used by `run` and
+ * `exec` alike so both execute jobs the same way.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef SW_LOOP_H
+#define SW_LOOP_H
+
+#include "sw_config.h"
+#include "sw_exec.h"
+#include "sw_http.h"
+#include "sw_job.h"
+#include "sw_timer.h"
+
+struct sw_loop {
+    struct sw_http *http;
+    struct sw_timers timers;
+    struct sw_engine eng;
+};
+
+int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct sw_specs *specs,
+                 const struct sw_accounts *accounts, sw_emit_fn emit, void *emit_arg);
+void sw_loop_free(struct sw_loop *loop);
+/* One turn: wait for sockets/extra fds/timers up to max_wait_ms, then run what is ready. */
+void sw_loop_turn(struct sw_loop *loop, struct curl_waitfd *extra, unsigned nextra,
+                  int max_wait_ms);
+void sw_job_limits_from(const struct sw_config *cfg, struct sw_job_limits *lim);
+
+#endif

@@ -1,0 +1,151 @@
+/* Clocks and time formats (see sw_time.h).
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "sw_time.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t sw_now_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t sw_now_wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sw_time_format(int64_t epoch_ms, int with_ms, char *buf, size_t n)
+{
+    time_t secs = (time_t)(epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000);
+    int ms = (int)(epoch_ms - (int64_t)secs * 1000);
+    struct tm tm;
+
+    gmtime_r(&secs, &tm);
+    if (with_ms && ms) {
+        snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    } else {
+        snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    }
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's method),
+ * so we never depend on the process time zone the way mktime() does. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i])) {
+            return -1;
+        }
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+int sw_time_parse(const char *s, int64_t *epoch_ms)
+{
+    const char *p = s;
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, oh = 0, om = 0, sign = 0;
+    int64_t t;
+
+    if (!s || digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+        digits(&p, 2, &d)) {
+        return -1;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) {
+        return -1;
+    }
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) {
+            return -1;
+        }
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &sec)) {
+                return -1;
+            }
+        }
+        if (*p == '.' || *p == ',') {
+            int scale = 100;
+
+            p++;
+            if (!isdigit((unsigned char)*p)) {
+                return -1;
+            }
+            while (isdigit((unsigned char)*p)) {
+                ms += (*p - '0') * scale;
+                scale /= 10;
+                p++;
+            }
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            sign = *p == '+' ? 1 : -1;
+            p++;
+            if (digits(&p, 2, &oh)) {
+                return -1;
+            }
+            if (*p == ':') {
+                p++;
+            }
+            if (*p && digits(&p, 2, &om)) {
+                return -1;
+            }
+        }
+        /* A time without zone is read as UTC: providers that omit it document UTC. */
+    }
+    if (*p != '\0' || h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59) {
+        return -1;
+    }
+    t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
+    t -= (int64_t)sign * (oh * 3600 + om * 60);
+    *epoch_ms = t * 1000 + ms;
+    return 0;
+}
+
+int sw_time_parse_http(const char *s, int64_t *epoch_ms)
+{
+    time_t t;
+
+    if (!s || !*s) {
+        return -1;
+    }
+    /* curl_getdate understands RFC 1123, RFC 850 and asctime forms, always as UTC. */
+    t = curl_getdate(s, NULL);
+    if (t == (time_t)-1) {
+        return -1;
+    }
+    *epoch_ms = (int64_t)t * 1000;
+    return 0;
+}

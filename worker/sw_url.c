@@ -1,0 +1,168 @@
+/* URL helpers (see sw_url.h).
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "sw_url.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int unreserved(unsigned char c)
+{
+    return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+int sw_url_encode(struct sw_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)s; *p; p++) {
+        if (unreserved(*p)) {
+            if (sw_buf_append(b, p, 1)) {
+                return -1;
+            }
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+
+            if (sw_buf_append(b, e, 3)) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int sw_url_add_query(struct sw_buf *b, const char *name, const char *value)
+{
+    const char *sep = (b->data && memchr(b->data, '?', b->len)) ? "&" : "?";
+
+    if (sw_buf_appends(b, sep) || sw_url_encode(b, name) || sw_buf_appends(b, "=") ||
+        sw_url_encode(b, value)) {
+        return -1;
+    }
+    return 0;
+}
+
+int sw_url_split(const char *url, size_t *origin_len, const char **path)
+{
+    const char *p;
+
+    if (!strncasecmp(url, "http://", 7)) {
+        p = url + 7;
+    } else if (!strncasecmp(url, "https://", 8)) {
+        p = url + 8;
+    } else {
+        return -1;
+    }
+    while (*p && *p != '/' && *p != '?' && *p != '#') {
+        p++;
+    }
+    *origin_len = (size_t)(p - url);
+    *path = p;
+    return 0;
+}
+
+/* True when the segment [s, e) is "." or ".." in any encoding. */
+static int dot_segment(const char *s, const char *e)
+{
+    int dots = 0;
+
+    while (s < e) {
+        if (*s == '.') {
+            s++;
+        } else if (e - s >= 3 && s[0] == '%' && s[1] == '2' && (s[2] == 'e' || s[2] == 'E')) {
+            s += 3;
+        } else {
+            return 0;
+        }
+        dots++;
+    }
+    return dots == 1 || dots == 2;
+}
+
+static int safe_path(const char *path)
+{
+    const char *p = path;
+    const char *end = path + strcspn(path, "?");
+
+    for (p = path; *p; p++) {
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#' || *p == '\\') {
+            return 0;
+        }
+    }
+    p = path;
+    while (p < end) {
+        const char *seg;
+
+        if (*p == '/') {
+            p++;
+            continue;
+        }
+        seg = p;
+        while (p < end && *p != '/') {
+            p++;
+        }
+        if (dot_segment(seg, p)) {
+            return 0;
+        }
+        /* An encoded slash would let a segment smuggle a new path level past this check. */
+        for (; seg + 3 <= p; seg++) {
+            if (!strncasecmp(seg, "%2f", 3) || !strncasecmp(seg, "%5c", 3)) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+sw_err_t sw_url_rebase(const char *base, const char *link, char **out, struct sw_status *st)
+{
+    size_t olen = 0;
+    const char *bpath = NULL;
+    const char *lpath = link;
+    size_t plen;
+    struct sw_buf b;
+
+    *out = NULL;
+    if (sw_url_split(base, &olen, &bpath) != 0) {
+        return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL, "base URL is not http(s)");
+    }
+    if (!strncasecmp(link, "http://", 7) || !strncasecmp(link, "https://", 8)) {
+        size_t lo;
+
+        sw_url_split(link, &lo, &lpath);
+    } else if (link[0] == '/' && link[1] == '/') {
+        return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                             "pagination link is scheme-relative");
+    } else if (link[0] != '/') {
+        return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                             "pagination link is neither absolute nor a path");
+    }
+    if (!*lpath || *lpath == '?') {
+        return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                             "pagination link has no path");
+    }
+    if (!safe_path(lpath)) {
+        return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                             "pagination link path has dot segments, an encoded slash or "
+                             "forbidden characters");
+    }
+    /* The base's own path prefix ("/klaviyo" in http://gw/klaviyo). */
+    plen = strcspn(bpath, "?#");
+    while (plen && bpath[plen - 1] == '/') {
+        plen--;
+    }
+    if (plen && !strncmp(lpath, bpath, plen) && (lpath[plen] == '/' || lpath[plen] == '?')) {
+        lpath += plen;
+    }
+    sw_buf_init(&b, 16384);
+    if (sw_buf_append(&b, base, olen) || sw_buf_append(&b, bpath, plen) ||
+        sw_buf_appends(&b, lpath)) {
+        sw_buf_free(&b);
+        return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                             "pagination link is too long");
+    }
+    *out = sw_buf_steal(&b, NULL);
+    return SW_E_OK;
+}

@@ -1,0 +1,19 @@
+/* The Kafka worker: consumer -> engine -> producer on one event loop, with contiguous offset
+ * commits, backpressure, dead letters and a graceful drain.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef SW_WORKER_H
+#define SW_WORKER_H
+
+#include "sw_accounts.h"
+#include "sw_config.h"
+
+#include <signal.h>
+
+struct sw_specs;
+
+/* Run until *stop becomes non-zero (then drain) or a fatal error. Returns the process exit code:
+ * 0 after a clean drain, 1 on a fatal error. */
+int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
+                  const struct sw_accounts *accounts, volatile sig_atomic_t *stop);
+
+#endif

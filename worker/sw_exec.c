@@ -88,6 +88,7 @@ static void fill_meta(const struct sw_run *r, struct sw_result_meta *m)
     m->operation = r->job->operation;
     m->provider = r->job->provider;
     m->account = r->job->account;
+    m->response_format = r->job->format != SW_FMT_UNIFIED ? sw_format_name(r->job->format) : NULL;
     m->correlation = r->job->correlation;
     m->attempts = r->max_attempt;
     m->redelivered = r->redelivered;
@@ -594,6 +595,7 @@ void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_s
     m.operation = job ? job->operation : NULL;
     m.provider = job ? job->provider : NULL;
     m.account = job ? job->account : NULL;
+    m.response_format = job && job->format != SW_FMT_UNIFIED ? sw_format_name(job->format) : NULL;
     m.correlation = job ? job->correlation : NULL;
     m.received_wall_ms = received_wall_ms;
     payload = job ? sw_result_build(&m, NULL, &part, st, NULL, NULL, &len) : NULL;

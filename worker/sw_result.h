@@ -14,6 +14,7 @@ struct sw_result_meta {
     const char *operation; /* NULL when the job could not be read that far */
     const char *provider;
     const char *account;
+    const char *response_format; /* NULL for unified (the default) */
     const cJSON *correlation;
     int attempts;
     int redelivered;

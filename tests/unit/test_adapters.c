@@ -1,0 +1,303 @@
+/* Data-driven provider tests, in the manner of curl's test cases: each file under
+ * tests/data/tasks/<provider>/ holds a job, an account, the request the spec must build, a
+ * response, and the result (or classified error) the spec must map it to. A new case is a new
+ * file, with no new C code.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "sw_test.h"
+
+#include "sw_accounts.h"
+#include "sw_json.h"
+#include "sw_spec.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define TEST_SECRET "test-secret-key-123"
+
+static struct sw_specs *specs;
+static int cases_run;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (!f) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+static void report(const char *file, const char *what, const cJSON *got, const cJSON *want)
+{
+    char *g = got ? cJSON_Print(got) : NULL;
+    char *w = want ? cJSON_Print(want) : NULL;
+
+    fprintf(stderr, "%s: %s\n  got:  %s\n  want: %s\n", file, what, g ? g : "(none)",
+            w ? w : "(none)");
+    cJSON_free(g);
+    cJSON_free(w);
+    sw_test_failures++;
+}
+
+static void check_request(const char *file, const cJSON *want, const struct sw_http_req *req)
+{
+    const cJSON *h;
+    const char *url = sw_json_str(want, "url");
+    const char *method = sw_json_str(want, "method");
+    size_t expected_headers = 0;
+
+    if (method && strcmp(method, req->method)) {
+        fprintf(stderr, "%s: method %s, want %s\n", file, req->method, method);
+        sw_test_failures++;
+    }
+    if (url && strcmp(url, req->url)) {
+        fprintf(stderr, "%s: url\n  got:  %s\n  want: %s\n", file, req->url, url);
+        sw_test_failures++;
+    }
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(want, "headers"))
+    {
+        const char *got = sw_http_headers_get(&req->headers, h->string);
+
+        expected_headers++;
+        if (!got || !cJSON_IsString(h) || strcmp(got, h->valuestring)) {
+            fprintf(stderr, "%s: header %s = %s, want %s\n", file, h->string,
+                    got ? got : "(absent)", cJSON_IsString(h) ? h->valuestring : "?");
+            sw_test_failures++;
+        }
+    }
+    if (cJSON_GetObjectItemCaseSensitive(want, "headers") && expected_headers != req->headers.n) {
+        fprintf(stderr, "%s: %zu headers sent, %zu expected\n", file, req->headers.n,
+                expected_headers);
+        sw_test_failures++;
+    }
+}
+
+static void fill_response(const cJSON *r, struct sw_http_resp *resp)
+{
+    const cJSON *h;
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(r, "body");
+    const char *text = sw_json_str(r, "body_text");
+
+    sw_http_resp_init(resp, 1 << 24);
+    resp->status = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "status"));
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(r, "headers"))
+    {
+        sw_http_headers_add(&resp->headers, h->string, h->valuestring, 0);
+    }
+    if (body) {
+        char *s = cJSON_PrintUnformatted(body);
+
+        sw_buf_appends(&resp->body, s);
+        cJSON_free(s);
+    } else if (text) {
+        sw_buf_appends(&resp->body, text);
+    }
+}
+
+static void run_case(const char *file)
+{
+    size_t len = 0;
+    char *text = slurp(file, &len);
+    cJSON *tc = text ? cJSON_ParseWithLength(text, len) : NULL;
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc, "expect");
+    const cJSON *want_err = cJSON_GetObjectItemCaseSensitive(expect, "error");
+    struct sw_accounts *accts = NULL;
+    struct sw_job *job = NULL;
+    struct sw_job_limits lim = {1 << 20, 64};
+    struct sw_status st;
+    struct sw_http_req req;
+    struct sw_http_resp resp;
+    struct sw_page page;
+    const struct sw_spec *spec;
+    const cJSON *op;
+    char *jtext = NULL;
+    char *atext = NULL;
+    const char *build_error = sw_json_str(tc, "build_error");
+    const char *next = sw_json_str(tc, "next_url");
+    cJSON *perr = NULL;
+    sw_err_t rc;
+
+    sw_http_req_init(&req);
+    memset(&page, 0, sizeof(page));
+    sw_status_clear(&st);
+    cases_run++;
+    if (!tc) {
+        fprintf(stderr, "%s: not valid JSON\n", file);
+        sw_test_failures++;
+        goto out;
+    }
+    {
+        cJSON *wrap = cJSON_CreateObject();
+        cJSON *as = cJSON_AddObjectToObject(wrap, "accounts");
+
+        cJSON_AddItemToObject(as, "acct",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(tc, "account"), 1));
+        atext = cJSON_PrintUnformatted(wrap);
+        cJSON_Delete(wrap);
+    }
+    accts = sw_accounts_parse(atext, strlen(atext), &st);
+    jtext = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(tc, "job"));
+    if (!accts || sw_job_parse(jtext, strlen(jtext), &lim, &job, &st) != SW_E_OK) {
+        fprintf(stderr, "%s: bad case setup: %s\n", file, st.msg);
+        sw_test_failures++;
+        goto out;
+    }
+    spec = sw_specs_find(specs, job->provider);
+    op = spec ? sw_spec_op(spec, job) : NULL;
+    if (!op) {
+        if (!build_error || strcmp(build_error, "unsupported_operation")) {
+            fprintf(stderr, "%s: provider/operation not found\n", file);
+            sw_test_failures++;
+        }
+        goto out;
+    }
+    rc = sw_spec_build(spec, op, sw_accounts_find(accts, "acct"), job, next, &req, &st);
+    if (build_error) {
+        if (rc == SW_E_OK || strcmp(sw_err_name(rc), build_error)) {
+            fprintf(stderr, "%s: build gave %s (%s), want %s\n", file, sw_err_name(rc), st.msg,
+                    build_error);
+            sw_test_failures++;
+        }
+        goto out;
+    }
+    if (rc != SW_E_OK) {
+        fprintf(stderr, "%s: build failed: %s\n", file, st.msg);
+        sw_test_failures++;
+        goto out;
+    }
+    check_request(file, cJSON_GetObjectItemCaseSensitive(tc, "request"), &req);
+    if (!cJSON_GetObjectItemCaseSensitive(tc, "response")) {
+        goto out;
+    }
+    fill_response(cJSON_GetObjectItemCaseSensitive(tc, "response"), &resp);
+    if (resp.status >= 200 && resp.status < 300) {
+        rc = sw_spec_map(spec, op, job, &resp, 64, &page, &st);
+    } else {
+        perr = sw_spec_error(spec, &resp, 64, &st);
+        rc = st.code;
+    }
+    if (want_err) {
+        const char *code = sw_json_str(want_err, "code");
+        const cJSON *retry = cJSON_GetObjectItemCaseSensitive(want_err, "retryable");
+        const char *needle = sw_json_str(want_err, "message_contains");
+        const cJSON *pe = cJSON_GetObjectItemCaseSensitive(want_err, "provider_error");
+
+        if (rc == SW_E_OK || strcmp(sw_err_name(rc), code)) {
+            fprintf(stderr, "%s: got %s (%s), want error %s\n", file, sw_err_name(rc), st.msg,
+                    code);
+            sw_test_failures++;
+        }
+        if (retry && cJSON_IsTrue(retry) != (st.cls == SW_CLASS_RETRY)) {
+            fprintf(stderr, "%s: retryable mismatch\n", file);
+            sw_test_failures++;
+        }
+        if (needle && !strstr(st.msg, needle)) {
+            fprintf(stderr, "%s: message \"%s\" lacks \"%s\"\n", file, st.msg, needle);
+            sw_test_failures++;
+        }
+        if (pe && !cJSON_Compare(pe, perr, 1)) {
+            report(file, "provider_error", perr, pe);
+        }
+    } else if (rc != SW_E_OK) {
+        fprintf(stderr, "%s: mapping failed: %s\n", file, st.msg);
+        sw_test_failures++;
+    } else {
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(expect, "result");
+        const cJSON *wnext = cJSON_GetObjectItemCaseSensitive(expect, "next_url");
+        const cJSON *witems = cJSON_GetObjectItemCaseSensitive(expect, "items");
+
+        if (want && !cJSON_Compare(want, page.result, 1)) {
+            report(file, "result", page.result, want);
+        }
+        if (wnext &&
+            (cJSON_IsNull(wnext) ? page.next_url != NULL
+                                 : !page.next_url || strcmp(page.next_url, wnext->valuestring))) {
+            fprintf(stderr, "%s: next_url %s\n", file, page.next_url ? page.next_url : "(null)");
+            sw_test_failures++;
+        }
+        if (witems && (int)witems->valuedouble != page.items) {
+            fprintf(stderr, "%s: %d items, want %d\n", file, page.items, (int)witems->valuedouble);
+            sw_test_failures++;
+        }
+    }
+    sw_http_resp_free(&resp);
+out:
+    cJSON_Delete(perr);
+    sw_page_free(&page);
+    sw_http_req_free(&req);
+    sw_job_destroy(job);
+    sw_accounts_destroy(accts);
+    cJSON_free(jtext);
+    cJSON_free(atext);
+    cJSON_Delete(tc);
+    free(text);
+}
+
+static void run_dir(const char *dir)
+{
+    struct dirent **ents = NULL;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    int i;
+
+    for (i = 0; i < n; i++) {
+        char path[4096];
+        size_t l = strlen(ents[i]->d_name);
+
+        snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+        if (ents[i]->d_name[0] != '.' && ents[i]->d_type == DT_DIR) {
+            run_dir(path);
+        } else if (l > 5 && !strcmp(ents[i]->d_name + l - 5, ".json")) {
+            int before = sw_test_failures;
+
+            run_case(path);
+            printf("%s %s\n", sw_test_failures == before ? "ok  " : "FAIL", path);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+}
+
+static const char *data_dir;
+
+static void test_spec_cases(void)
+{
+    struct sw_status st;
+
+    setenv("SW_TEST_API_KEY", TEST_SECRET, 1);
+    sw_status_clear(&st);
+    specs = sw_specs_load_builtin(&st);
+    CHECK(specs != NULL);
+    if (!specs) {
+        return;
+    }
+    run_dir(data_dir);
+    CHECK(cases_run >= 20);
+    sw_specs_destroy(specs);
+}
+
+static const struct sw_test_case tests[] = {
+    {"spec_cases", test_spec_cases},
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    data_dir = argc > 1 ? argv[1] : "tests/data/tasks";
+    return sw_test_run(tests, NULL);
+}

@@ -1,0 +1,298 @@
+/* Unit tests of the engine's small modules: time, JSON helpers, URLs, timers, offsets, retry
+ * timing and classification, buffers.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "sw_test.h"
+
+#include "sw_buf.h"
+#include "sw_http.h"
+#include "sw_json.h"
+#include "sw_offsets.h"
+#include "sw_retry.h"
+#include "sw_time.h"
+#include "sw_timer.h"
+#include "sw_url.h"
+
+#include <stdlib.h>
+
+static void test_time_parse(void)
+{
+    int64_t ms = 0;
+    char buf[40];
+
+    CHECK(sw_time_parse("2026-07-01T22:36:54+00:00", &ms) == 0);
+    sw_time_format(ms, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "2026-07-01T22:36:54Z");
+    CHECK(sw_time_parse("2026-07-01T22:36:54+02:00", &ms) == 0);
+    sw_time_format(ms, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "2026-07-01T20:36:54Z");
+    CHECK(sw_time_parse("2026-07-01T22:36:54.123456+00:00", &ms) == 0);
+    sw_time_format(ms, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "2026-07-01T22:36:54.123Z");
+    CHECK(sw_time_parse("2026-01-01T00:30:00-0130", &ms) == 0);
+    sw_time_format(ms, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "2026-01-01T02:00:00Z");
+    CHECK(sw_time_parse("1970-01-01T00:00:00Z", &ms) == 0);
+    CHECK_INT(ms, 0);
+    CHECK(sw_time_parse("2024-02-29", &ms) == 0);
+    CHECK_INT(ms, 1709164800000LL);
+    CHECK(sw_time_parse("2026-13-01T00:00:00Z", &ms) != 0);
+    CHECK(sw_time_parse("yesterday", &ms) != 0);
+    CHECK(sw_time_parse("2026-01-01T00:00:00Zjunk", &ms) != 0);
+    CHECK(sw_time_parse_http("Wed, 21 Oct 2015 07:28:00 GMT", &ms) == 0);
+    CHECK_INT(ms, 1445412480000LL);
+    CHECK(sw_time_parse_http("soon", &ms) != 0);
+}
+
+static void test_json_pointer_and_depth(void)
+{
+    const char *doc = "{\"a\":{\"b/c\":[1,{\"d~e\":\"x\"}]},\"s\":\"[[[\"}";
+    char err[128];
+    cJSON *root = sw_json_parse(doc, strlen(doc), 8, err, sizeof(err));
+    const cJSON *v;
+
+    CHECK(root != NULL);
+    v = sw_json_pointer(root, "/a/b~1c/1/d~0e");
+    CHECK(cJSON_IsString(v) && !strcmp(v->valuestring, "x"));
+    CHECK(sw_json_pointer(root, "/a/b~1c/7") == NULL);
+    CHECK(sw_json_pointer(root, "") == root);
+    CHECK_INT(sw_json_depth(doc, strlen(doc)), 4); /* brackets inside strings do not count */
+    cJSON_Delete(root);
+    CHECK(sw_json_parse("[[[[1]]]]", 9, 3, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "depth") != NULL);
+    CHECK(sw_json_parse("{\"a\":1} x", 9, 8, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "trailing") != NULL);
+    CHECK(sw_json_parse("{\"a\":", 5, 8, err, sizeof(err)) == NULL);
+}
+
+static void test_url_encode_and_rebase(void)
+{
+    struct sw_buf b;
+    struct sw_status st;
+    char *out = NULL;
+
+    sw_buf_init(&b, 1024);
+    sw_url_encode(&b, "a b/../c?d=e&f#g\r\n");
+    CHECK_STR(b.data, "a%20b%2F..%2Fc%3Fd%3De%26f%23g%0D%0A");
+    sw_buf_reset(&b);
+    sw_buf_appends(&b, "http://h/api");
+    sw_url_add_query(&b, "page[size]", "10");
+    sw_url_add_query(&b, "filter", "equals(name,\"x\")");
+    CHECK_STR(b.data, "http://h/api?page%5Bsize%5D=10&filter=equals%28name%2C%22x%22%29");
+    sw_buf_free(&b);
+
+    sw_status_clear(&st);
+    CHECK(sw_url_rebase("http://127.0.0.1:9",
+                        "https://a.klaviyo.com/api/segments?page%5Bcursor%5D=x", &out,
+                        &st) == SW_E_OK);
+    CHECK_STR(out, "http://127.0.0.1:9/api/segments?page%5Bcursor%5D=x");
+    free(out);
+    CHECK(sw_url_rebase("http://gw:8080/klaviyo", "https://a.klaviyo.com/api/segments?x=1", &out,
+                        &st) == SW_E_OK);
+    CHECK_STR(out, "http://gw:8080/klaviyo/api/segments?x=1");
+    free(out);
+    /* A link that already carries the gateway prefix is not prefixed twice. */
+    CHECK(sw_url_rebase("http://gw:8080/klaviyo", "http://gw:8080/klaviyo/api/segments?x=1", &out,
+                        &st) == SW_E_OK);
+    CHECK_STR(out, "http://gw:8080/klaviyo/api/segments?x=1");
+    free(out);
+    CHECK(sw_url_rebase("http://h", "/api/segments", &out, &st) == SW_E_OK);
+    CHECK_STR(out, "http://h/api/segments");
+    free(out);
+    CHECK(sw_url_rebase("http://h", "https://evil/api/../admin", &out, &st) ==
+          SW_E_RESPONSE_INVALID);
+    CHECK(out == NULL);
+    CHECK(sw_url_rebase("http://h", "/api/%2e%2E/admin", &out, &st) == SW_E_RESPONSE_INVALID);
+    CHECK(sw_url_rebase("http://h", "/api/a%2Fb", &out, &st) == SW_E_RESPONSE_INVALID);
+    CHECK(sw_url_rebase("http://h", "//evil/api", &out, &st) == SW_E_RESPONSE_INVALID);
+    CHECK(sw_url_rebase("http://h", "/api\r\nX: y", &out, &st) == SW_E_RESPONSE_INVALID);
+    CHECK(sw_url_rebase("http://h", "javascript:alert(1)", &out, &st) == SW_E_RESPONSE_INVALID);
+}
+
+static int fired[8];
+static int nfired;
+
+static void on_timer(void *arg)
+{
+    fired[nfired++] = (int)(intptr_t)arg;
+}
+
+static void test_timer_heap(void)
+{
+    struct sw_timers ts;
+    struct sw_timer t[5];
+    int i;
+
+    sw_timers_init(&ts);
+    for (i = 0; i < 5; i++) {
+        sw_timer_init(&t[i]);
+    }
+    nfired = 0;
+    sw_timers_add(&ts, &t[0], 50, on_timer, (void *)(intptr_t)0);
+    sw_timers_add(&ts, &t[1], 10, on_timer, (void *)(intptr_t)1);
+    sw_timers_add(&ts, &t[2], 30, on_timer, (void *)(intptr_t)2);
+    sw_timers_add(&ts, &t[3], 30, on_timer, (void *)(intptr_t)3);
+    sw_timers_add(&ts, &t[4], 20, on_timer, (void *)(intptr_t)4);
+    sw_timers_cancel(&ts, &t[4]);
+    CHECK(!sw_timer_armed(&t[4]));
+    CHECK_INT(sw_timers_next_in(&ts, 0), 10);
+    CHECK_INT(sw_timers_run(&ts, 30), 3);
+    CHECK_INT(nfired, 3);
+    CHECK_INT(fired[0], 1);
+    CHECK_INT(fired[1], 2); /* equal deadlines fire in arming order */
+    CHECK_INT(fired[2], 3);
+    sw_timers_add(&ts, &t[0], 5, on_timer, (void *)(intptr_t)0); /* re-arm moves it */
+    CHECK_INT(sw_timers_run(&ts, 40), 1);
+    CHECK_INT(sw_timers_next_in(&ts, 40), -1);
+    sw_timers_free(&ts);
+}
+
+static void test_offsets_contiguous(void)
+{
+    struct sw_offsets o;
+    struct sw_partition_ledger *l;
+    int64_t off;
+
+    sw_offsets_init(&o);
+    l = sw_offsets_get(&o, "jobs", 0, 1);
+    CHECK(l != NULL);
+    for (off = 10; off < 200; off += 2) { /* gaps, as compaction or markers leave them */
+        CHECK(sw_ledger_track(l, off) == 0);
+    }
+    CHECK_INT(sw_ledger_done(l, 14), 0); /* out of order: nothing committable yet */
+    CHECK_INT(l->committable, -1);
+    CHECK_INT(sw_ledger_done(l, 12), 0);
+    CHECK_INT(sw_ledger_done(l, 10), 1);
+    CHECK_INT(l->committable, 15); /* 10, 12, 14 done: resume at 15 */
+    CHECK_INT(sw_ledger_done(l, 11), -1);
+    CHECK_INT(sw_ledger_in_flight(l), 92);
+    for (off = 198; off >= 16; off -= 2) {
+        sw_ledger_done(l, off);
+    }
+    CHECK_INT(l->committable, 199);
+    CHECK_INT(sw_ledger_in_flight(l), 0);
+    sw_offsets_drop(&o, "jobs", 0);
+    CHECK(sw_offsets_get(&o, "jobs", 0, 0) == NULL);
+    sw_offsets_free(&o);
+}
+
+static void test_retry_classification(void)
+{
+    sw_err_t code;
+    sw_class_t cls;
+    static const struct {
+        long status;
+        sw_err_t code;
+        sw_class_t cls;
+    } table[] = {
+        {200, SW_E_OK, SW_CLASS_OK},
+        {204, SW_E_OK, SW_CLASS_OK},
+        {400, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL},
+        {422, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL},
+        {401, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL},
+        {403, SW_E_FORBIDDEN, SW_CLASS_TERMINAL},
+        {404, SW_E_NOT_FOUND, SW_CLASS_TERMINAL},
+        {409, SW_E_CONFLICT, SW_CLASS_TERMINAL},
+        {410, SW_E_PROVIDER_ERROR, SW_CLASS_TERMINAL},
+        {408, SW_E_TIMEOUT, SW_CLASS_RETRY},
+        {425, SW_E_PROVIDER_ERROR, SW_CLASS_RETRY},
+        {429, SW_E_RATE_LIMITED, SW_CLASS_RETRY},
+        {500, SW_E_PROVIDER_ERROR, SW_CLASS_RETRY},
+        {502, SW_E_PROVIDER_ERROR, SW_CLASS_RETRY},
+        {503, SW_E_PROVIDER_ERROR, SW_CLASS_RETRY},
+        {504, SW_E_PROVIDER_ERROR, SW_CLASS_RETRY},
+        {501, SW_E_PROVIDER_ERROR, SW_CLASS_TERMINAL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        sw_retry_classify_http(table[i].status, &code, &cls);
+        CHECK_INT(code, table[i].code);
+        CHECK_INT(cls, table[i].cls);
+    }
+    CHECK(sw_retry_classify_transport(SW_E_TIMEOUT, 1, 0) == SW_CLASS_TERMINAL);
+    CHECK(sw_retry_classify_transport(SW_E_TIMEOUT, 1, 1) == SW_CLASS_RETRY);
+    CHECK(sw_retry_classify_transport(SW_E_NETWORK_ERROR, 0, 0) == SW_CLASS_RETRY);
+    CHECK(sw_retry_http_ambiguous(500) && sw_retry_http_ambiguous(504));
+    CHECK(!sw_retry_http_ambiguous(503) && !sw_retry_http_ambiguous(429));
+}
+
+static void test_backoff_full_jitter(void)
+{
+    uint64_t rng = 42;
+    int64_t lo = 1 << 30, hi = -1;
+    int distinct = 0;
+    int64_t prev = -1;
+    int i;
+
+    for (i = 0; i < 2000; i++) {
+        int64_t w = sw_retry_backoff_ms(4, 100, 30000, &rng);
+
+        CHECK(w >= 0 && w <= 800);
+        lo = w < lo ? w : lo;
+        hi = w > hi ? w : hi;
+        distinct += w != prev;
+        prev = w;
+    }
+    /* Full jitter spreads waits over the whole window, not around one value. */
+    CHECK(lo < 80 && hi > 720);
+    CHECK(distinct > 1500);
+    for (i = 0; i < 100; i++) {
+        CHECK(sw_retry_backoff_ms(40, 100, 5000, &rng) <= 5000); /* capped, no overflow */
+    }
+}
+
+static void test_retry_after_hints(void)
+{
+    struct sw_http_headers h;
+    int64_t wait = -1;
+    const char *spec =
+        "[{\"header\":\"Retry-After\",\"kind\":\"delta_or_date\"},"
+        "{\"header\":\"X-RateLimit-Reset\",\"kind\":\"epoch_seconds\",\"on\":[429]}]";
+    cJSON *hints = cJSON_Parse(spec);
+
+    memset(&h, 0, sizeof(h));
+    CHECK(sw_retry_hint_ms(&h, NULL, 429, 0, &wait) == 0);
+    sw_http_headers_add(&h, "retry-after", "7", 0);
+    CHECK(sw_retry_hint_ms(&h, NULL, 429, 0, &wait) == 1);
+    CHECK_INT(wait, 7000);
+    sw_http_headers_free(&h);
+    sw_http_headers_add(&h, "Retry-After", "Wed, 21 Oct 2015 07:28:10 GMT", 0);
+    CHECK(sw_retry_hint_ms(&h, hints, 503, 1445412480000LL, &wait) == 1);
+    CHECK_INT(wait, 10000);
+    sw_http_headers_free(&h);
+    sw_http_headers_add(&h, "X-RateLimit-Reset", "1445412490", 0);
+    CHECK(sw_retry_hint_ms(&h, hints, 429, 1445412480000LL, &wait) == 1);
+    CHECK_INT(wait, 10000);
+    CHECK(sw_retry_hint_ms(&h, hints, 503, 1445412480000LL, &wait) == 0); /* only on 429 */
+    sw_http_headers_free(&h);
+    cJSON_Delete(hints);
+}
+
+static void test_buf_bounded(void)
+{
+    struct sw_buf b;
+
+    sw_buf_init(&b, 8);
+    CHECK(sw_buf_appends(&b, "12345") == 0);
+    CHECK(sw_buf_appends(&b, "6789") == -1);
+    CHECK(b.overflow);
+    CHECK_INT(b.len, 5); /* nothing partial was appended */
+    CHECK(sw_buf_printf(&b, "%d", 123) == 0);
+    CHECK_STR(b.data, "12345123");
+    sw_buf_free(&b);
+}
+
+static const struct sw_test_case tests[] = {
+    {"time_parse", test_time_parse},
+    {"json_pointer_and_depth", test_json_pointer_and_depth},
+    {"url_encode_and_rebase", test_url_encode_and_rebase},
+    {"timer_heap", test_timer_heap},
+    {"offsets_contiguous", test_offsets_contiguous},
+    {"retry_classification", test_retry_classification},
+    {"backoff_full_jitter", test_backoff_full_jitter},
+    {"retry_after_hints", test_retry_after_hints},
+    {"buf_bounded", test_buf_bounded},
+    {NULL, NULL},
+};
+
+TEST_MAIN(tests)

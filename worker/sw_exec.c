@@ -121,6 +121,7 @@ static int emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
     em.succeeded = err == NULL;
     em.code = err ? err->code : SW_E_OK;
     em.http_status = err ? err->http_status : 0;
+    em.message = err ? err->msg : NULL;
     rc = r->eng->emit(r->eng->emit_arg, &em);
     cJSON_free(payload);
     return rc;
@@ -606,6 +607,8 @@ void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_s
     em.len = len;
     em.last = 1;
     em.code = st->code;
+    em.http_status = st->http_status;
+    em.message = st->msg;
     eng->emit(eng->emit_arg, &em);
     cJSON_free(payload);
     sw_job_destroy(job);

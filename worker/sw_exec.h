@@ -33,10 +33,11 @@ struct sw_emit {
     const char *job_id;
     const char *payload;
     size_t len;
-    int last;        /* the job's final message */
-    int succeeded;   /* status of this message */
-    sw_err_t code;   /* error code of a failed message */
-    int http_status; /* of a failed message; 0 when the error is ours */
+    int last;            /* the job's final message */
+    int succeeded;       /* status of this message */
+    sw_err_t code;       /* error code of a failed message */
+    int http_status;     /* of a failed message; 0 when the error is ours */
+    const char *message; /* of a failed message */
 };
 
 /* Returns 0 when the message was accepted. A non-zero return on a non-last part aborts the job

@@ -44,7 +44,8 @@ char *sw_result_build(const struct sw_result_meta *m, const cJSON *result,
     ok = add_str_or_null(o, "job_id", m->job_id) && add_str_or_null(o, "operation", m->operation) &&
          add_str_or_null(o, "provider", m->provider) && add_str_or_null(o, "account", m->account) &&
          cJSON_AddStringToObject(o, "status", err ? "failed" : "succeeded") &&
-         (!m->response_format || cJSON_AddStringToObject(o, "response_format", m->response_format)) &&
+         (!m->response_format ||
+          cJSON_AddStringToObject(o, "response_format", m->response_format)) &&
          add_ref_or_null(o, "result", err ? NULL : result);
     p = ok ? cJSON_AddObjectToObject(o, "part") : NULL;
     ok = p && cJSON_AddNumberToObject(p, "index", part->index) &&

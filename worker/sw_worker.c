@@ -244,17 +244,6 @@ static int produce_dlq(struct sw_worker *w, struct sw_msg *m, const struct sw_em
     return produce(w, m, w->cfg->dlq_topic, m->key, m->key_len, m->raw, len, h);
 }
 
-/* Pull the "message" member back out of a result we just built, for the DLQ header. */
-static void error_message_of(const struct sw_emit *em, char *buf, size_t n)
-{
-    cJSON *o = em->payload ? cJSON_ParseWithLength(em->payload, em->len) : NULL;
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
-    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-
-    snprintf(buf, n, "%s", cJSON_IsString(msg) ? msg->valuestring : sw_err_name(em->code));
-    cJSON_Delete(o);
-}
-
 static int on_emit(void *arg, const struct sw_emit *em)
 {
     struct sw_worker *w = arg;
@@ -278,10 +267,7 @@ static int on_emit(void *arg, const struct sw_emit *em)
     }
     if (em->last) {
         if (!em->succeeded && dlq_worthy(em->code, em->http_status)) {
-            char why[512];
-
-            error_message_of(em, why, sizeof(why));
-            if (produce_dlq(w, m, em, why) != 0) {
+            if (produce_dlq(w, m, em, em->message) != 0) {
                 m->delivery_failed = 1;
             }
         }
@@ -441,6 +427,19 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    /* syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug. */
+    enum sw_log_level lvl = level <= 3   ? SW_LOG_ERROR
+                            : level == 4 ? SW_LOG_WARN
+                            : level <= 6 ? SW_LOG_INFO
+                                         : SW_LOG_DEBUG;
+
+    if (sw_log_enabled(lvl)) {
+        sw_log_write(lvl, NULL, "kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+    }
+}
+
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     struct sw_worker *w = opaque;
@@ -505,6 +504,7 @@ static rd_kafka_conf_t *base_conf(struct sw_worker *w, int scope)
         }
     }
     rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_opaque(conf, w);
     return conf;
 fail:

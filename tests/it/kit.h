@@ -1,0 +1,49 @@
+/* Integration-test kit: child processes (worker, simulator), a real Kafka broker's topics,
+ * producing jobs, collecting results, and committed offsets. Every wait has a deadline.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef SW_KIT_H
+#define SW_KIT_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Multiplies every deadline (SW_TEST_TIMEOUT_MULT), so sanitizer or valgrind runs do not flake. */
+int64_t kit_deadline_ms(int64_t ms);
+int64_t kit_now_ms(void);
+
+/* The test broker: SW_TEST_BOOTSTRAP, or the bootstrap file in SW_TEST_KAFKA_DIR. */
+const char *kit_bootstrap(void);
+
+/* Spawn argv with extra environment entries ("K=V", NULL-terminated, may be NULL); stdout and
+ * stderr go to the given files (NULL: inherit). Returns the pid or -1. */
+pid_t kit_spawn(char *const argv[], char *const env_extra[], const char *out_path,
+                const char *err_path);
+/* Wait up to timeout_ms for the child; returns its exit status (0-255), 128+signal, or -1 on
+ * timeout (the child is left running). */
+int kit_wait(pid_t pid, int64_t timeout_ms);
+/* SIGKILL and reap. */
+void kit_kill(pid_t pid);
+
+/* Start segsim on an ephemeral loopback port; returns the pid and sets *port. */
+pid_t kit_start_sim(const char *sim_bin, const char *workdir, int *port);
+
+int kit_create_topic(const char *bootstrap, const char *topic, int partitions);
+
+rd_kafka_t *kit_producer(const char *bootstrap);
+int kit_produce(rd_kafka_t *rk, const char *topic, const char *key, const char *value, size_t len);
+int kit_flush(rd_kafka_t *rk);
+
+/* A consumer reading a topic from the beginning in a throwaway group. */
+rd_kafka_t *kit_reader(const char *bootstrap, const char *topic);
+
+/* Wait until the group's committed offsets on every partition of topic equal the end offsets.
+ * Returns 0 when reached, -1 at the deadline (and prints the gap). */
+int kit_wait_committed_at_end(const char *bootstrap, const char *group, const char *topic,
+                              int64_t timeout_ms);
+
+/* Run the JSON Schema validator on an NDJSON file; returns its exit status. */
+int kit_validate(const char *validator, const char *schema, const char *ndjson);
+
+#endif

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +74,12 @@ const char *kit_bootstrap(void)
 pid_t kit_spawn(char *const argv[], char *const env_extra[], const char *out_path,
                 const char *err_path)
 {
+    return kit_spawn_in(argv, env_extra, NULL, out_path, err_path);
+}
+
+pid_t kit_spawn_in(char *const argv[], char *const env_extra[], const char *in_path,
+                   const char *out_path, const char *err_path)
+{
     posix_spawn_file_actions_t fa;
     char **env;
     size_t n = 0, m = 0, i;
@@ -92,6 +102,9 @@ pid_t kit_spawn(char *const argv[], char *const env_extra[], const char *out_pat
         env[m + i] = environ[i];
     }
     posix_spawn_file_actions_init(&fa);
+    if (in_path) {
+        posix_spawn_file_actions_addopen(&fa, 0, in_path, O_RDONLY, 0);
+    }
     if (out_path) {
         posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     }
@@ -340,4 +353,44 @@ int kit_validate(const char *validator, const char *schema, const char *ndjson)
     pid_t pid = kit_spawn(argv, NULL, NULL, NULL);
 
     return pid > 0 ? kit_wait(pid, kit_deadline_ms(120000)) : -1;
+}
+
+int kit_http_get(int port, const char *path, char *buf, size_t n)
+{
+    struct sockaddr_in sa;
+    char req[512];
+    size_t got = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int status = -1;
+    struct timeval tv = {10, 0};
+
+    if (fd < 0) {
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        write(fd, req, strlen(req)) == (ssize_t)strlen(req)) {
+        ssize_t r;
+
+        while (got + 1 < n && (r = read(fd, buf + got, n - got - 1)) > 0) {
+            got += (size_t)r;
+        }
+        buf[got] = '\0';
+        if (sscanf(buf, "HTTP/%*s %d", &status) != 1) {
+            status = -1;
+        } else {
+            char *body = strstr(buf, "\r\n\r\n");
+
+            if (body) {
+                memmove(buf, body + 4, strlen(body + 4) + 1);
+            }
+        }
+    }
+    close(fd);
+    return status;
 }

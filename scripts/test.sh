@@ -6,6 +6,7 @@
 #
 #   scripts/test.sh                 everything (what CI runs)
 #   SW_SKIP_ASAN=1 scripts/test.sh  skip the sanitizer pass (a quicker local loop)
+#   SW_SKIP_FUZZ=1, SW_FUZZ_SECONDS=N  skip, or lengthen, the bounded fuzz run
 #   SW_CTEST_ARGS="-L unit" ...     pass arguments to ctest (e.g. only the unit tests)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,5 +42,24 @@ if [ -z "${SW_SKIP_ASAN:-}" ]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export SW_TEST_TIMEOUT_MULT=3
   run_suite build-asan -DSW_SANITIZE=ON
+fi
+if [ -z "${SW_SKIP_FUZZ:-}" ]; then
+  # A bounded libFuzzer run of every parser target from the committed seed corpus; the corpus it
+  # grows stays in the build directory.
+  step "fuzz (${SW_FUZZ_SECONDS:-20} s per target)"
+  cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DSW_FUZZ=ON -DSW_SANITIZE=ON \
+    >build-fuzz.cmake.log 2>&1 || { cat build-fuzz.cmake.log; exit 1; }
+  cmake --build build-fuzz -j "$JOBS" --target fuzz_job fuzz_spec fuzz_url >/dev/null
+  for t in fuzz_job fuzz_spec fuzz_url; do
+    mkdir -p "build-fuzz/corpus/$t"
+    if ! (cd build-fuzz && "./tests/$t" -max_total_time="${SW_FUZZ_SECONDS:-20}" \
+      -rss_limit_mb=2048 -print_final_stats=0 "corpus/$t" "../tests/fuzz/corpus/$t" \
+      >"$t.log" 2>&1); then
+      tail -n 40 "build-fuzz/$t.log"
+      echo "fuzz: $t found a failure; the input is saved in build-fuzz/" >&2
+      exit 1
+    fi
+    echo "fuzz: $t: $(grep -Eo 'Done [0-9]+ runs' "build-fuzz/$t.log" | tail -n 1)"
+  done
 fi
 step "all tests passed"

@@ -882,7 +882,8 @@ static cJSON *convert(const char *type, const cJSON *v, const char *field, struc
             return cJSON_CreateString(buf);
         }
     } else if (!strcmp(type, "unix_seconds")) {
-        if (cJSON_IsNumber(v)) {
+        /* Years 1970..9999 only: anything else is not a time, and would overflow below. */
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 253402300799.0) {
             sw_time_format((int64_t)(v->valuedouble * 1000), 1, buf, sizeof(buf));
             return cJSON_CreateString(buf);
         }

@@ -124,7 +124,8 @@ static int parse_num(const char *s, double *out)
     while (isspace((unsigned char)*end)) {
         end++;
     }
-    return (errno || *end) ? -1 : 0;
+    /* Past ~317 years the value is nonsense, and converting it to milliseconds would overflow. */
+    return (errno || *end || *out > 1.0e10) ? -1 : 0;
 }
 
 /* One hint: kind is "delta_or_date" (Retry-After), "delta_seconds" or "epoch_seconds". */

@@ -30,7 +30,11 @@ void sw_time_format(int64_t epoch_ms, int with_ms, char *buf, size_t n)
     int ms = (int)(epoch_ms - (int64_t)secs * 1000);
     struct tm tm;
 
-    gmtime_r(&secs, &tm);
+    memset(&tm, 0, sizeof(tm));
+    if (!gmtime_r(&secs, &tm)) {
+        snprintf(buf, n, "1970-01-01T00:00:00Z"); /* out of range: callers bound their inputs */
+        return;
+    }
     if (with_ms && ms) {
         snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);

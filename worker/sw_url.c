@@ -87,7 +87,9 @@ static int safe_path(const char *path)
     const char *end = path + strcspn(path, "?");
 
     for (p = path; *p; p++) {
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '#' || *p == '\\') {
+        /* Providers send links percent-encoded; raw spaces, controls, non-ASCII bytes, '#' or
+         * '\\' mean a broken or hostile link. */
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#' || *p == '\\') {
             return 0;
         }
     }

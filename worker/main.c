@@ -370,6 +370,9 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!strcmp(cli.cmd, "validate")) {
+        if (sw_worker_check_config(&cfg) != 0) {
+            goto out; /* the reason was logged */
+        }
         printf("ok: %zu provider spec(s), %zu account(s)\n", specs->n, accounts->n);
         rc = 0;
     } else if (!strcmp(cli.cmd, "exec")) {

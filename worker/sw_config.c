@@ -48,9 +48,11 @@ static const struct cfg_entry table[] = {
      "Directory of provider spec files to use instead of the built-in ones."},
     {"delivery", "SEGWORKER_DELIVERY", CFG_ENUM, "at-least-once", 0, 0,
      "at-least-once|transactional", S(delivery),
-     "Delivery guarantee for results (transactional is reserved; not implemented yet)."},
+     "Delivery guarantee for results. transactional is not implemented yet and is refused at "
+     "startup."},
     {"http_addr", "SEGWORKER_HTTP_ADDR", CFG_STR, "", 0, 0, NULL, S(http_addr),
-     "Metrics/health listener host:port (reserved; empty disables)."},
+     "Metrics/health listener host:port (not implemented yet: a warning is logged and nothing "
+     "listens)."},
     {"log_level", "SEGWORKER_LOG_LEVEL", CFG_ENUM, "info", 0, 0, "debug|info|warn|error|off",
      S(log_level), "Minimum level of the JSON log lines on stderr."},
     {"http.ca_file", "SEGWORKER_CA_FILE", CFG_STR, NULL, 0, 0, NULL, S(ca_file),
@@ -79,7 +81,9 @@ static const struct cfg_entry table[] = {
     {"retry.base_ms", "SEGWORKER_RETRY_BASE_MS", CFG_INT, "200", 1, 600000, NULL, S(retry_base_ms),
      "Back-off base: attempt n waits a random time in [0, base*2^(n-1)]."},
     {"retry.max_backoff_ms", "SEGWORKER_RETRY_MAX_BACKOFF_MS", CFG_INT, "30000", 1, 86400000, NULL,
-     S(retry_max_backoff_ms), "Cap of one back-off wait (Retry-After may ask for longer)."},
+     S(retry_max_backoff_ms),
+     "Cap of one wait before a retry; a Retry-After asking for more ends the job with a retryable "
+     "rate_limited/provider_error result."},
     {"http.timeout_ms", "SEGWORKER_HTTP_TIMEOUT_MS", CFG_INT, "30000", 1, 3600000, NULL,
      S(http_timeout_ms),
      "Default limit of one HTTP exchange (a job's options.timeout_ms overrides)."},

@@ -560,6 +560,27 @@ static int setup(struct sw_worker *w)
     return 0;
 }
 
+int sw_worker_check_config(const struct sw_config *cfg)
+{
+    struct sw_worker w;
+    rd_kafka_conf_t *c;
+    rd_kafka_conf_t *p;
+    int rc;
+
+    memset(&w, 0, sizeof(w));
+    w.cfg = cfg;
+    c = base_conf(&w, 1);
+    p = c ? base_conf(&w, 2) : NULL; /* one report of a bad property is enough */
+    rc = c && p ? 0 : -1;
+    if (c) {
+        rd_kafka_conf_destroy(c);
+    }
+    if (p) {
+        rd_kafka_conf_destroy(p);
+    }
+    return rc;
+}
+
 static void drain_pipe(int fd)
 {
     char buf[256];
@@ -598,6 +619,15 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
     int rc = 1;
 
     memset(&w, 0, sizeof(w));
+    if (!strcmp(cfg->delivery, "transactional")) {
+        /* Refuse rather than silently give a weaker guarantee than the operator asked for. */
+        sw_log_error(NULL, "delivery=transactional is not implemented yet; use at-least-once");
+        return 2;
+    }
+    if (cfg->http_addr[0]) {
+        sw_log_warn(NULL, "http_addr=%s: the metrics/health listener is not implemented yet",
+                    cfg->http_addr);
+    }
     w.cfg = cfg;
     w.pipefd[0] = w.pipefd[1] = -1;
     sw_offsets_init(&w.offsets);

@@ -12,8 +12,12 @@
 struct sw_specs;
 
 /* Run until *stop becomes non-zero (then drain) or a fatal error. Returns the process exit code:
- * 0 after a clean drain, 1 on a fatal error. */
+ * 0 after a clean drain, 1 on a fatal error, 2 on a configuration it cannot honour. */
 int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
                   const struct sw_accounts *accounts, volatile sig_atomic_t *stop);
+
+/* Build (and discard) the consumer and producer configurations, so that `segworker validate`
+ * reports a bad kafka.* property without connecting. 0 when librdkafka accepts them all. */
+int sw_worker_check_config(const struct sw_config *cfg);
 
 #endif

@@ -265,6 +265,65 @@ static void test_debug_redacts(void)
     run_free(&r);
 }
 
+/* Run a segworker command (no stdin); returns its exit status, stderr+stdout in out. */
+static int run_cmd(char *const args[], char *out, size_t n)
+{
+    char *argv[16];
+    char path[1024];
+    char *env[] = {"IT_KLAVIYO_KEY=sim-klaviyo-key", "IT_SENDGRID_KEY=sim-sendgrid-key", NULL};
+    FILE *f;
+    pid_t pid;
+    int rc, i;
+    size_t got = 0;
+
+    argv[0] = (char *)worker;
+    for (i = 0; args[i] && i < 14; i++) {
+        argv[i + 1] = args[i];
+    }
+    argv[i + 1] = NULL;
+    snprintf(path, sizeof(path), "%s/cmd.out", work);
+    pid = kit_spawn(argv, env, path, path);
+    rc = kit_wait(pid, kit_deadline_ms(30000));
+    f = fopen(path, "r");
+    if (f) {
+        got = fread(out, 1, n - 1, f);
+        fclose(f);
+    }
+    out[got] = '\0';
+    return rc;
+}
+
+static void test_other_commands(void)
+{
+    char out[8192];
+    char *validate[] = {"validate", "--accounts", accounts, NULL};
+    char *bad_kafka[] = {"validate", "--accounts", accounts, "--set", "kafka.no.such=1", NULL};
+    char *providers[] = {"providers", NULL};
+    char *version[] = {"version", NULL};
+    char *help[] = {"--help", NULL};
+    char *dump[] = {"--dump-config", NULL};
+    char *unknown[] = {"frobnicate", NULL};
+    char *transactional[] = {"run", "--accounts", accounts, "--set", "delivery=transactional",
+                             NULL};
+
+    CHECK_INT(run_cmd(validate, out, sizeof(out)), 0);
+    CHECK(strstr(out, "ok: ") != NULL);
+    CHECK_INT(run_cmd(bad_kafka, out, sizeof(out)), 2);
+    CHECK(strstr(out, "no.such") != NULL);
+    CHECK_INT(run_cmd(providers, out, sizeof(out)), 0);
+    CHECK(strstr(out, "klaviyo") && strstr(out, "sendgrid"));
+    CHECK_INT(run_cmd(version, out, sizeof(out)), 0);
+    CHECK(strstr(out, "segworker ") && strstr(out, "librdkafka"));
+    CHECK_INT(run_cmd(help, out, sizeof(out)), 0);
+    CHECK(strstr(out, "usage: segworker") != NULL);
+    CHECK_INT(run_cmd(dump, out, sizeof(out)), 0);
+    CHECK(strstr(out, "| `brokers` |") != NULL);
+    CHECK_INT(run_cmd(unknown, out, sizeof(out)), 2);
+    /* A guarantee the worker cannot give is refused, not silently weakened. */
+    CHECK_INT(run_cmd(transactional, out, sizeof(out)), 2);
+    CHECK(strstr(out, "transactional") != NULL);
+}
+
 static void test_results_are_schema_valid(void)
 {
     char schema[1024];
@@ -281,6 +340,7 @@ static const struct sw_test_case tests[] = {
     {"retry_after_is_honoured", test_retry_after_is_honoured},
     {"timeout_and_deadline", test_timeout_and_deadline},
     {"debug_redacts", test_debug_redacts},
+    {"other_commands", test_other_commands},
     {"results_are_schema_valid", test_results_are_schema_valid},
     {NULL, NULL},
 };

@@ -627,7 +627,7 @@ static int kl_route(const struct sim_req *rq, struct sim_reply *r, const char **
     const char *rest = sim_path_after(rq->path, "/api/segments");
     int is_get = strcmp(rq->method, "GET") == 0;
     int is_delete = strcmp(rq->method, "DELETE") == 0;
-    struct sim_fault_draw fd;
+    struct sim_decision fd;
     char id[256];
     int pc = 0;
     int rc;
@@ -652,16 +652,10 @@ static int kl_route(const struct sim_req *rq, struct sim_reply *r, const char **
                         "segsim serves GET on the list and GET/DELETE on one segment.", NULL, NULL);
     }
     *limit = is_delete ? KL_LIMIT_WRITE : KL_LIMIT_READ;
-    sim_state_draw_fault(rq->st, SIM_P_KLAVIYO, &fd);
+    sim_magic_draw_fault(rq->st, SIM_P_KLAVIYO, &fd);
     r->delay_ms = fd.delay_ms;
-    if (fd.kind == SIM_FAULT_503) {
-        return kl_fail(rq, r, SIM_OUT_503, 0);
-    }
-    if (fd.kind == SIM_FAULT_429) {
-        return kl_fail(rq, r, SIM_OUT_429, fd.retry_after_s);
-    }
-    if (fd.kind == SIM_FAULT_BAD_JSON) {
-        return kl_fail(rq, r, SIM_OUT_BAD_JSON, 0);
+    if (fd.outcome != SIM_OUT_NOT_MAGIC) {
+        return kl_fail(rq, r, fd.outcome, fd.retry_after_s);
     }
     if (!id[0]) {
         return kl_list(rq, r);

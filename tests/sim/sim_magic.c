@@ -68,3 +68,26 @@ void sim_magic_decide(struct sim_state *st, int provider, const char *id, struct
         d->delay_ms = n;
     }
 }
+
+void sim_magic_draw_fault(struct sim_state *st, int provider, struct sim_decision *d)
+{
+    struct sim_fault_draw fd;
+
+    sim_state_draw_fault(st, provider, &fd);
+    d->delay_ms = fd.delay_ms;
+    d->retry_after_s = fd.kind == SIM_FAULT_429 ? fd.retry_after_s : 0;
+    switch (fd.kind) {
+    case SIM_FAULT_503:
+        d->outcome = SIM_OUT_503;
+        break;
+    case SIM_FAULT_429:
+        d->outcome = SIM_OUT_429;
+        break;
+    case SIM_FAULT_BAD_JSON:
+        d->outcome = SIM_OUT_BAD_JSON;
+        break;
+    default:
+        d->outcome = SIM_OUT_NOT_MAGIC;
+        break;
+    }
+}

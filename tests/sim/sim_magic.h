@@ -27,4 +27,9 @@ struct sim_decision {
  * Malformed magic ids (e.g. "sim-flaky-x") are SIM_OUT_NOT_MAGIC and so end up as 404. */
 void sim_magic_decide(struct sim_state *st, int provider, const char *id, struct sim_decision *d);
 
+/* Draw the global fault injection (POST /_sim/faults) for one request of a provider, as the
+ * same kind of decision: SIM_OUT_NOT_MAGIC when no fault hit, else the forced outcome. The delay
+ * applies either way. */
+void sim_magic_draw_fault(struct sim_state *st, int provider, struct sim_decision *d);
+
 #endif

@@ -450,7 +450,7 @@ static int sg_route(const struct sim_req *rq, struct sim_reply *r)
     const char *rest = sim_path_after(rq->path, "/v3/marketing/segments");
     int is_get = strcmp(rq->method, "GET") == 0;
     int is_delete = strcmp(rq->method, "DELETE") == 0;
-    struct sim_fault_draw fd;
+    struct sim_decision fd;
     char id[256];
     int v1 = 1;
 
@@ -477,16 +477,10 @@ static int sg_route(const struct sim_req *rq, struct sim_reply *r)
     if (!(is_get || (is_delete && id[0]))) {
         return sg_error(r, 405, NULL, "method not allowed");
     }
-    sim_state_draw_fault(rq->st, SIM_P_SENDGRID, &fd);
+    sim_magic_draw_fault(rq->st, SIM_P_SENDGRID, &fd);
     r->delay_ms = fd.delay_ms;
-    if (fd.kind == SIM_FAULT_503) {
-        return sg_fail(rq, r, SIM_OUT_503, 0);
-    }
-    if (fd.kind == SIM_FAULT_429) {
-        return sg_fail(rq, r, SIM_OUT_429, fd.retry_after_s);
-    }
-    if (fd.kind == SIM_FAULT_BAD_JSON) {
-        return sg_fail(rq, r, SIM_OUT_BAD_JSON, 0);
+    if (fd.outcome != SIM_OUT_NOT_MAGIC) {
+        return sg_fail(rq, r, fd.outcome, fd.retry_after_s);
     }
     if (!id[0]) {
         return sg_list(rq, r, v1);

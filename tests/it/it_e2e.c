@@ -46,6 +46,7 @@ enum bad {
     B_PARAMS,
     B_OVERSIZED,
     B_BODY,
+    B_REPLY_TO,
     B__COUNT
 };
 
@@ -61,7 +62,11 @@ struct expect {
     const char *want_code; /* NULL: succeeded */
     char ids[32][40];      /* list: ids collected over parts */
     int nids;
+    int traceparent; /* the job carried one; its result must too */
 };
+
+#define TRACEPARENT "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+static char results_topic[64];
 
 static struct expect ex[NJOBS];
 static char run_id[32];
@@ -164,6 +169,7 @@ static char *job_text(int i, struct expect *e, size_t *len)
     const char *p_sg = "\"provider\":\"sendgrid\",\"account\":\"acme-sendgrid\"";
     struct sim_klaviyo_segment k;
     struct sim_sendgrid_segment s;
+    char reply[128];
     char *big;
 
     snprintf(id, sizeof(id), "%s-%d", run_id, i);
@@ -175,11 +181,15 @@ static char *job_text(int i, struct expect *e, size_t *len)
     switch (e->kind) {
     case K_KGET:
     case K_KGET_COUNT:
+        /* Some name the results topic in reply_to (allowed), some carry a trace context. */
+        snprintf(reply, sizeof(reply), ",\"reply_to\":\"%s\"", results_topic);
+        e->traceparent = i % 20 == 1;
         snprintf(
             buf, sizeof(buf),
             "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":\"%s\"%s},"
-            "\"correlation\":{\"workflowId\":\"wf-%d\",\"taskRefName\":\"t\"}}",
-            id, p_kl, k.id, e->kind == K_KGET_COUNT ? ",\"with_member_count\":true" : "", i);
+            "\"correlation\":{\"workflowId\":\"wf-%d\",\"taskRefName\":\"t\"}%s}",
+            id, p_kl, k.id, e->kind == K_KGET_COUNT ? ",\"with_member_count\":true" : "", i,
+            i % 20 == 3 ? reply : "");
         break;
     case K_KLIST:
         snprintf(buf, sizeof(buf), "{\"job_id\":\"%s\",\"operation\":\"segments.list\",%s}", id,
@@ -293,6 +303,13 @@ static char *job_text(int i, struct expect *e, size_t *len)
                 id, p_kl, 290 * 1024, 0);
             *len = strlen(big);
             return big;
+        case B_REPLY_TO:
+            e->want_code = "invalid_job";
+            snprintf(buf, sizeof(buf),
+                     "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":"
+                     "\"x\"},\"reply_to\":\"__consumer_offsets\"}",
+                     id, p_kl);
+            break;
         case B_BODY:
         case B__COUNT:
             e->want_code = "response_invalid";
@@ -464,6 +481,7 @@ static void test_e2e(void)
     snprintf(run_id, sizeof(run_id), "e2e%d", (int)getpid());
     snprintf(jobs, sizeof(jobs), "%s-jobs", run_id);
     snprintf(results, sizeof(results), "%s-results", run_id);
+    snprintf(results_topic, sizeof(results_topic), "%s", results);
     snprintf(dlq, sizeof(dlq), "%s-dlq", run_id);
     snprintf(group, sizeof(group), "%s-group", run_id);
     CHECK(kit_create_topic(bootstrap, jobs, 4) == 0);
@@ -525,7 +543,8 @@ static void test_e2e(void)
         char *text = job_text(i, &ex[i], &len);
 
         snprintf(key, sizeof(key), "k%d", i % 13);
-        CHECK(kit_produce(prod, jobs, key, text, len) == 0);
+        CHECK(kit_produce_hdr(prod, jobs, key, text, len, ex[i].traceparent ? "traceparent" : NULL,
+                              TRACEPARENT) == 0);
         if (ex[i].kind == K_BAD && ex[i].sub == B_OVERSIZED) {
             free(text);
         }
@@ -558,7 +577,19 @@ static void test_e2e(void)
                 sw_test_failures++;
             } else {
                 int before = ex[idx].finals;
+                rd_kafka_headers_t *h = NULL;
+                const void *v = NULL;
+                size_t vl = 0;
+                int has_tp = !rd_kafka_message_headers(m, &h) &&
+                             !rd_kafka_header_get_last(h, "traceparent", &v, &vl) &&
+                             vl == strlen(TRACEPARENT) && !memcmp(v, TRACEPARENT, vl);
 
+                if (has_tp != ex[idx].traceparent || !h ||
+                    rd_kafka_header_get_last(h, "job_id", &v, &vl) ||
+                    rd_kafka_header_get_last(h, "status", &v, &vl)) {
+                    fprintf(stderr, "job %d: result headers wrong (traceparent %d)\n", idx, has_tp);
+                    sw_test_failures++;
+                }
                 check_result(idx, r);
                 if (ex[idx].finals == 1 && before == 0) {
                     pending--;

@@ -197,6 +197,36 @@ static void test_list_parts_and_truncation(void)
     run_free(&r);
 }
 
+static void test_size_limits(void)
+{
+    struct run r;
+    int i, total = 0;
+
+    /* Parts split by bytes, not only by count, and each stays under the message limit. */
+    exec_job("{\"job_id\":\"x11\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+             "\"account\":\"kl\"}",
+             "--set", "limits.max_result_bytes=6000", &r);
+    CHECK_INT(r.rc, 0);
+    CHECK(r.nlines > 3);
+    for (i = 0; i < r.nlines; i++) {
+        char *text = cJSON_PrintUnformatted(r.lines[i]);
+
+        CHECK(text && strlen(text) <= 6000);
+        cJSON_free(text);
+        total += (int)getn(r.lines[i], "part.items");
+    }
+    CHECK_INT(total, SIM_KLAVIYO_SEGMENTS);
+    run_free(&r);
+    /* A provider answer over the body limit is a classified error, not a truncated parse. */
+    exec_job("{\"job_id\":\"x12\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+             "\"account\":\"kl\"}",
+             "--set", "limits.max_response_bytes=1024", &r);
+    CHECK_INT(r.rc, 1);
+    CHECK_STR(gets_(r.lines[0], "error.code"), "result_too_large");
+    CHECK(strstr(gets_(r.lines[0], "error.message"), "max_response_bytes") != NULL);
+    run_free(&r);
+}
+
 static void test_retry_after_is_honoured(void)
 {
     struct run r;
@@ -337,6 +367,7 @@ static const struct sw_test_case tests[] = {
     {"failure_exit_1", test_failure_exit_1},
     {"usage_exit_2", test_usage_exit_2},
     {"list_parts_and_truncation", test_list_parts_and_truncation},
+    {"size_limits", test_size_limits},
     {"retry_after_is_honoured", test_retry_after_is_honoured},
     {"timeout_and_deadline", test_timeout_and_deadline},
     {"debug_redacts", test_debug_redacts},

@@ -244,14 +244,29 @@ rd_kafka_t *kit_producer(const char *bootstrap)
 
 int kit_produce(rd_kafka_t *rk, const char *topic, const char *key, const char *value, size_t len)
 {
+    return kit_produce_hdr(rk, topic, key, value, len, NULL, NULL);
+}
+
+int kit_produce_hdr(rd_kafka_t *rk, const char *topic, const char *key, const char *value,
+                    size_t len, const char *hname, const char *hvalue)
+{
     rd_kafka_resp_err_t err;
     int tries = 0;
 
     do {
-        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                RD_KAFKA_V_KEY((void *)key, key ? strlen(key) : 0),
-                                RD_KAFKA_V_VALUE((void *)value, len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        rd_kafka_headers_t *h = NULL;
+
+        if (hname) {
+            h = rd_kafka_headers_new(1);
+            rd_kafka_header_add(h, hname, -1, hvalue, -1);
+        }
+        err = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, key ? strlen(key) : 0),
+            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (err && h) {
+            rd_kafka_headers_destroy(h); /* producev takes the headers only on success */
+        }
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(rk, 100);
         }

@@ -38,6 +38,9 @@ int kit_create_topic(const char *bootstrap, const char *topic, int partitions);
 
 rd_kafka_t *kit_producer(const char *bootstrap);
 int kit_produce(rd_kafka_t *rk, const char *topic, const char *key, const char *value, size_t len);
+/* Same with one header (hname may be NULL). */
+int kit_produce_hdr(rd_kafka_t *rk, const char *topic, const char *key, const char *value,
+                    size_t len, const char *hname, const char *hvalue);
 int kit_flush(rd_kafka_t *rk);
 
 /* A consumer reading a topic from the beginning in a throwaway group. */

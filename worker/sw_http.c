@@ -270,7 +270,7 @@ struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req 
                              req->headers.v[i].value) >= sizeof(line)) {
             sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "header %s is too long",
                           req->headers.v[i].name);
-            goto fail_st;
+            goto fail;
         }
         nl = curl_slist_append(x->hdrs, line);
         if (!nl) {
@@ -328,8 +328,9 @@ struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req 
     h->xfers = x;
     return x;
 fail:
-    sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "could not start the HTTP request");
-fail_st:
+    if (st && st->code == SW_E_OK) {
+        sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "could not start the HTTP request");
+    }
     if (x->easy) {
         curl_easy_cleanup(x->easy);
         x->easy = NULL;

@@ -89,8 +89,10 @@ static const struct cfg_entry table[] = {
      "Default limit of one HTTP exchange (a job's options.timeout_ms overrides)."},
     {"http.connect_timeout_ms", "SEGWORKER_HTTP_CONNECT_TIMEOUT_MS", CFG_INT, "10000", 1, 600000,
      NULL, S(http_connect_timeout_ms), "Limit on establishing a connection."},
-    {"http.max_host_connections", "SEGWORKER_HTTP_MAX_HOST_CONNECTIONS", CFG_INT, "0", 0, 100000,
-     NULL, S(http_max_host_connections), "Connections per provider host (0: no limit)."},
+    {"http.max_host_connections", "SEGWORKER_HTTP_MAX_HOST_CONNECTIONS", CFG_INT, "256", 1, 100000,
+     NULL, S(http_max_host_connections),
+     "Connections per provider host; further requests wait for a free one (counted in their "
+     "timeout)."},
     {"shutdown.grace_ms", "SEGWORKER_SHUTDOWN_GRACE_MS", CFG_INT, "30000", 0, 3600000, NULL,
      S(shutdown_grace_ms), "On SIGTERM, how long running jobs may take to finish."},
     {NULL, NULL, CFG_STR, NULL, 0, 0, NULL, 0, NULL},

@@ -490,7 +490,9 @@ static rd_kafka_conf_t *base_conf(struct sw_worker *w, int scope)
         }
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     } else {
-        if (conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "linger.ms", "5")) {
+        /* 64 MiB of unacknowledged results at most: past it produce() waits (backpressure). */
+        if (conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "linger.ms", "5") ||
+            conf_set(conf, "queue.buffering.max.kbytes", "65536")) {
             goto fail;
         }
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);

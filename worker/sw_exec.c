@@ -9,6 +9,8 @@
 
 #include "../tasks/sw_spec.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -169,8 +171,7 @@ static int has_secret(const struct sw_account *acct, const char *s)
     return 0;
 }
 
-static cJSON *headers_json(const struct sw_http_headers *h, const struct sw_account *acct,
-                           int force_secret)
+static cJSON *headers_json(const struct sw_http_headers *h, const struct sw_account *acct)
 {
     cJSON *o = cJSON_CreateObject();
     size_t i;
@@ -178,7 +179,7 @@ static cJSON *headers_json(const struct sw_http_headers *h, const struct sw_acco
     for (i = 0; o && i < h->n; i++) {
         const char *v = h->v[i].value;
 
-        if (h->v[i].secret || secret_header(h->v[i].name) || has_secret(acct, v) || force_secret) {
+        if (h->v[i].secret || secret_header(h->v[i].name) || has_secret(acct, v)) {
             v = "[redacted]";
         }
         cJSON_AddStringToObject(o, h->v[i].name, v);
@@ -204,9 +205,9 @@ static void record_debug(struct sw_run *r, const struct sw_http_resp *resp, cons
     opts = cJSON_AddObjectToObject(d, "request_options");
     if (opts) {
         cJSON_AddStringToObject(opts, "method", r->req.method);
-        cJSON_AddItemToObject(opts, "headers", headers_json(&r->req.headers, r->acct, 0));
+        cJSON_AddItemToObject(opts, "headers", headers_json(&r->req.headers, r->acct));
     }
-    cJSON_AddItemToObject(d, "response_headers", headers_json(&resp->headers, r->acct, 0));
+    cJSON_AddItemToObject(d, "response_headers", headers_json(&resp->headers, r->acct));
     if (resp->transport_err == SW_E_OK) {
         cJSON_AddNumberToObject(d, "http_status", (double)resp->status);
     } else {
@@ -260,7 +261,23 @@ static void send_now(void *arg)
     }
 }
 
-/* Back off, or give up when out of tries or past the deadline. */
+/* End the job with st, a note appended to its message saying why no retry follows. Takes perr. */
+static void give_up(struct sw_run *r, struct sw_status *st, cJSON *perr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void give_up(struct sw_run *r, struct sw_status *st, cJSON *perr, const char *fmt, ...)
+{
+    size_t n = strlen(st->msg);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(st->msg + n, sizeof(st->msg) - n, fmt, ap);
+    va_end(ap);
+    finish_failed(r, st, perr);
+    cJSON_Delete(perr);
+}
+
+/* Back off, or give up when out of tries or past the deadline. Takes perr. */
 static void retry_or_fail(struct sw_run *r, struct sw_status *st, cJSON *perr, int64_t hint_ms,
                           int have_hint)
 {
@@ -270,11 +287,13 @@ static void retry_or_fail(struct sw_run *r, struct sw_status *st, cJSON *perr, i
     struct sw_log_ctx lc = {r->job->job_id, r->job->provider, r->job->operation, r->attempt};
 
     if (r->attempt >= r->max_attempts) {
-        size_t n = strlen(st->msg);
-
-        snprintf(st->msg + n, sizeof(st->msg) - n, " (gave up after %d attempts)", r->attempt);
-        finish_failed(r, st, perr);
-        cJSON_Delete(perr);
+        give_up(r, st, perr, " (gave up after %d attempts)", r->attempt);
+        return;
+    }
+    if (have_hint && hint_ms > eng->lim.retry_max_wait_ms) {
+        give_up(r, st, perr,
+                " (the provider asked to wait %lld ms, more than retry.max_backoff_ms)",
+                (long long)hint_ms);
         return;
     }
     if (have_hint) {
@@ -285,25 +304,10 @@ static void retry_or_fail(struct sw_run *r, struct sw_status *st, cJSON *perr, i
         wait = sw_retry_backoff_ms(r->attempt, eng->lim.retry_base_ms, eng->lim.retry_max_wait_ms,
                                    &eng->rng);
     }
-    if (have_hint && hint_ms > eng->lim.retry_max_wait_ms) {
-        size_t n = strlen(st->msg);
-
-        snprintf(st->msg + n, sizeof(st->msg) - n,
-                 " (the provider asked to wait %lld ms, more than retry.max_backoff_ms)",
-                 (long long)hint_ms);
-        finish_failed(r, st, perr);
-        cJSON_Delete(perr);
-        return;
-    }
     if (r->deadline_mono_ms && now + wait >= r->deadline_mono_ms) {
-        struct sw_status dst = *st;
-        size_t n;
-
-        dst.code = SW_E_DEADLINE_EXCEEDED;
-        n = strlen(dst.msg);
-        snprintf(dst.msg + n, sizeof(dst.msg) - n, " (the next retry would pass the deadline)");
-        finish_failed(r, &dst, perr);
-        cJSON_Delete(perr);
+        st->code = SW_E_DEADLINE_EXCEEDED;
+        give_up(r, st, perr, " (the next retry, in %lld ms, would pass the deadline)",
+                (long long)wait);
         return;
     }
     cJSON_Delete(perr);

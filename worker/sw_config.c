@@ -252,13 +252,28 @@ static int apply_json(struct sw_config *cfg, const cJSON *obj, const char *prefi
     return 0;
 }
 
+int sw_config_apply_text(struct sw_config *cfg, const char *text, size_t len, const char *origin,
+                         struct sw_status *st)
+{
+    char err[128];
+    cJSON *root = sw_json_parse(text, len, 16, err, sizeof(err));
+    int rc = -1;
+
+    if (!cJSON_IsObject(root)) {
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s: %s", origin,
+                      root ? "expected a JSON object" : err);
+    } else {
+        rc = apply_json(cfg, root, "", st);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
 static int load_file(struct sw_config *cfg, const char *path, struct sw_status *st)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
     size_t n;
-    cJSON *root = NULL;
-    char err[128];
     int rc = -1;
 
     if (!f) {
@@ -275,15 +290,8 @@ static int load_file(struct sw_config *cfg, const char *path, struct sw_status *
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s is larger than 1 MiB", path);
         goto out;
     }
-    root = sw_json_parse(buf, n, 16, err, sizeof(err));
-    if (!cJSON_IsObject(root)) {
-        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s: %s", path,
-                      root ? "expected a JSON object" : err);
-        goto out;
-    }
-    rc = apply_json(cfg, root, "", st);
+    rc = sw_config_apply_text(cfg, buf, n, path, st);
 out:
-    cJSON_Delete(root);
     free(buf);
     fclose(f);
     return rc;

@@ -6,6 +6,7 @@
 
 #include "sw_err.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct sw_kv {
@@ -50,6 +51,10 @@ struct sw_config {
 
 /* Defaults, then the file (path may be NULL), then the environment. 0 on success. */
 int sw_config_load(struct sw_config *cfg, const char *path, struct sw_status *st);
+/* Apply a JSON configuration document (nested objects or dotted keys) on top of cfg; origin
+ * names it in errors. 0 on success. */
+int sw_config_apply_text(struct sw_config *cfg, const char *text, size_t len, const char *origin,
+                         struct sw_status *st);
 /* Set one key from text (CLI flags use this too). 0 on success. */
 int sw_config_set(struct sw_config *cfg, const char *key, const char *value, struct sw_status *st);
 void sw_config_free(struct sw_config *cfg);

@@ -83,6 +83,9 @@ static void msg_free(struct sw_msg *m)
 
 /* ---- pause / resume ---- */
 
+/* Pause or resume the whole assignment. Invariant: while w->paused every assigned partition is
+ * paused (on_rebalance pauses newly assigned ones), so a resume never touches a partition that
+ * was not paused — librdkafka 2.0.2 can rewind the fetch position when it does. */
 static void set_paused(struct sw_worker *w, int pause)
 {
     rd_kafka_topic_partition_list_t *parts = NULL;

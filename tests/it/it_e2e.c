@@ -669,14 +669,15 @@ static const struct sw_test_case tests[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: it_e2e SEGWORKER SEGSIM VALIDATOR SCHEMA_DIR WORKDIR\n");
+    struct kit_args a;
+
+    if (kit_parse_args(argc, argv, "it_e2e", &a) != 0) {
         return 2;
     }
-    argv_worker = argv[1];
-    argv_sim = argv[2];
-    argv_validator = argv[3];
-    argv_schemas = argv[4];
-    argv_work = argv[5];
+    argv_worker = a.worker;
+    argv_sim = a.sim;
+    argv_validator = a.validator;
+    argv_schemas = a.schemas;
+    argv_work = a.work;
     return sw_test_run(tests, NULL);
 }

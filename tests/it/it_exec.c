@@ -378,19 +378,19 @@ static const struct sw_test_case tests[] = {
 
 int main(int argc, char **argv)
 {
+    struct kit_args a;
     pid_t sim;
     FILE *f;
     int rc;
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: it_exec SEGWORKER SEGSIM VALIDATOR SCHEMA_DIR WORKDIR\n");
+    if (kit_parse_args(argc, argv, "it_exec", &a) != 0) {
         return 2;
     }
-    worker = argv[1];
-    sim_bin = argv[2];
-    validator = argv[3];
-    schemas = argv[4];
-    work = argv[5];
+    worker = a.worker;
+    sim_bin = a.sim;
+    validator = a.validator;
+    schemas = a.schemas;
+    work = a.work;
     sim = kit_start_sim(sim_bin, work, &port);
     if (sim <= 0) {
         fprintf(stderr, "the simulator did not start\n");

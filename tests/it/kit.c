@@ -409,3 +409,17 @@ int kit_http_get(int port, const char *path, char *buf, size_t n)
     close(fd);
     return status;
 }
+
+int kit_parse_args(int argc, char **argv, const char *name, struct kit_args *a)
+{
+    if (argc != 6) {
+        fprintf(stderr, "usage: %s SEGWORKER SEGSIM VALIDATOR SCHEMA_DIR WORKDIR\n", name);
+        return -1;
+    }
+    a->worker = argv[1];
+    a->sim = argv[2];
+    a->validator = argv[3];
+    a->schemas = argv[4];
+    a->work = argv[5];
+    return 0;
+}

@@ -51,6 +51,18 @@ rd_kafka_t *kit_reader(const char *bootstrap, const char *topic);
 int kit_wait_committed_at_end(const char *bootstrap, const char *group, const char *topic,
                               int64_t timeout_ms);
 
+/* The paths every integration test is given by ctest (see sw_it_test in tests/CMakeLists.txt). */
+struct kit_args {
+    const char *worker;    /* segworker binary */
+    const char *sim;       /* segsim binary */
+    const char *validator; /* tests/tools/validate_json.py */
+    const char *schemas;   /* schemas/ */
+    const char *work;      /* a scratch directory of this test */
+};
+
+/* Fill *a from argv; prints the usage of `name` and returns -1 when the count is wrong. */
+int kit_parse_args(int argc, char **argv, const char *name, struct kit_args *a);
+
 /* Run the JSON Schema validator on an NDJSON file; returns its exit status. */
 int kit_validate(const char *validator, const char *schema, const char *ndjson);
 

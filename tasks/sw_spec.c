@@ -94,6 +94,39 @@ static int check_op(const char *spec, const char *name, const cJSON *op, struct 
 
 /* Structural checks so that the interpreter can trust the document; the JSON Schema in
  * schemas/provider.schema.json says the same for humans and CI. */
+/* "rate_limits": {"classes": {"<class>": [{"requests": N, "per_s": S}, ...]}} */
+static int check_rate_limits(const cJSON *rl)
+{
+    const cJSON *cls;
+
+    if (!rl) {
+        return 0;
+    }
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rl, "classes"))) {
+        return -1;
+    }
+    cJSON_ArrayForEach(cls, cJSON_GetObjectItemCaseSensitive(rl, "classes"))
+    {
+        const cJSON *l;
+
+        if (!cJSON_IsArray(cls) || cJSON_GetArraySize(cls) > SW_RL_MAX_WINDOWS) {
+            return -1;
+        }
+        cJSON_ArrayForEach(l, cls)
+        {
+            const cJSON *req = cJSON_GetObjectItemCaseSensitive(l, "requests");
+            const cJSON *per = cJSON_GetObjectItemCaseSensitive(l, "per_s");
+
+            if (!cJSON_IsNumber(req) || !cJSON_IsNumber(per) || req->valuedouble < 1 ||
+                req->valuedouble > 1e9 || per->valuedouble < 0.001 ||
+                per->valuedouble > 86400.0 * 31) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int check_spec(const cJSON *doc, struct sw_status *st)
 {
     const char *name = sw_json_str(doc, "name");
@@ -106,6 +139,13 @@ static int check_spec(const cJSON *doc, struct sw_status *st)
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
                       "spec %s: name, base_url, operations and models are required",
                       name ? name : "?");
+        return -1;
+    }
+    if (check_rate_limits(cJSON_GetObjectItemCaseSensitive(doc, "rate_limits"))) {
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
+                      "spec %s: rate_limits must be {\"classes\": {name: [{\"requests\": N >= 1, "
+                      "\"per_s\": S > 0}, ... at most %d]}}",
+                      name, SW_RL_MAX_WINDOWS);
         return -1;
     }
     cJSON_ArrayForEach(op, ops)
@@ -542,6 +582,40 @@ int sw_spec_op_idempotent(const cJSON *op)
 const cJSON *sw_spec_retry_hints(const struct sw_spec *spec)
 {
     return cJSON_GetObjectItemCaseSensitive(spec->doc, "retry_after");
+}
+
+const char *sw_spec_limit_class(const cJSON *op)
+{
+    const char *cls = sw_json_str(op, "limit_class");
+    const char *m = sw_json_str(op, "method");
+
+    if (cls) {
+        return cls;
+    }
+    return m && (!strcmp(m, "GET") || !strcmp(m, "HEAD")) ? "read" : "write";
+}
+
+int sw_spec_rate_limits(const struct sw_spec *spec, const char *cls, struct sw_rl_limit *out,
+                        int max)
+{
+    const cJSON *classes = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(spec->doc, "rate_limits"), "classes");
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(classes, cls);
+    const cJSON *l;
+    int n = 0;
+
+    cJSON_ArrayForEach(l, list)
+    {
+        const cJSON *req = cJSON_GetObjectItemCaseSensitive(l, "requests");
+        const cJSON *per = cJSON_GetObjectItemCaseSensitive(l, "per_s");
+
+        if (n < max && cJSON_IsNumber(req) && cJSON_IsNumber(per)) {
+            out[n].requests = (long long)req->valuedouble;
+            out[n].per_ms = (int64_t)(per->valuedouble * 1000.0);
+            n++;
+        }
+    }
+    return n;
 }
 
 static sw_err_t add_query(const cJSON *q, const struct sw_account *acct, const struct sw_job *job,

@@ -9,6 +9,7 @@
 #include "../worker/sw_err.h"
 #include "../worker/sw_http.h"
 #include "../worker/sw_job.h"
+#include "../worker/sw_ratelimit.h"
 
 #include <cjson/cJSON.h>
 
@@ -41,6 +42,11 @@ const cJSON *sw_spec_op(const struct sw_spec *spec, const struct sw_job *job);
 int sw_spec_op_is_list(const cJSON *op);
 int sw_spec_op_idempotent(const cJSON *op);
 const cJSON *sw_spec_retry_hints(const struct sw_spec *spec);
+/* The operation's rate-limit class: its "limit_class", else "read" for GET/HEAD, else "write". */
+const char *sw_spec_limit_class(const cJSON *op);
+/* The spec's stated limits of a class (rate_limits.classes.<cls>); returns how many. */
+int sw_spec_rate_limits(const struct sw_spec *spec, const char *cls, struct sw_rl_limit *out,
+                        int max);
 
 /* Build the request for the first page (next_url NULL) or for a pagination link. */
 sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,

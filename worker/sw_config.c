@@ -38,7 +38,9 @@ static const struct cfg_entry table[] = {
     {"topics.dlq", "SEGWORKER_DLQ_TOPIC", CFG_STR, "segment-jobs.dlq", 0, 0, NULL, S(dlq_topic),
      "Dead-letter topic for messages that are not valid jobs or could not be processed."},
     {"topics.retry", "SEGWORKER_RETRY_TOPIC", CFG_STR, "segment-jobs.retry", 0, 0, NULL,
-     S(retry_topic), "Topic for long retry waits (reserved; not used yet)."},
+     S(retry_topic),
+     "Topic a job is parked in when its next retry is further away than retry.max_inline_ms "
+     "(empty: never park). Workers consume it beside topics.jobs."},
     {"topics.reply_allowed", "SEGWORKER_REPLY_ALLOWED", CFG_STR, "", 0, 0, NULL,
      S(reply_to_allowed),
      "Comma-separated topics a job may name in reply_to, besides topics.results."},
@@ -48,8 +50,16 @@ static const struct cfg_entry table[] = {
      "Directory of provider spec files to use instead of the built-in ones."},
     {"delivery", "SEGWORKER_DELIVERY", CFG_ENUM, "at-least-once", 0, 0,
      "at-least-once|transactional", S(delivery),
-     "Delivery guarantee for results. transactional is not implemented yet and is refused at "
-     "startup."},
+     "Delivery guarantee for results. transactional: results, dead letters and consumed offsets "
+     "are committed in one Kafka transaction (readers use isolation.level=read_committed)."},
+    {"transaction.id", "SEGWORKER_TRANSACTIONAL_ID", CFG_STR, NULL, 0, 0, NULL, S(transactional_id),
+     "transactional.id of this worker (delivery=transactional); keep it stable across restarts "
+     "so a restart fences and aborts what the crashed instance left open. Default: "
+     "<group>-<hostname>."},
+    {"transaction.commit_ms", "SEGWORKER_TRANSACTION_COMMIT_MS", CFG_INT, "100", 1, 60000, NULL,
+     S(transaction_commit_ms),
+     "delivery=transactional: how often the open transaction is committed (results become "
+     "visible to read_committed readers then)."},
     {"http_addr", "SEGWORKER_HTTP_ADDR", CFG_STR, "", 0, 0, NULL, S(http_addr),
      "Metrics/health listener host:port (not implemented yet: a warning is logged and nothing "
      "listens)."},
@@ -59,6 +69,18 @@ static const struct cfg_entry table[] = {
      "Operator-only CA bundle for provider TLS; verification always stays on."},
     {"worker.max_in_flight", "SEGWORKER_MAX_IN_FLIGHT", CFG_INT, "1000", 1, 100000, NULL,
      S(max_in_flight), "Jobs running at once; the consumer pauses at this bound."},
+    {"worker.max_in_flight_per_partition", "SEGWORKER_MAX_IN_FLIGHT_PER_PARTITION", CFG_INT, "250",
+     1, 100000, NULL, S(max_in_flight_partition),
+     "Jobs of one partition in flight (running or waiting behind their key) before that "
+     "partition pauses; bounds how far other keys run ahead of a slow one."},
+    {"worker.ordering", "SEGWORKER_ORDERING", CFG_ENUM, "key", 0, 0, "key|partition|none",
+     S(ordering),
+     "key: jobs with the same message key run one at a time in offset order (keyless jobs run "
+     "freely); partition: one job at a time per partition; none: no ordering."},
+    {"ratelimit.mode", "SEGWORKER_RATELIMIT_MODE", CFG_ENUM, "spec", 0, 0, "spec|adaptive|off",
+     S(ratelimit_mode),
+     "spec: the specs' stated limits, refined by RateLimit headers and 429s; adaptive: ignore "
+     "the stated limits and learn them from headers and 429s; off: no client-side limits."},
     {"worker.part_items", "SEGWORKER_PART_ITEMS", CFG_INT, "100", 1, 100000, NULL, S(part_items),
      "Items per result part of a list."},
     {"limits.max_job_bytes", "SEGWORKER_MAX_JOB_BYTES", CFG_INT, "262144", 256, 64 * MB, NULL,
@@ -82,8 +104,17 @@ static const struct cfg_entry table[] = {
      "Back-off base: attempt n waits a random time in [0, base*2^(n-1)]."},
     {"retry.max_backoff_ms", "SEGWORKER_RETRY_MAX_BACKOFF_MS", CFG_INT, "30000", 1, 86400000, NULL,
      S(retry_max_backoff_ms),
-     "Cap of one wait before a retry; a Retry-After asking for more ends the job with a retryable "
-     "rate_limited/provider_error result."},
+     "Cap of one in-memory wait before a retry. A longer wait the provider asks for parks the job "
+     "in topics.retry (up to retry.max_park_ms) or ends it with a retryable result."},
+    {"retry.max_inline_ms", "SEGWORKER_RETRY_MAX_INLINE_MS", CFG_INT, "10000", 0, 86400000, NULL,
+     S(retry_max_inline_ms),
+     "Waits up to this long stay on the in-memory timer; longer ones park the job in "
+     "topics.retry with a not-before time, when ordering allows (ordering=none or a keyless "
+     "job), so the partition moves on."},
+    {"retry.max_park_ms", "SEGWORKER_RETRY_MAX_PARK_MS", CFG_INT, "86400000", 0, 604800000, NULL,
+     S(retry_max_park_ms),
+     "Longest wait a job may be parked for in topics.retry; a provider asking for more ends "
+     "the job."},
     {"http.timeout_ms", "SEGWORKER_HTTP_TIMEOUT_MS", CFG_INT, "30000", 1, 3600000, NULL,
      S(http_timeout_ms),
      "Default limit of one HTTP exchange (a job's options.timeout_ms overrides)."},
@@ -95,6 +126,11 @@ static const struct cfg_entry table[] = {
      "timeout)."},
     {"shutdown.grace_ms", "SEGWORKER_SHUTDOWN_GRACE_MS", CFG_INT, "30000", 0, 3600000, NULL,
      S(shutdown_grace_ms), "On SIGTERM, how long running jobs may take to finish."},
+    {"rebalance.drain_ms", "SEGWORKER_REBALANCE_DRAIN_MS", CFG_INT, "10000", 0, 600000, NULL,
+     S(rebalance_drain_ms),
+     "When partitions are revoked, how long their running jobs may take to finish (and commit) "
+     "before the partitions are released; jobs still running then are abandoned to the next "
+     "owner."},
     {NULL, NULL, CFG_STR, NULL, 0, 0, NULL, 0, NULL},
 };
 

@@ -29,6 +29,9 @@ struct sw_config {
     char *http_addr;
     char *log_level;
     char *ca_file;
+    char *ordering;
+    char *ratelimit_mode;
+    char *transactional_id;
     long long max_in_flight;
     long long part_items;
     long long max_job_bytes;
@@ -45,6 +48,11 @@ struct sw_config {
     long long http_connect_timeout_ms;
     long long http_max_host_connections;
     long long shutdown_grace_ms;
+    long long max_in_flight_partition;
+    long long retry_max_inline_ms;
+    long long retry_max_park_ms;
+    long long rebalance_drain_ms;
+    long long transaction_commit_ms;
     struct sw_kv *kafka;
     size_t nkafka;
 };

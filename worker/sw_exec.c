@@ -32,6 +32,8 @@ struct sw_run {
     struct sw_http_req req;
     struct sw_http_xfer *xfer;
     struct sw_timer timer;
+    struct sw_rl_bucket *bucket; /* NULL: not rate limited */
+    struct sw_rl_waiter rlw;
     int attempt;     /* tries of the current request */
     int max_attempt; /* most tries any request needed */
     int max_attempts;
@@ -71,6 +73,7 @@ static void run_free(struct sw_run *r)
         r->next->prev = r->prev;
     }
     sw_timers_cancel(eng->timers, &r->timer);
+    sw_rl_cancel(&r->rlw);
     if (r->xfer) {
         sw_http_cancel(eng->http, r->xfer);
     }
@@ -230,7 +233,8 @@ static void record_debug(struct sw_run *r, const struct sw_http_resp *resp, cons
 
 static void on_response(void *arg, struct sw_http_resp *resp);
 
-static void send_now(void *arg)
+/* The request leaves now: the rate limiter granted it. */
+static void send_granted(void *arg)
 {
     struct sw_run *r = arg;
     struct sw_status st;
@@ -238,6 +242,7 @@ static void send_now(void *arg)
     int64_t now = sw_now_mono_ms();
 
     sw_status_clear(&st);
+    sw_timers_cancel(r->eng->timers, &r->timer); /* the deadline watch while queued */
     if (r->deadline_mono_ms) {
         if (now >= r->deadline_mono_ms) {
             fail(r, SW_E_DEADLINE_EXCEEDED, SW_CLASS_TERMINAL,
@@ -258,6 +263,36 @@ static void send_now(void *arg)
     r->xfer = sw_http_submit(r->eng->http, &r->req, timeout, on_response, r, &st);
     if (!r->xfer) {
         finish_failed(r, &st, NULL);
+    }
+}
+
+static void rate_wait_expired(void *arg)
+{
+    struct sw_run *r = arg;
+
+    sw_rl_cancel(&r->rlw);
+    fail(r, SW_E_DEADLINE_EXCEEDED, SW_CLASS_TERMINAL,
+         "the job's deadline passed while it waited for the provider's rate limit");
+}
+
+/* Send the current request as soon as the provider's rate limit allows. */
+static void send_now(void *arg)
+{
+    struct sw_run *r = arg;
+    int64_t now = sw_now_mono_ms();
+
+    if (r->deadline_mono_ms && now >= r->deadline_mono_ms) {
+        fail(r, SW_E_DEADLINE_EXCEEDED, SW_CLASS_TERMINAL,
+             "the job's deadline passed before the request could be sent");
+        return;
+    }
+    if (sw_rl_acquire(r->bucket, &r->rlw, send_granted, r, now)) {
+        send_granted(r);
+        return;
+    }
+    if (r->deadline_mono_ms &&
+        sw_timers_add(r->eng->timers, &r->timer, r->deadline_mono_ms, rate_wait_expired, r) != 0) {
+        fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory arming a deadline timer");
     }
 }
 
@@ -290,12 +325,6 @@ static void retry_or_fail(struct sw_run *r, struct sw_status *st, cJSON *perr, i
         give_up(r, st, perr, " (gave up after %d attempts)", r->attempt);
         return;
     }
-    if (have_hint && hint_ms > eng->lim.retry_max_wait_ms) {
-        give_up(r, st, perr,
-                " (the provider asked to wait %lld ms, more than retry.max_backoff_ms)",
-                (long long)hint_ms);
-        return;
-    }
     if (have_hint) {
         /* The provider's wait is a floor; a little jitter keeps waiting jobs from stampeding. */
         wait =
@@ -308,6 +337,22 @@ static void retry_or_fail(struct sw_run *r, struct sw_status *st, cJSON *perr, i
         st->code = SW_E_DEADLINE_EXCEEDED;
         give_up(r, st, perr, " (the next retry, in %lld ms, would pass the deadline)",
                 (long long)wait);
+        return;
+    }
+    /* A long wait would hold the partition's commit and a slot: hand the job to the retry
+     * topic instead, unless it already published parts (a retry would repeat them). */
+    if (wait > eng->lim.retry_max_inline_ms && wait <= eng->lim.retry_max_park_ms && eng->park &&
+        r->part_index == 0 && r->pages == 0 &&
+        eng->park(eng->emit_arg, r->user, sw_now_wall_ms() + wait, r->attempt) == 0) {
+        sw_log_info(&lc, "parked for %lld ms in the retry topic: %s", (long long)wait, st->msg);
+        cJSON_Delete(perr);
+        run_free(r);
+        return;
+    }
+    if (have_hint && hint_ms > eng->lim.retry_max_wait_ms) {
+        give_up(r, st, perr,
+                " (the provider asked to wait %lld ms, more than retry.max_backoff_ms)",
+                (long long)hint_ms);
         return;
     }
     cJSON_Delete(perr);
@@ -538,12 +583,18 @@ static void on_response(void *arg, struct sw_http_resp *resp)
     struct sw_run *r = arg;
     struct sw_status st;
     int64_t hint = 0;
-    int have_hint;
+    int have_hint = 0;
     cJSON *perr;
 
     r->xfer = NULL;
     r->http_ms += resp->total_ms;
     sw_status_clear(&st);
+    if (resp->transport_err == SW_E_OK) {
+        have_hint = sw_retry_hint_ms(&resp->headers, sw_spec_retry_hints(r->spec), resp->status,
+                                     sw_now_wall_ms(), &hint);
+        sw_rl_observe(r->bucket, resp->status, &resp->headers, hint, have_hint, sw_now_mono_ms(),
+                      sw_now_wall_ms());
+    }
     if (resp->transport_err != SW_E_OK) {
         sw_class_t cls =
             sw_retry_classify_transport(resp->transport_err, resp->ambiguous,
@@ -572,8 +623,6 @@ static void on_response(void *arg, struct sw_http_resp *resp)
         st.cls = SW_CLASS_TERMINAL;
     }
     if (st.cls == SW_CLASS_RETRY) {
-        have_hint = sw_retry_hint_ms(&resp->headers, sw_spec_retry_hints(r->spec), resp->status,
-                                     sw_now_wall_ms(), &hint);
         retry_or_fail(r, &st, perr, hint, have_hint);
     } else {
         finish_failed(r, &st, perr);
@@ -640,6 +689,8 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
     sw_timer_init(&r->timer);
     sw_http_req_init(&r->req);
     r->max_attempts = job->max_attempts ? job->max_attempts : eng->lim.max_attempts;
+    /* A job back from the retry topic goes on counting its tries. */
+    r->attempt = r->max_attempt = job->prior_attempts;
     eng->running++;
     r->next = eng->runs;
     if (eng->runs) {
@@ -690,11 +741,31 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
         return;
     }
     r->is_list = sw_spec_op_is_list(r->op);
+    if (eng->rl) {
+        struct sw_rl_limit lim[SW_RL_MAX_WINDOWS];
+        const char *cls = sw_spec_limit_class(r->op);
+        int n = sw_spec_rate_limits(r->spec, cls, lim, SW_RL_MAX_WINDOWS);
+
+        r->bucket = sw_rl_bucket(eng->rl, job->provider, job->account, cls, lim, n);
+    }
     if (sw_spec_build(r->spec, r->op, r->acct, job, NULL, &r->req, &st) != SW_E_OK) {
         finish_failed(r, &st, NULL);
         return;
     }
     send_now(r);
+}
+
+int sw_exec_abort(struct sw_engine *eng, void *user)
+{
+    struct sw_run *r;
+
+    for (r = eng->runs; r; r = r->next) {
+        if (r->user == user) {
+            run_free(r);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void sw_exec_abort_all(struct sw_engine *eng)

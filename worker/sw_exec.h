@@ -9,6 +9,7 @@
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_job.h"
+#include "sw_ratelimit.h"
 #include "sw_timer.h"
 
 #include <stdint.h>
@@ -24,6 +25,8 @@ struct sw_exec_limits {
     int max_attempts;
     int64_t retry_base_ms;
     int64_t retry_max_wait_ms;
+    int64_t retry_max_inline_ms; /* longer waits are offered to park() */
+    int64_t retry_max_park_ms;
     long timeout_ms;
 };
 
@@ -44,14 +47,21 @@ struct sw_emit {
  * with internal_error (still emitted as the last part). */
 typedef int (*sw_emit_fn)(void *arg, const struct sw_emit *em);
 
+/* Offered a job whose next try is further away than retry_max_inline_ms and that has published
+ * nothing yet: returns 0 when it took the job over (to retry it at not_before_wall_ms after
+ * `attempts` tries) — the run then ends without a result — or -1 to keep waiting in memory. */
+typedef int (*sw_park_fn)(void *arg, void *user, int64_t not_before_wall_ms, int attempts);
+
 struct sw_engine {
     struct sw_http *http;
     struct sw_timers *timers;
     const struct sw_specs *specs;
     const struct sw_accounts *accounts;
+    struct sw_ratelimit *rl; /* NULL: no rate limiting */
     struct sw_exec_limits lim;
     sw_emit_fn emit;
     void *emit_arg;
+    sw_park_fn park; /* NULL: never park; gets emit_arg */
     uint64_t rng;
     int running;
     struct sw_run *runs; /* every live run, for shutdown */
@@ -67,6 +77,10 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
  * NULL-fielded except job_id. Ownership of job (may be NULL) moves here. */
 void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_status *st,
                     void *user, int64_t received_wall_ms);
+
+/* Drop the running job started with this user pointer, without emitting (its partition was
+ * handed over). Returns 1 when there was one. */
+int sw_exec_abort(struct sw_engine *eng, void *user);
 
 /* Drop every running job without emitting (shutdown past the grace period). */
 void sw_exec_abort_all(struct sw_engine *eng);

@@ -35,6 +35,7 @@ struct sw_job {
     long timeout_ms;           /* 0: the worker default */
     int64_t deadline_ms;       /* wall-clock epoch ms; 0: none */
     int allow_ambiguous_retry;
+    int prior_attempts; /* not from the message: tries made before the job was parked */
 };
 
 /* Parse a job. Returns SW_E_OK with *out set, or an error with st filled; on error *out may

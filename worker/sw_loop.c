@@ -11,6 +11,7 @@ int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct
 {
     struct sw_http_opts ho;
     struct sw_exec_limits *lim = &loop->eng.lim;
+    enum sw_rl_mode mode;
 
     memset(loop, 0, sizeof(*loop));
     memset(&ho, 0, sizeof(ho));
@@ -24,6 +25,11 @@ int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct
         return -1;
     }
     sw_timers_init(&loop->timers);
+    if (sw_rl_mode_parse(cfg->ratelimit_mode ? cfg->ratelimit_mode : "spec", &mode) != 0) {
+        mode = SW_RL_SPEC;
+    }
+    sw_rl_init(&loop->rl, &loop->timers, mode);
+    loop->eng.rl = mode == SW_RL_OFF ? NULL : &loop->rl;
     loop->eng.http = loop->http;
     loop->eng.timers = &loop->timers;
     loop->eng.specs = specs;
@@ -41,6 +47,8 @@ int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct
     lim->max_attempts = (int)cfg->retry_max_attempts;
     lim->retry_base_ms = cfg->retry_base_ms;
     lim->retry_max_wait_ms = cfg->retry_max_backoff_ms;
+    lim->retry_max_inline_ms = cfg->retry_max_inline_ms;
+    lim->retry_max_park_ms = cfg->retry_max_park_ms;
     lim->timeout_ms = (long)cfg->http_timeout_ms;
     return 0;
 }
@@ -51,6 +59,7 @@ void sw_loop_free(struct sw_loop *loop)
         return;
     }
     sw_exec_abort_all(&loop->eng);
+    sw_rl_free(&loop->rl);
     sw_http_destroy(loop->http);
     sw_timers_free(&loop->timers);
     loop->http = NULL;

@@ -13,6 +13,7 @@
 struct sw_loop {
     struct sw_http *http;
     struct sw_timers timers;
+    struct sw_ratelimit rl;
     struct sw_engine eng;
 };
 

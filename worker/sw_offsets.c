@@ -15,6 +15,7 @@ static void ledger_free(struct sw_partition_ledger *l)
 {
     free(l->topic);
     free(l->ring);
+    sw_order_free(&l->order);
 }
 
 void sw_offsets_free(struct sw_offsets *o)

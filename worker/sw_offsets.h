@@ -4,6 +4,8 @@
 #ifndef SW_OFFSETS_H
 #define SW_OFFSETS_H
 
+#include "sw_order.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +24,10 @@ struct sw_partition_ledger {
     size_t head;
     size_t len;
     int64_t committable; /* next offset to commit (last contiguous done + 1); -1 none yet */
-    int paused;
+    int paused;          /* this partition's own window is full */
+    int eff_paused;      /* what librdkafka was last told (own window, global window or drain) */
+    int revoking;        /* being handed over: its gate is no longer consulted */
+    struct sw_order order;
 };
 
 struct sw_offsets {

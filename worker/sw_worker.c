@@ -24,6 +24,8 @@
 
 #define QUEUE_FULL_TRIES 600 /* x 100 ms: how long a produce may wait for queue space */
 
+enum ordering { ORDER_KEY, ORDER_PARTITION, ORDER_NONE };
+
 /* One consumed message, from poll until its last result (and DLQ entry) is acknowledged. */
 struct sw_msg {
     struct sw_worker *w;
@@ -33,13 +35,23 @@ struct sw_msg {
     int64_t offset;
     void *key;
     size_t key_len;
-    char *raw; /* the original value, kept for a dead letter */
+    char *raw; /* the original value, kept for a dead letter or the retry topic */
     size_t raw_len;
     char *traceparent;
     const char *reply_topic; /* borrowed from the config or job-validated */
     char reply_buf[256];
+    struct sw_job *job;         /* parsed, not started yet (waiting for its key or its time) */
+    struct sw_order_link olink; /* in its partition's gate while waiting behind its key */
+    struct sw_msg *ready_next;  /* released by the gate, to start on this loop turn */
+    struct sw_timer hold;       /* a parked job waiting for its not-before time */
+    int64_t received_wall_ms;
+    int64_t not_before_wall_ms;
+    int gated;         /* holds its key in the gate */
+    int started;       /* handed to the engine */
+    int orphan;        /* its partition was handed over: complete without touching offsets */
     int pending;       /* produced, not yet acknowledged */
-    int final_emitted; /* the job's last result (or DLQ entry) was produced */
+    int partial;       /* published parts but not its last one (transactional commits wait) */
+    int final_emitted; /* the job's last result (or DLQ entry, or park) was produced */
     int delivery_failed;
 };
 
@@ -50,15 +62,28 @@ struct sw_worker {
     rd_kafka_queue_t *cq;
     rd_kafka_queue_t *pq;
     int pipefd[2];
+    struct curl_waitfd wfd;
     struct sw_loop loop;
     struct sw_job_limits job_lim;
     struct sw_offsets offsets;
     struct sw_msg *msgs;
+    struct sw_msg *ready, *ready_tail;
+    enum ordering ordering;
+    int transactional;
+    int txn_open;
+    int txn_dirty;       /* offsets moved or messages produced since the last commit */
+    int64_t txn_next_ms; /* monotonic time of the next commit */
+    int64_t txn_partial_since_ms;
     long in_flight;
     int paused;
     int draining;
+    int closing; /* past the main loop: revokes only commit */
     int fatal;
-    unsigned long long consumed, results, dead_letters;
+    int share_dirty;            /* the assignment changed: recompute the rate-limit share */
+    rd_kafka_topic_t *jobs_rkt; /* for the partition count of the jobs topic */
+    int retry_ok;               /* topics.retry exists: long waits may be parked there */
+    char txn_id[256];
+    unsigned long long consumed, results, dead_letters, parked;
 };
 
 static void msg_free(struct sw_msg *m)
@@ -74,6 +99,10 @@ static void msg_free(struct sw_msg *m)
     if (m->next) {
         m->next->prev = m->prev;
     }
+    if (m->w) {
+        sw_timers_cancel(&m->w->loop.timers, &m->hold);
+    }
+    sw_job_destroy(m->job);
     free(m->topic);
     free(m->key);
     free(m->raw);
@@ -81,49 +110,92 @@ static void msg_free(struct sw_msg *m)
     free(m);
 }
 
-/* ---- pause / resume ---- */
-
-/* Pause or resume the whole assignment. Invariant: while w->paused every assigned partition is
- * paused (on_rebalance pauses newly assigned ones), so a resume never touches a partition that
- * was not paused — librdkafka 2.0.2 can rewind the fetch position when it does. */
-static void set_paused(struct sw_worker *w, int pause)
+static struct sw_partition_ledger *msg_ledger(struct sw_worker *w, const struct sw_msg *m)
 {
-    rd_kafka_topic_partition_list_t *parts = NULL;
-
-    if (w->paused == pause ||
-        rd_kafka_assignment(w->consumer, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return;
-    }
-    if (parts->cnt) {
-        if (pause) {
-            rd_kafka_pause_partitions(w->consumer, parts);
-        } else {
-            rd_kafka_resume_partitions(w->consumer, parts);
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(parts);
-    w->paused = pause;
+    return m->orphan ? NULL : sw_offsets_get(&w->offsets, m->topic, m->partition, 0);
 }
 
-static void check_window(struct sw_worker *w)
-{
-    long max = (long)w->cfg->max_in_flight;
+/* ---- pause / resume ---- */
 
-    if (w->draining) {
+/* Tell librdkafka the partition's effective state when it changed. Invariant: a partition is
+ * only resumed when it was paused — librdkafka 2.0.2 can rewind the fetch position when a
+ * partition that is not paused is resumed. */
+static void apply_pause(struct sw_worker *w, struct sw_partition_ledger *l)
+{
+    int want = w->paused || w->draining || l->paused;
+    rd_kafka_topic_partition_list_t *p;
+
+    if (want == l->eff_paused || l->revoking) {
         return;
     }
+    p = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(p, l->topic, l->partition);
+    if (want) {
+        rd_kafka_pause_partitions(w->consumer, p);
+    } else {
+        rd_kafka_resume_partitions(w->consumer, p);
+    }
+    rd_kafka_topic_partition_list_destroy(p);
+    l->eff_paused = want;
+}
+
+static void apply_pause_all(struct sw_worker *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->offsets.n; i++) {
+        apply_pause(w, &w->offsets.v[i]);
+    }
+}
+
+/* Global and per-partition windows, with hysteresis so a full window does not flap. */
+static void check_window(struct sw_worker *w, struct sw_partition_ledger *l)
+{
+    long max = (long)w->cfg->max_in_flight;
+    long pmax = (long)w->cfg->max_in_flight_partition;
+
+    if (l) {
+        long n = (long)sw_ledger_in_flight(l);
+
+        if (!l->paused && n >= pmax) {
+            l->paused = 1;
+        } else if (l->paused && n <= pmax - pmax / 4 - 1) {
+            l->paused = 0;
+        }
+        apply_pause(w, l);
+    }
     if (!w->paused && w->in_flight >= max) {
-        set_paused(w, 1);
+        w->paused = 1;
+        apply_pause_all(w);
     } else if (w->paused && w->in_flight <= max - max / 4 - 1) {
-        set_paused(w, 0);
+        w->paused = 0;
+        apply_pause_all(w);
     }
 }
 
 /* ---- completion ---- */
 
+static void store_offset(struct sw_worker *w, struct sw_partition_ledger *l)
+{
+    rd_kafka_topic_partition_list_t *off;
+
+    if (w->transactional) {
+        w->txn_dirty = 1; /* the next transaction commit carries it */
+        return;
+    }
+    off = rd_kafka_topic_partition_list_new(1);
+    /* l->committable is already "last done + 1", the position the group resumes from. */
+    rd_kafka_topic_partition_list_add(off, l->topic, l->partition)->offset = l->committable;
+    if (rd_kafka_offsets_store(w->consumer, off) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        sw_log_debug(NULL, "offset store for %s [%d] refused (partition revoked)", l->topic,
+                     (int)l->partition);
+    }
+    rd_kafka_topic_partition_list_destroy(off);
+}
+
 static void msg_complete(struct sw_worker *w, struct sw_msg *m)
 {
-    struct sw_partition_ledger *l = sw_offsets_get(&w->offsets, m->topic, m->partition, 0);
+    struct sw_partition_ledger *l = msg_ledger(w, m);
 
     if (m->delivery_failed) {
         /* A result the broker never acknowledged: committing past it would lose the job. Stop;
@@ -134,19 +206,41 @@ static void msg_complete(struct sw_worker *w, struct sw_msg *m)
                      m->topic, (int)m->partition, (long long)m->offset);
         w->fatal = 1;
     } else if (l && sw_ledger_done(l, m->offset) == 1) {
-        rd_kafka_topic_partition_list_t *off = rd_kafka_topic_partition_list_new(1);
-
-        rd_kafka_topic_partition_list_add(off, m->topic, m->partition)->offset = l->committable;
-        /* l->committable is already "last done + 1", the position the group resumes from. */
-        if (rd_kafka_offsets_store(w->consumer, off) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            sw_log_debug(NULL, "offset store for %s [%d] refused (partition revoked)", m->topic,
-                         (int)m->partition);
-        }
-        rd_kafka_topic_partition_list_destroy(off);
+        store_offset(w, l);
     }
     w->in_flight--;
     msg_free(m);
-    check_window(w);
+    check_window(w, l);
+}
+
+/* The job is over as far as its key is concerned: let the next one of the key start. */
+static void release_key(struct sw_worker *w, struct sw_msg *m)
+{
+    struct sw_partition_ledger *l;
+    struct sw_order_link *next;
+
+    if (!m->gated) {
+        return;
+    }
+    m->gated = 0;
+    l = msg_ledger(w, m);
+    if (!l || l->revoking) {
+        return;
+    }
+    next = sw_order_release(&l->order, w->ordering == ORDER_KEY ? m->key : NULL,
+                            w->ordering == ORDER_KEY ? m->key_len : 0);
+    if (next) {
+        struct sw_msg *n = (struct sw_msg *)((char *)next - offsetof(struct sw_msg, olink));
+
+        n->gated = 1;
+        n->ready_next = NULL;
+        if (w->ready_tail) {
+            w->ready_tail->ready_next = n;
+        } else {
+            w->ready = n;
+        }
+        w->ready_tail = n;
+    }
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
@@ -154,6 +248,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
     struct sw_worker *w = opaque;
     struct sw_msg *m = rkm->_private;
 
+    (void)rk;
     if (!m) {
         return;
     }
@@ -163,7 +258,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
         m->delivery_failed = 1;
     }
     m->pending--;
-    if (m->final_emitted && m->pending == 0) {
+    if (m->final_emitted && m->pending == 0 && !w->transactional) {
         msg_complete(w, m);
     }
 }
@@ -179,10 +274,11 @@ static int produce(struct sw_worker *w, struct sw_msg *m, const char *topic, con
     for (;;) {
         /* F_COPY: the payload buffer belongs to the engine and is freed right after emit. The
          * headers are consumed by producev only on success. */
-        err = rd_kafka_producev(
-            w->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, key_len),
-            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
+        err = rd_kafka_producev(w->producer, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY((void *)key, key_len),
+                                RD_KAFKA_V_VALUE((void *)value, len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_OPAQUE(w->transactional ? NULL : m), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || ++tries > QUEUE_FULL_TRIES) {
             break;
         }
@@ -194,7 +290,10 @@ static int produce(struct sw_worker *w, struct sw_msg *m, const char *topic, con
         sw_log_error(NULL, "produce to %s failed: %s", topic, rd_kafka_err2str(err));
         return -1;
     }
-    m->pending++;
+    if (!w->transactional) {
+        m->pending++; /* in a transaction the commit, not the acknowledgement, settles it */
+    }
+    w->txn_dirty = 1;
     return 0;
 }
 
@@ -247,6 +346,16 @@ static int produce_dlq(struct sw_worker *w, struct sw_msg *m, const struct sw_em
     return produce(w, m, w->cfg->dlq_topic, m->key, m->key_len, m->raw, len, h);
 }
 
+static void msg_final(struct sw_worker *w, struct sw_msg *m)
+{
+    m->final_emitted = 1;
+    m->partial = 0;
+    release_key(w, m);
+    if (m->pending == 0) {
+        msg_complete(w, m);
+    }
+}
+
 static int on_emit(void *arg, const struct sw_emit *em)
 {
     struct sw_worker *w = arg;
@@ -268,18 +377,57 @@ static int on_emit(void *arg, const struct sw_emit *em)
             m->delivery_failed = 1;
         }
     }
-    if (em->last) {
-        if (!em->succeeded && dlq_worthy(em->code, em->http_status)) {
-            if (produce_dlq(w, m, em, em->message) != 0) {
-                m->delivery_failed = 1;
-            }
-        }
-        m->final_emitted = 1;
-        if (m->pending == 0) {
-            msg_complete(w, m);
+    if (!em->last) {
+        m->partial = 1;
+        return rc;
+    }
+    if (!em->succeeded && dlq_worthy(em->code, em->http_status)) {
+        if (produce_dlq(w, m, em, em->message) != 0) {
+            m->delivery_failed = 1;
         }
     }
+    if (m->delivery_failed && w->transactional) {
+        w->fatal = 1; /* the open transaction must not commit past it */
+    }
+    msg_final(w, m);
     return rc;
+}
+
+/* Hand a job whose next try is far away to the retry topic (sw_park_fn). Parking would let
+ * later jobs of the same key overtake it, so jobs holding a key (ordering key/partition) stay. */
+static int on_park(void *arg, void *user, int64_t not_before_wall_ms, int attempts)
+{
+    struct sw_worker *w = arg;
+    struct sw_msg *m = user;
+    rd_kafka_headers_t *h;
+    char num[32];
+
+    if (!w->retry_ok || m->gated || w->draining) {
+        return -1;
+    }
+    h = rd_kafka_headers_new(8);
+    snprintf(num, sizeof(num), "%lld", (long long)not_before_wall_ms);
+    rd_kafka_header_add(h, "segworker.not_before", -1, num, -1);
+    snprintf(num, sizeof(num), "%d", attempts);
+    rd_kafka_header_add(h, "segworker.attempts", -1, num, -1);
+    snprintf(num, sizeof(num), "%lld", (long long)m->received_wall_ms);
+    rd_kafka_header_add(h, "segworker.received", -1, num, -1);
+    rd_kafka_header_add(h, "segworker.source.topic", -1, m->topic, -1);
+    snprintf(num, sizeof(num), "%d", (int)m->partition);
+    rd_kafka_header_add(h, "segworker.source.partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%lld", (long long)m->offset);
+    rd_kafka_header_add(h, "segworker.source.offset", -1, num, -1);
+    if (m->traceparent) {
+        rd_kafka_header_add(h, "traceparent", -1, m->traceparent, -1);
+    }
+    if (produce(w, m, w->cfg->retry_topic, m->key, m->key_len, m->raw, m->raw_len, h) != 0) {
+        return -1;
+    }
+    w->parked++;
+    /* The engine frees the run right after; the message completes when the park is
+     * acknowledged, like a result. */
+    msg_final(w, m);
+    return 0;
 }
 
 /* ---- consuming ---- */
@@ -304,6 +452,55 @@ static int reply_allowed(const struct sw_config *cfg, const char *topic)
     return 0;
 }
 
+/* Start a job that holds its key (or needs none), once its not-before time has come. */
+static void start_msg(void *arg)
+{
+    struct sw_msg *m = arg;
+    struct sw_worker *w = m->w;
+    struct sw_job *job = m->job;
+    int64_t now = sw_now_wall_ms();
+
+    if (m->not_before_wall_ms > now) {
+        /* Back from the retry topic early: wait here (this holds only a retry partition). */
+        if (sw_timers_add(&w->loop.timers, &m->hold,
+                          sw_now_mono_ms() + (m->not_before_wall_ms - now), start_msg, m) == 0) {
+            return;
+        }
+    }
+    m->job = NULL;
+    m->started = 1;
+    sw_exec_start(&w->loop.eng, job, m, m->received_wall_ms, 0);
+}
+
+static void start_ready(struct sw_worker *w)
+{
+    while (w->ready) {
+        struct sw_msg *m = w->ready;
+
+        w->ready = m->ready_next;
+        if (!w->ready) {
+            w->ready_tail = NULL;
+        }
+        m->ready_next = NULL;
+        start_msg(m);
+    }
+}
+
+static int64_t header_ll(rd_kafka_headers_t *hdrs, const char *name, int64_t def)
+{
+    const void *v = NULL;
+    size_t len = 0;
+    char buf[32];
+
+    if (!hdrs || rd_kafka_header_get_last(hdrs, name, &v, &len) || !v || len == 0 ||
+        len >= sizeof(buf)) {
+        return def;
+    }
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return strtoll(buf, NULL, 10);
+}
+
 static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
 {
     struct sw_msg *m;
@@ -313,7 +510,8 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
     rd_kafka_headers_t *hdrs = NULL;
     const void *tp = NULL;
     size_t tplen = 0;
-    int64_t now = sw_now_wall_ms();
+    int from_retry;
+    int rc;
 
     if (w->draining) {
         return; /* not tracked, so never committed: the next owner gets it */
@@ -327,6 +525,7 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
         return;
     }
     m->w = w;
+    sw_timer_init(&m->hold);
     m->next = w->msgs;
     if (w->msgs) {
         w->msgs->prev = m;
@@ -336,6 +535,7 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
     m->partition = rkm->partition;
     m->offset = rkm->offset;
     m->reply_topic = w->cfg->results_topic;
+    m->received_wall_ms = sw_now_wall_ms();
     if (rkm->key_len) {
         m->key = malloc(rkm->key_len);
         if (m->key) {
@@ -355,17 +555,25 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
     }
     m->raw[rkm->len] = '\0';
     m->raw_len = rkm->len;
-    if (!rd_kafka_message_headers(rkm, &hdrs) &&
-        !rd_kafka_header_get_last(hdrs, "traceparent", &tp, &tplen) && tp && tplen < 256) {
+    if (rd_kafka_message_headers(rkm, &hdrs)) {
+        hdrs = NULL;
+    }
+    if (hdrs && !rd_kafka_header_get_last(hdrs, "traceparent", &tp, &tplen) && tp && tplen < 256) {
         m->traceparent = strndup(tp, tplen);
+    }
+    from_retry = w->cfg->retry_topic[0] && !strcmp(m->topic, w->cfg->retry_topic);
+    if (from_retry) {
+        m->not_before_wall_ms = header_ll(hdrs, "segworker.not_before", 0);
+        m->received_wall_ms = header_ll(hdrs, "segworker.received", m->received_wall_ms);
     }
     w->in_flight++;
     w->consumed++;
-    check_window(w);
+    check_window(w, l);
 
     sw_status_clear(&st);
     if (sw_job_parse(m->raw, m->raw_len, &w->job_lim, &job, &st) != SW_E_OK) {
-        sw_exec_reject(&w->loop.eng, job, &st, m, now);
+        m->started = 1;
+        sw_exec_reject(&w->loop.eng, job, &st, m, m->received_wall_ms);
         return;
     }
     if (job->reply_to) {
@@ -373,13 +581,234 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
             sw_status_set(&st, SW_E_INVALID_JOB, SW_CLASS_TERMINAL,
                           "reply_to \"%s\" is not an allowed topic (topics.reply_allowed)",
                           job->reply_to);
-            sw_exec_reject(&w->loop.eng, job, &st, m, now);
+            m->started = 1;
+            sw_exec_reject(&w->loop.eng, job, &st, m, m->received_wall_ms);
             return;
         }
         snprintf(m->reply_buf, sizeof(m->reply_buf), "%s", job->reply_to);
         m->reply_topic = m->reply_buf;
     }
-    sw_exec_start(&w->loop.eng, job, m, now, 0);
+    if (from_retry) {
+        int64_t a = header_ll(hdrs, "segworker.attempts", 0);
+
+        job->prior_attempts = a > 0 && a < 1000 ? (int)a : 0;
+    }
+    m->job = job;
+    rc = 1;
+    if (w->ordering == ORDER_PARTITION) {
+        rc = sw_order_admit(&l->order, NULL, 0, &m->olink);
+    } else if (w->ordering == ORDER_KEY && m->key_len) {
+        rc = sw_order_admit(&l->order, m->key, m->key_len, &m->olink);
+    } else {
+        start_msg(m); /* unordered */
+        return;
+    }
+    if (rc < 0) {
+        sw_log_error(NULL, "out of memory; stopping");
+        w->fatal = 1;
+        return;
+    }
+    if (rc == 1) {
+        m->gated = 1;
+        start_msg(m);
+    }
+    /* rc 0: it waits behind its key; release_key starts it. */
+}
+
+/* ---- transactions ---- */
+
+static int txn_error(struct sw_worker *w, const char *what, rd_kafka_error_t *e)
+{
+    if (!e) {
+        return 0;
+    }
+    sw_log_error(NULL, "transaction %s: %s", what, rd_kafka_error_string(e));
+    if (rd_kafka_error_txn_requires_abort(e)) {
+        rd_kafka_error_t *a = rd_kafka_abort_transaction(w->producer, 30000);
+
+        if (a) {
+            rd_kafka_error_destroy(a);
+        }
+        w->txn_open = 0;
+    }
+    /* Whatever the transaction held is invisible to read_committed readers and its offsets
+     * were not committed: a restart redoes exactly those jobs. Stop rather than guess. */
+    w->fatal = 1;
+    rd_kafka_error_destroy(e);
+    return -1;
+}
+
+static int any_partial(const struct sw_worker *w)
+{
+    const struct sw_msg *m;
+
+    for (m = w->msgs; m; m = m->next) {
+        if (m->partial) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Commit the open transaction with the consumed offsets of every finished job, then open the
+ * next one. force: commit even while a list is half published (a rebalance or shutdown). */
+static void txn_commit(struct sw_worker *w, int force)
+{
+    rd_kafka_topic_partition_list_t *off;
+    rd_kafka_error_t *e;
+    int64_t now = sw_now_mono_ms();
+    size_t i;
+
+    if (!w->transactional || !w->txn_open || w->fatal || !w->txn_dirty) {
+        return;
+    }
+    /* A list's parts and its offset belong in one transaction; wait (bounded) for the list. */
+    if (!force && any_partial(w)) {
+        if (!w->txn_partial_since_ms) {
+            w->txn_partial_since_ms = now;
+        }
+        if (now - w->txn_partial_since_ms < 10 * w->cfg->transaction_commit_ms + 1000) {
+            return;
+        }
+    }
+    w->txn_partial_since_ms = 0;
+    off = rd_kafka_topic_partition_list_new((int)w->offsets.n + 1);
+    for (i = 0; i < w->offsets.n; i++) {
+        const struct sw_partition_ledger *l = &w->offsets.v[i];
+
+        if (l->committable >= 0) {
+            rd_kafka_topic_partition_list_add(off, l->topic, l->partition)->offset = l->committable;
+        }
+    }
+    if (off->cnt) {
+        rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(w->consumer);
+
+        e = rd_kafka_send_offsets_to_transaction(w->producer, off, gm, 30000);
+        rd_kafka_consumer_group_metadata_destroy(gm);
+        if (txn_error(w, "send offsets", e)) {
+            rd_kafka_topic_partition_list_destroy(off);
+            return;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(off);
+    if (txn_error(w, "commit", rd_kafka_commit_transaction(w->producer, 30000))) {
+        return;
+    }
+    w->txn_open = 0;
+    w->txn_dirty = 0;
+    if (txn_error(w, "begin", rd_kafka_begin_transaction(w->producer)) == 0) {
+        w->txn_open = 1;
+    }
+}
+
+/* ---- rebalance ---- */
+
+static int in_list(const rd_kafka_topic_partition_list_t *parts, const struct sw_msg *m)
+{
+    int i;
+
+    for (i = 0; i < parts->cnt; i++) {
+        if (parts->elems[i].partition == m->partition && !strcmp(parts->elems[i].topic, m->topic)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int any_running(const struct sw_worker *w, const rd_kafka_topic_partition_list_t *parts)
+{
+    const struct sw_msg *m;
+
+    for (m = w->msgs; m; m = m->next) {
+        if (!m->orphan && in_list(parts, m)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void drain_pipe(int fd);
+
+/* Partitions are leaving: jobs that have not started are dropped (they made no request; the next
+ * owner runs them), running ones get rebalance.drain_ms to finish and be committed, the rest are
+ * abandoned to the next owner. So a partition's jobs never run on two workers at once unless a
+ * job outlives the drain, and nothing is committed past unfinished work. */
+static void revoke_partitions(struct sw_worker *w, const rd_kafka_topic_partition_list_t *parts,
+                              int lost)
+{
+    struct sw_msg *m, *next;
+    struct sw_msg **pp;
+    int64_t deadline = sw_now_mono_ms() + w->cfg->rebalance_drain_ms;
+    int i;
+
+    for (i = 0; i < parts->cnt; i++) {
+        struct sw_partition_ledger *l =
+            sw_offsets_get(&w->offsets, parts->elems[i].topic, parts->elems[i].partition, 0);
+
+        if (l) {
+            l->revoking = 1;
+        }
+    }
+    for (pp = &w->ready; *pp;) {
+        if (in_list(parts, *pp)) {
+            *pp = (*pp)->ready_next;
+        } else {
+            w->ready_tail = *pp;
+            pp = &(*pp)->ready_next;
+        }
+    }
+    if (!w->ready) {
+        w->ready_tail = NULL;
+    }
+    for (m = w->msgs; m; m = next) {
+        next = m->next;
+        if (in_list(parts, m) && !m->started && !m->final_emitted) {
+            w->in_flight--;
+            msg_free(m);
+        }
+    }
+    if (lost && w->transactional) {
+        /* The open transaction may hold results of the lost partitions without their offsets,
+         * and this member is fenced anyway: abort and restart clean. */
+        rd_kafka_error_t *e = w->txn_open ? rd_kafka_abort_transaction(w->producer, 30000) : NULL;
+
+        sw_log_error(NULL, "partitions lost during a transaction; aborted it, stopping");
+        if (e) {
+            rd_kafka_error_destroy(e);
+        }
+        w->txn_open = 0;
+        w->fatal = 1;
+    }
+    while (!lost && !w->closing && !w->fatal && any_running(w, parts) &&
+           sw_now_mono_ms() < deadline) {
+        sw_loop_turn(&w->loop, &w->wfd, 1, 50);
+        drain_pipe(w->pipefd[0]);
+        rd_kafka_poll(w->producer, 0);
+    }
+    for (m = w->msgs; m; m = next) {
+        next = m->next;
+        if (!in_list(parts, m) || m->orphan) {
+            continue;
+        }
+        sw_exec_abort(&w->loop.eng, m);
+        m->orphan = 1;
+        m->final_emitted = 1;
+        if (m->pending == 0) {
+            w->in_flight--;
+            msg_free(m);
+        }
+    }
+    if (!lost && !w->fatal) {
+        if (w->transactional) {
+            txn_commit(w, 1);
+        } else {
+            rd_kafka_commit(w->consumer, NULL, 0);
+        }
+    }
+    for (i = 0; i < parts->cnt; i++) {
+        sw_offsets_drop(&w->offsets, parts->elems[i].topic, parts->elems[i].partition);
+    }
+    w->share_dirty = 1;
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -391,7 +820,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (i = 0; i < parts->cnt; i++) {
-            sw_offsets_get(&w->offsets, parts->elems[i].topic, parts->elems[i].partition, 1);
+            struct sw_partition_ledger *l =
+                sw_offsets_get(&w->offsets, parts->elems[i].topic, parts->elems[i].partition, 1);
+
+            if (l) {
+                l->eff_paused = w->paused || w->draining;
+            }
         }
         sw_log_info(NULL, "assigned %d partition(s)", parts->cnt);
         if (coop) {
@@ -407,18 +841,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (w->paused || w->draining) {
             rd_kafka_pause_partitions(rk, parts);
         }
+        w->share_dirty = 1;
         return;
     }
-    /* Revoked or lost: commit what is done (stored offsets), forget the rest. Jobs still running
-     * for these partitions finish and publish, but can no longer move the offsets: the new owner
-     * redoes them (at-least-once). */
-    sw_log_info(NULL, "revoking %d partition(s)", parts->cnt);
-    if (!rd_kafka_assignment_lost(rk)) {
-        rd_kafka_commit(rk, NULL, 0);
-    }
-    for (i = 0; i < parts->cnt; i++) {
-        sw_offsets_drop(&w->offsets, parts->elems[i].topic, parts->elems[i].partition);
-    }
+    sw_log_info(NULL, "%s %d partition(s)", rd_kafka_assignment_lost(rk) ? "lost" : "revoking",
+                parts->cnt);
+    revoke_partitions(w, parts, rd_kafka_assignment_lost(rk));
     if (coop) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
 
@@ -482,9 +910,12 @@ static rd_kafka_conf_t *base_conf(struct sw_worker *w, int scope)
         goto fail;
     }
     if (scope == 1) {
+        /* Transactions carry the offsets themselves; otherwise stored offsets (only ever past
+         * delivered results) are auto-committed. */
         if (conf_set(conf, "group.id", w->cfg->group) ||
             conf_set(conf, "enable.auto.offset.store", "false") ||
-            conf_set(conf, "enable.auto.commit", "true") ||
+            conf_set(conf, "enable.auto.commit", w->transactional ? "false" : "true") ||
+            conf_set(conf, "isolation.level", "read_committed") ||
             conf_set(conf, "auto.commit.interval.ms", "1000") ||
             conf_set(conf, "auto.offset.reset", "earliest") ||
             conf_set(conf, "partition.assignment.strategy", "cooperative-sticky") ||
@@ -496,6 +927,9 @@ static rd_kafka_conf_t *base_conf(struct sw_worker *w, int scope)
         /* 64 MiB of unacknowledged results at most: past it produce() waits (backpressure). */
         if (conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "linger.ms", "5") ||
             conf_set(conf, "queue.buffering.max.kbytes", "65536")) {
+            goto fail;
+        }
+        if (w->transactional && conf_set(conf, "transactional.id", w->txn_id)) {
             goto fail;
         }
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -515,6 +949,26 @@ static rd_kafka_conf_t *base_conf(struct sw_worker *w, int scope)
 fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+/* Whether a topic exists, by a metadata request that does not auto-create it. */
+static int topic_exists(rd_kafka_t *rk, const char *topic)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    int ok = 0;
+
+    if (rkt && rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ok = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+             md->topics[0].partition_cnt > 0;
+    }
+    if (md) {
+        rd_kafka_metadata_destroy(md);
+    }
+    if (rkt) {
+        rd_kafka_topic_destroy(rkt);
+    }
+    return ok;
 }
 
 static int setup(struct sw_worker *w)
@@ -554,8 +1008,36 @@ static int setup(struct sw_worker *w)
     w->pq = rd_kafka_queue_get_main(w->producer);
     rd_kafka_queue_io_event_enable(w->cq, w->pipefd[1], "1", 1);
     rd_kafka_queue_io_event_enable(w->pq, w->pipefd[1], "1", 1);
-    topics = rd_kafka_topic_partition_list_new(1);
+    if (w->transactional) {
+        rd_kafka_error_t *te = rd_kafka_init_transactions(w->producer, 60000);
+
+        /* init also fences a previous instance with the same transactional.id and aborts
+         * what it left open, so read_committed readers are not held up by a crashed worker. */
+        if (!te) {
+            te = rd_kafka_begin_transaction(w->producer);
+        }
+        if (te) {
+            sw_log_error(NULL, "transactions (transactional.id %s): %s", w->txn_id,
+                         rd_kafka_error_string(te));
+            rd_kafka_error_destroy(te);
+            return -1;
+        }
+        w->txn_open = 1;
+    }
+    w->jobs_rkt = rd_kafka_topic_new(w->consumer, w->cfg->jobs_topic, NULL);
+    topics = rd_kafka_topic_partition_list_new(2);
     rd_kafka_topic_partition_list_add(topics, w->cfg->jobs_topic, RD_KAFKA_PARTITION_UA);
+    if (w->cfg->retry_topic[0] && strcmp(w->cfg->retry_topic, w->cfg->jobs_topic)) {
+        w->retry_ok = topic_exists(w->consumer, w->cfg->retry_topic);
+        if (w->retry_ok) {
+            rd_kafka_topic_partition_list_add(topics, w->cfg->retry_topic, RD_KAFKA_PARTITION_UA);
+        } else {
+            sw_log_warn(NULL,
+                        "retry topic %s does not exist: long retry waits stay in memory (create "
+                        "it to let them park)",
+                        w->cfg->retry_topic);
+        }
+    }
     e = rd_kafka_subscribe(w->consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (e) {
@@ -599,8 +1081,9 @@ static void poll_kafka(struct sw_worker *w)
     rd_kafka_message_t *rkm;
     int n = 0;
 
+    start_ready(w);
     /* Bounded per turn so HTTP completions keep flowing under a flood of jobs. */
-    while (n++ < 1000 && (rkm = rd_kafka_consumer_poll(w->consumer, 0)) != NULL) {
+    while (n++ < 1000 && !w->fatal && (rkm = rd_kafka_consumer_poll(w->consumer, 0)) != NULL) {
         if (rkm->err) {
             /* Informational (end of partition, transient broker trouble) unless fatal, which
              * the error callback handles. */
@@ -612,43 +1095,90 @@ static void poll_kafka(struct sw_worker *w)
         }
         rd_kafka_message_destroy(rkm);
     }
+    start_ready(w);
     rd_kafka_poll(w->producer, 0);
+}
+
+/* Each worker applies the share of every rate limit that matches the share of the jobs topic's
+ * partitions it owns (at least one partition's worth). */
+static void update_share(struct sw_worker *w)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    size_t i;
+    int owned = 0;
+
+    w->share_dirty = 0;
+    for (i = 0; i < w->offsets.n; i++) {
+        owned += !strcmp(w->offsets.v[i].topic, w->cfg->jobs_topic);
+    }
+    if (rd_kafka_metadata(w->consumer, 0, w->jobs_rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && md->topics[0].partition_cnt > 0) {
+        int total = md->topics[0].partition_cnt;
+        double share = (double)(owned > 0 ? owned : 1) / (double)total;
+
+        sw_rl_set_share(&w->loop.rl, share > 1.0 ? 1.0 : share);
+        sw_log_info(NULL, "rate-limit share %d/%d of %s's partitions", owned, total,
+                    w->cfg->jobs_topic);
+    } else {
+        w->share_dirty = 1; /* try again on a later turn */
+    }
+    if (md) {
+        rd_kafka_metadata_destroy(md);
+    }
+}
+
+static void txn_id_default(struct sw_worker *w)
+{
+    char host[128] = "host";
+
+    if (w->cfg->transactional_id && w->cfg->transactional_id[0]) {
+        snprintf(w->txn_id, sizeof(w->txn_id), "%s", w->cfg->transactional_id);
+        return;
+    }
+    gethostname(host, sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    snprintf(w->txn_id, sizeof(w->txn_id), "%s-%s", w->cfg->group, host);
 }
 
 int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
                   const struct sw_accounts *accounts, volatile sig_atomic_t *stop)
 {
     struct sw_worker w;
-    struct curl_waitfd wfd;
     int64_t drain_deadline = 0;
+    int64_t next_share_try = 0;
     int rc = 1;
 
     memset(&w, 0, sizeof(w));
-    if (!strcmp(cfg->delivery, "transactional")) {
-        /* Refuse rather than silently give a weaker guarantee than the operator asked for. */
-        sw_log_error(NULL, "delivery=transactional is not implemented yet; use at-least-once");
-        return 2;
-    }
     if (cfg->http_addr[0]) {
         sw_log_warn(NULL, "http_addr=%s: the metrics/health listener is not implemented yet",
                     cfg->http_addr);
     }
     w.cfg = cfg;
     w.pipefd[0] = w.pipefd[1] = -1;
+    w.transactional = !strcmp(cfg->delivery, "transactional");
+    w.ordering = !strcmp(cfg->ordering, "none")        ? ORDER_NONE
+                 : !strcmp(cfg->ordering, "partition") ? ORDER_PARTITION
+                                                       : ORDER_KEY;
+    txn_id_default(&w);
     sw_offsets_init(&w.offsets);
     sw_job_limits_from(cfg, &w.job_lim);
     if (sw_loop_init(&w.loop, cfg, specs, accounts, on_emit, &w) != 0 || setup(&w) != 0) {
         goto out;
     }
-    sw_log_info(NULL, "segworker %s consuming %s as group %s, results to %s", SW_VERSION,
-                cfg->jobs_topic, cfg->group, cfg->results_topic);
-    wfd.fd = w.pipefd[0];
-    wfd.events = CURL_WAIT_POLLIN;
-    wfd.revents = 0;
+    w.loop.eng.park = on_park;
+    sw_log_info(NULL, "segworker %s consuming %s as group %s, results to %s (%s, ordering %s)",
+                SW_VERSION, cfg->jobs_topic, cfg->group, cfg->results_topic, cfg->delivery,
+                cfg->ordering);
+    w.wfd.fd = w.pipefd[0];
+    w.wfd.events = CURL_WAIT_POLLIN;
+    w.wfd.revents = 0;
+    w.txn_next_ms = sw_now_mono_ms() + cfg->transaction_commit_ms;
     for (;;) {
+        int64_t now;
+
         if (*stop && !w.draining) {
             w.draining = 1;
-            set_paused(&w, 1);
+            apply_pause_all(&w);
             drain_deadline = sw_now_mono_ms() + cfg->shutdown_grace_ms;
             sw_log_info(NULL, "draining: %ld job(s) in flight, grace %lld ms", w.in_flight,
                         cfg->shutdown_grace_ms);
@@ -660,9 +1190,18 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
             break;
         }
         /* 100 ms bounds the latency of any wakeup the io-event pipe might miss. */
-        sw_loop_turn(&w.loop, &wfd, 1, 100);
+        sw_loop_turn(&w.loop, &w.wfd, 1, w.transactional ? 20 : 100);
         drain_pipe(w.pipefd[0]);
         poll_kafka(&w);
+        now = sw_now_mono_ms();
+        if (w.transactional && now >= w.txn_next_ms) {
+            txn_commit(&w, 0);
+            w.txn_next_ms = now + cfg->transaction_commit_ms;
+        }
+        if (w.share_dirty && now >= next_share_try) {
+            update_share(&w);
+            next_share_try = now + 1000;
+        }
     }
     if (w.in_flight && !w.fatal) {
         sw_log_warn(NULL,
@@ -673,14 +1212,26 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
     /* Results already produced still count: wait for their acknowledgements, which store the
      * offsets, then commit synchronously. */
     sw_exec_abort_all(&w.loop.eng);
-    rd_kafka_flush(w.producer, 10000);
-    rd_kafka_poll(w.producer, 0);
-    if (!w.fatal) {
-        rd_kafka_commit(w.consumer, NULL, 0);
+    w.closing = 1;
+    if (w.transactional) {
+        txn_commit(&w, 1);
+        if (w.txn_open && !w.fatal) {
+            rd_kafka_error_t *e = rd_kafka_abort_transaction(w.producer, 30000);
+
+            if (e) {
+                rd_kafka_error_destroy(e);
+            }
+        }
+    } else {
+        rd_kafka_flush(w.producer, 10000);
+        rd_kafka_poll(w.producer, 0);
+        if (!w.fatal) {
+            rd_kafka_commit(w.consumer, NULL, 0);
+        }
     }
     rc = w.fatal ? 1 : 0;
-    sw_log_info(NULL, "stopped: consumed %llu, results %llu, dead letters %llu", w.consumed,
-                w.results, w.dead_letters);
+    sw_log_info(NULL, "stopped: consumed %llu, results %llu, dead letters %llu, parked %llu",
+                w.consumed, w.results, w.dead_letters, w.parked);
 out:
     if (w.cq) {
         rd_kafka_queue_io_event_enable(w.cq, -1, NULL, 0);
@@ -690,6 +1241,9 @@ out:
         rd_kafka_queue_io_event_enable(w.pq, -1, NULL, 0);
         rd_kafka_queue_destroy(w.pq);
     }
+    if (w.jobs_rkt) {
+        rd_kafka_topic_destroy(w.jobs_rkt);
+    }
     if (w.consumer) {
         rd_kafka_consumer_close(w.consumer);
         rd_kafka_destroy(w.consumer);
@@ -697,10 +1251,11 @@ out:
     if (w.producer) {
         rd_kafka_destroy(w.producer);
     }
-    sw_loop_free(&w.loop);
+    sw_exec_abort_all(&w.loop.eng);
     while (w.msgs) {
-        msg_free(w.msgs);
+        msg_free(w.msgs); /* before the timer heap goes: held jobs are on it */
     }
+    sw_loop_free(&w.loop);
     sw_offsets_free(&w.offsets);
     if (w.pipefd[0] >= 0) {
         close(w.pipefd[0]);

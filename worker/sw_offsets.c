@@ -58,6 +58,7 @@ struct sw_partition_ledger *sw_offsets_get(struct sw_offsets *o, const char *top
     }
     nv[o->n].partition = partition;
     nv[o->n].committable = -1;
+    nv[o->n].next_offset = -1;
     return &o->v[o->n++];
 }
 

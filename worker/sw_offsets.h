@@ -27,6 +27,7 @@ struct sw_partition_ledger {
     int paused;          /* this partition's own window is full */
     int eff_paused;      /* what librdkafka was last told (own window, global window or drain) */
     int revoking;        /* being handed over: its gate is no longer consulted */
+    int64_t next_offset; /* last consumed + 1 in this assignment; -1 before the first */
     struct sw_order order;
 };
 

@@ -23,8 +23,22 @@
 #include <unistd.h>
 
 #define QUEUE_FULL_TRIES 600 /* x 100 ms: how long a produce may wait for queue space */
+/* Transactional: results held for their offsets past which consumption pauses. */
+#define TXN_BUFFER_MAX (64u * 1024 * 1024)
 
 enum ordering { ORDER_KEY, ORDER_PARTITION, ORDER_NONE };
+
+/* A message to publish, held back in transactional mode until its job's offset can be committed
+ * with it (see txn_release). */
+struct sw_out {
+    struct sw_out *next;
+    char *topic;
+    void *key;
+    size_t key_len;
+    char *value;
+    size_t len;
+    rd_kafka_headers_t *hdrs;
+};
 
 /* One consumed message, from poll until its last result (and DLQ entry) is acknowledged. */
 struct sw_msg {
@@ -50,9 +64,11 @@ struct sw_msg {
     int started;       /* handed to the engine */
     int orphan;        /* its partition was handed over: complete without touching offsets */
     int pending;       /* produced, not yet acknowledged */
-    int partial;       /* published parts but not its last one (transactional commits wait) */
     int final_emitted; /* the job's last result (or DLQ entry, or park) was produced */
     int delivery_failed;
+    int done;                       /* transactional: finished, outputs held in out */
+    struct sw_out *out, **out_tail; /* transactional: held outputs, in emit order */
+    size_t out_bytes;
 };
 
 struct sw_worker {
@@ -73,7 +89,7 @@ struct sw_worker {
     int txn_open;
     int txn_dirty;       /* offsets moved or messages produced since the last commit */
     int64_t txn_next_ms; /* monotonic time of the next commit */
-    int64_t txn_partial_since_ms;
+    size_t txn_buffered; /* bytes of outputs held back for their offsets */
     long in_flight;
     int paused;
     int draining;
@@ -82,14 +98,35 @@ struct sw_worker {
     int share_dirty;            /* the assignment changed: recompute the rate-limit share */
     rd_kafka_topic_t *jobs_rkt; /* for the partition count of the jobs topic */
     int retry_ok;               /* topics.retry exists: long waits may be parked there */
+    int64_t retry_next_check_ms;
     char txn_id[256];
-    unsigned long long consumed, results, dead_letters, parked;
+    unsigned long long consumed, results, dead_letters, parked, rewound;
 };
+
+static void out_free(struct sw_out *o)
+{
+    while (o) {
+        struct sw_out *next = o->next;
+
+        free(o->topic);
+        free(o->key);
+        free(o->value);
+        if (o->hdrs) {
+            rd_kafka_headers_destroy(o->hdrs);
+        }
+        free(o);
+        o = next;
+    }
+}
 
 static void msg_free(struct sw_msg *m)
 {
     if (!m) {
         return;
+    }
+    out_free(m->out);
+    if (m->w) {
+        m->w->txn_buffered -= m->out_bytes;
     }
     if (m->prev) {
         m->prev->next = m->next;
@@ -164,16 +201,19 @@ static void check_window(struct sw_worker *w, struct sw_partition_ledger *l)
         }
         apply_pause(w, l);
     }
-    if (!w->paused && w->in_flight >= max) {
+    if (!w->paused && (w->in_flight >= max || w->txn_buffered > TXN_BUFFER_MAX)) {
         w->paused = 1;
         apply_pause_all(w);
-    } else if (w->paused && w->in_flight <= max - max / 4 - 1) {
+    } else if (w->paused && w->in_flight <= max - max / 4 - 1 &&
+               w->txn_buffered <= TXN_BUFFER_MAX / 2) {
         w->paused = 0;
         apply_pause_all(w);
     }
 }
 
 /* ---- completion ---- */
+
+static void txn_release(struct sw_worker *w, struct sw_partition_ledger *l);
 
 static void store_offset(struct sw_worker *w, struct sw_partition_ledger *l)
 {
@@ -205,6 +245,17 @@ static void msg_complete(struct sw_worker *w, struct sw_msg *m)
                      "committing it",
                      m->topic, (int)m->partition, (long long)m->offset);
         w->fatal = 1;
+    } else if (w->transactional) {
+        /* Held until the offset is committable: txn_release publishes and frees it. */
+        m->done = 1;
+        if (l && sw_ledger_done(l, m->offset) == 1) {
+            txn_release(w, l);
+            check_window(w, l);
+        } else if (!l) {
+            w->in_flight--;
+            msg_free(m);
+        }
+        return;
     } else if (l && sw_ledger_done(l, m->offset) == 1) {
         store_offset(w, l);
     }
@@ -224,7 +275,7 @@ static void release_key(struct sw_worker *w, struct sw_msg *m)
     }
     m->gated = 0;
     l = msg_ledger(w, m);
-    if (!l || l->revoking) {
+    if (!l) {
         return;
     }
     next = sw_order_release(&l->order, w->ordering == ORDER_KEY ? m->key : NULL,
@@ -265,8 +316,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
 
 /* ---- producing ---- */
 
-static int produce(struct sw_worker *w, struct sw_msg *m, const char *topic, const void *key,
-                   size_t key_len, const char *value, size_t len, rd_kafka_headers_t *hdrs)
+static int produce_now(struct sw_worker *w, struct sw_msg *m, const char *topic, const void *key,
+                       size_t key_len, const char *value, size_t len, rd_kafka_headers_t *hdrs)
 {
     rd_kafka_resp_err_t err;
     int tries = 0;
@@ -295,6 +346,76 @@ static int produce(struct sw_worker *w, struct sw_msg *m, const char *topic, con
     }
     w->txn_dirty = 1;
     return 0;
+}
+
+/* Publish (at-least-once), or hold until the job's offset is committable (transactional): a
+ * transaction must never carry a result whose offset it does not also commit, or a crash would
+ * redo the job and publish it twice. */
+static int produce(struct sw_worker *w, struct sw_msg *m, const char *topic, const void *key,
+                   size_t key_len, const char *value, size_t len, rd_kafka_headers_t *hdrs)
+{
+    struct sw_out *o;
+
+    if (!w->transactional) {
+        return produce_now(w, m, topic, key, key_len, value, len, hdrs);
+    }
+    o = calloc(1, sizeof(*o));
+    if (o) {
+        o->topic = strdup(topic);
+        o->key = key_len ? malloc(key_len) : NULL;
+        o->value = malloc(len ? len : 1);
+    }
+    if (!o || !o->topic || (key_len && !o->key) || !o->value) {
+        out_free(o);
+        rd_kafka_headers_destroy(hdrs);
+        sw_log_error(NULL, "out of memory holding a result for its transaction");
+        return -1;
+    }
+    if (key_len) {
+        memcpy(o->key, key, key_len);
+    }
+    memcpy(o->value, value, len);
+    o->key_len = key_len;
+    o->len = len;
+    o->hdrs = hdrs;
+    if (!m->out_tail) {
+        m->out_tail = &m->out;
+    }
+    *m->out_tail = o;
+    m->out_tail = &o->next;
+    m->out_bytes += len + key_len;
+    w->txn_buffered += len + key_len;
+    return 0;
+}
+
+/* Transactional: publish the held outputs of every finished job of l below its committable
+ * offset, into the open transaction, and let those jobs go. */
+static void txn_release(struct sw_worker *w, struct sw_partition_ledger *l)
+{
+    struct sw_msg *m, *next;
+
+    for (m = w->msgs; m; m = next) {
+        next = m->next;
+        if (!m->done || m->orphan || m->offset >= l->committable || m->partition != l->partition ||
+            strcmp(m->topic, l->topic)) {
+            continue;
+        }
+        while (m->out) {
+            struct sw_out *o = m->out;
+
+            m->out = o->next;
+            if (produce_now(w, m, o->topic, o->key, o->key_len, o->value, o->len, o->hdrs) != 0) {
+                w->fatal = 1; /* the transaction must not commit this job's offset */
+            }
+            o->hdrs = NULL; /* consumed (or destroyed) by produce_now */
+            o->next = NULL;
+            out_free(o);
+        }
+        m->out_tail = NULL;
+        w->in_flight--;
+        msg_free(m);
+    }
+    w->txn_dirty = 1;
 }
 
 static int dlq_worthy(sw_err_t code, int http_status)
@@ -349,7 +470,6 @@ static int produce_dlq(struct sw_worker *w, struct sw_msg *m, const struct sw_em
 static void msg_final(struct sw_worker *w, struct sw_msg *m)
 {
     m->final_emitted = 1;
-    m->partial = 0;
     release_key(w, m);
     if (m->pending == 0) {
         msg_complete(w, m);
@@ -378,7 +498,6 @@ static int on_emit(void *arg, const struct sw_emit *em)
         }
     }
     if (!em->last) {
-        m->partial = 1;
         return rc;
     }
     if (!em->succeeded && dlq_worthy(em->code, em->http_status)) {
@@ -517,6 +636,17 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
         return; /* not tracked, so never committed: the next owner gets it */
     }
     l = sw_offsets_get(&w->offsets, rd_kafka_topic_name(rkm->rkt), rkm->partition, 1);
+    if (l && rkm->offset < l->next_offset) {
+        /* librdkafka < 2.4 can rewind a partition's fetch position (cooperative assignor,
+         * pause/resume, offset validation): a message we already have is not a new job. */
+        w->rewound++;
+        sw_log_debug(NULL, "skipping %s [%d] offset %lld: already consumed (fetch rewound)",
+                     l->topic, (int)l->partition, (long long)rkm->offset);
+        return;
+    }
+    if (l) {
+        l->next_offset = rkm->offset + 1;
+    }
     m = calloc(1, sizeof(*m));
     if (!m || !l) {
         sw_log_error(NULL, "out of memory; stopping");
@@ -638,40 +768,17 @@ static int txn_error(struct sw_worker *w, const char *what, rd_kafka_error_t *e)
     return -1;
 }
 
-static int any_partial(const struct sw_worker *w)
-{
-    const struct sw_msg *m;
-
-    for (m = w->msgs; m; m = m->next) {
-        if (m->partial) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Commit the open transaction with the consumed offsets of every finished job, then open the
- * next one. force: commit even while a list is half published (a rebalance or shutdown). */
-static void txn_commit(struct sw_worker *w, int force)
+/* Commit the open transaction with the consumed offsets of every finished job (whose held
+ * results txn_release put into it), then open the next one. */
+static void txn_commit(struct sw_worker *w)
 {
     rd_kafka_topic_partition_list_t *off;
     rd_kafka_error_t *e;
-    int64_t now = sw_now_mono_ms();
     size_t i;
 
     if (!w->transactional || !w->txn_open || w->fatal || !w->txn_dirty) {
         return;
     }
-    /* A list's parts and its offset belong in one transaction; wait (bounded) for the list. */
-    if (!force && any_partial(w)) {
-        if (!w->txn_partial_since_ms) {
-            w->txn_partial_since_ms = now;
-        }
-        if (now - w->txn_partial_since_ms < 10 * w->cfg->transaction_commit_ms + 1000) {
-            return;
-        }
-    }
-    w->txn_partial_since_ms = 0;
     off = rd_kafka_topic_partition_list_new((int)w->offsets.n + 1);
     for (i = 0; i < w->offsets.n; i++) {
         const struct sw_partition_ledger *l = &w->offsets.v[i];
@@ -729,10 +836,12 @@ static int any_running(const struct sw_worker *w, const rd_kafka_topic_partition
 
 static void drain_pipe(int fd);
 
-/* Partitions are leaving: jobs that have not started are dropped (they made no request; the next
- * owner runs them), running ones get rebalance.drain_ms to finish and be committed, the rest are
- * abandoned to the next owner. So a partition's jobs never run on two workers at once unless a
- * job outlives the drain, and nothing is committed past unfinished work. */
+/* Partitions are leaving. Their jobs — running or waiting behind a key — get
+ * rebalance.drain_ms to finish, so the commit covers them all: dropping a waiting job would hold
+ * the committed offset below later jobs that did finish, and the next owner would redo those.
+ * No new messages arrive meanwhile (this runs inside the rebalance callback). Whatever is left at
+ * the deadline is abandoned to the next owner. So a partition's jobs never run on two workers at
+ * once unless one outlives the drain, and nothing is committed past unfinished work. */
 static void revoke_partitions(struct sw_worker *w, const rd_kafka_topic_partition_list_t *parts,
                               int lost)
 {
@@ -747,24 +856,6 @@ static void revoke_partitions(struct sw_worker *w, const rd_kafka_topic_partitio
 
         if (l) {
             l->revoking = 1;
-        }
-    }
-    for (pp = &w->ready; *pp;) {
-        if (in_list(parts, *pp)) {
-            *pp = (*pp)->ready_next;
-        } else {
-            w->ready_tail = *pp;
-            pp = &(*pp)->ready_next;
-        }
-    }
-    if (!w->ready) {
-        w->ready_tail = NULL;
-    }
-    for (m = w->msgs; m; m = next) {
-        next = m->next;
-        if (in_list(parts, m) && !m->started && !m->final_emitted) {
-            w->in_flight--;
-            msg_free(m);
         }
     }
     if (lost && w->transactional) {
@@ -784,13 +875,27 @@ static void revoke_partitions(struct sw_worker *w, const rd_kafka_topic_partitio
         sw_loop_turn(&w->loop, &w->wfd, 1, 50);
         drain_pipe(w->pipefd[0]);
         rd_kafka_poll(w->producer, 0);
+        start_ready(w);
+    }
+    for (pp = &w->ready; *pp;) {
+        if (in_list(parts, *pp)) {
+            *pp = (*pp)->ready_next;
+        } else {
+            w->ready_tail = *pp;
+            pp = &(*pp)->ready_next;
+        }
+    }
+    if (!w->ready) {
+        w->ready_tail = NULL;
     }
     for (m = w->msgs; m; m = next) {
         next = m->next;
         if (!in_list(parts, m) || m->orphan) {
             continue;
         }
-        sw_exec_abort(&w->loop.eng, m);
+        if (m->started) {
+            sw_exec_abort(&w->loop.eng, m);
+        }
         m->orphan = 1;
         m->final_emitted = 1;
         if (m->pending == 0) {
@@ -800,9 +905,13 @@ static void revoke_partitions(struct sw_worker *w, const rd_kafka_topic_partitio
     }
     if (!lost && !w->fatal) {
         if (w->transactional) {
-            txn_commit(w, 1);
+            txn_commit(w);
         } else {
-            rd_kafka_commit(w->consumer, NULL, 0);
+            rd_kafka_resp_err_t ce = rd_kafka_commit(w->consumer, NULL, 0);
+
+            if (ce && ce != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                sw_log_warn(NULL, "commit on revoke: %s", rd_kafka_err2str(ce));
+            }
         }
     }
     for (i = 0; i < parts->cnt; i++) {
@@ -956,11 +1065,17 @@ static int topic_exists(rd_kafka_t *rk, const char *topic)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err =
+        rkt ? rd_kafka_metadata(rk, 0, rkt, &md, 5000) : RD_KAFKA_RESP_ERR__NOENT;
     int ok = 0;
 
-    if (rkt && rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ok = md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
              md->topics[0].partition_cnt > 0;
+        err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    }
+    if (!ok) {
+        sw_log_debug(NULL, "metadata of %s: %s", topic, rd_kafka_err2str(err));
     }
     if (md) {
         rd_kafka_metadata_destroy(md);
@@ -969,6 +1084,29 @@ static int topic_exists(rd_kafka_t *rk, const char *topic)
         rd_kafka_topic_destroy(rkt);
     }
     return ok;
+}
+
+/* A topic created just before the worker started may not be in the broker's metadata yet:
+ * look again a few times, then every 30 s from the main loop. */
+static void check_retry_topic(struct sw_worker *w)
+{
+    int tries = w->retry_next_check_ms ? 1 : 5;
+
+    while (!w->retry_ok && tries-- > 0) {
+        w->retry_ok = topic_exists(w->consumer, w->cfg->retry_topic);
+        if (!w->retry_ok && tries > 0) {
+            usleep(200 * 1000); /* startup only: nothing runs yet */
+        }
+    }
+    if (!w->retry_ok && !w->retry_next_check_ms) {
+        sw_log_warn(NULL,
+                    "retry topic %s does not exist: long retry waits stay in memory until it "
+                    "does",
+                    w->cfg->retry_topic);
+    } else if (w->retry_ok && w->retry_next_check_ms) {
+        sw_log_info(NULL, "retry topic %s now exists: long waits park there", w->cfg->retry_topic);
+    }
+    w->retry_next_check_ms = sw_now_mono_ms() + 30000;
 }
 
 static int setup(struct sw_worker *w)
@@ -1028,15 +1166,10 @@ static int setup(struct sw_worker *w)
     topics = rd_kafka_topic_partition_list_new(2);
     rd_kafka_topic_partition_list_add(topics, w->cfg->jobs_topic, RD_KAFKA_PARTITION_UA);
     if (w->cfg->retry_topic[0] && strcmp(w->cfg->retry_topic, w->cfg->jobs_topic)) {
-        w->retry_ok = topic_exists(w->consumer, w->cfg->retry_topic);
-        if (w->retry_ok) {
-            rd_kafka_topic_partition_list_add(topics, w->cfg->retry_topic, RD_KAFKA_PARTITION_UA);
-        } else {
-            sw_log_warn(NULL,
-                        "retry topic %s does not exist: long retry waits stay in memory (create "
-                        "it to let them park)",
-                        w->cfg->retry_topic);
-        }
+        /* Subscribed even when missing (it is picked up once created); jobs are only parked
+         * once it is known to exist. */
+        rd_kafka_topic_partition_list_add(topics, w->cfg->retry_topic, RD_KAFKA_PARTITION_UA);
+        check_retry_topic(w);
     }
     e = rd_kafka_subscribe(w->consumer, topics);
     rd_kafka_topic_partition_list_destroy(topics);
@@ -1087,7 +1220,9 @@ static void poll_kafka(struct sw_worker *w)
         if (rkm->err) {
             /* Informational (end of partition, transient broker trouble) unless fatal, which
              * the error callback handles. */
-            if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (rkm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && !w->retry_ok) {
+                sw_log_debug(NULL, "consumer: %s", rd_kafka_message_errstr(rkm)); /* warned */
+            } else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 sw_log_warn(NULL, "consumer: %s", rd_kafka_message_errstr(rkm));
             }
         } else {
@@ -1195,8 +1330,11 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
         poll_kafka(&w);
         now = sw_now_mono_ms();
         if (w.transactional && now >= w.txn_next_ms) {
-            txn_commit(&w, 0);
+            txn_commit(&w);
             w.txn_next_ms = now + cfg->transaction_commit_ms;
+        }
+        if (!w.retry_ok && w.cfg->retry_topic[0] && now >= w.retry_next_check_ms) {
+            check_retry_topic(&w);
         }
         if (w.share_dirty && now >= next_share_try) {
             update_share(&w);
@@ -1214,7 +1352,7 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
     sw_exec_abort_all(&w.loop.eng);
     w.closing = 1;
     if (w.transactional) {
-        txn_commit(&w, 1);
+        txn_commit(&w);
         if (w.txn_open && !w.fatal) {
             rd_kafka_error_t *e = rd_kafka_abort_transaction(w.producer, 30000);
 
@@ -1230,8 +1368,10 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
         }
     }
     rc = w.fatal ? 1 : 0;
-    sw_log_info(NULL, "stopped: consumed %llu, results %llu, dead letters %llu, parked %llu",
-                w.consumed, w.results, w.dead_letters, w.parked);
+    sw_log_info(NULL,
+                "stopped: consumed %llu, results %llu, dead letters %llu, parked %llu, "
+                "re-fetched and skipped %llu",
+                w.consumed, w.results, w.dead_letters, w.parked, w.rewound);
 out:
     if (w.cq) {
         rd_kafka_queue_io_event_enable(w.cq, -1, NULL, 0);

@@ -147,12 +147,22 @@ void kit_kill(pid_t pid)
 
 pid_t kit_start_sim(const char *sim_bin, const char *workdir, int *port)
 {
+    return kit_start_sim_args(sim_bin, workdir, NULL, port);
+}
+
+pid_t kit_start_sim_args(const char *sim_bin, const char *workdir, char *const extra[], int *port)
+{
     char portfile[1024];
     char logfile[1024];
-    char *argv[] = {(char *)sim_bin, "--port", "0", "--port-file", portfile, NULL};
+    char *argv[64] = {(char *)sim_bin, "--port", "0", "--port-file", portfile, NULL};
     int64_t end = kit_now_ms() + kit_deadline_ms(10000);
     pid_t pid;
+    int n = 5;
 
+    while (extra && *extra && n < 63) {
+        argv[n++] = *extra++;
+    }
+    argv[n] = NULL;
     snprintf(portfile, sizeof(portfile), "%s/sim.port", workdir);
     snprintf(logfile, sizeof(logfile), "%s/sim.log", workdir);
     unlink(portfile);
@@ -355,6 +365,29 @@ int kit_wait_committed_at_end(const char *bootstrap, const char *group, const ch
             nap();
         }
     }
+    if (rk) {
+        rd_kafka_destroy(rk);
+    }
+    return rc;
+}
+
+int kit_committed(const char *bootstrap, const char *group, const char *topic, int64_t *out, int np)
+{
+    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap, group);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(np);
+    int rc = -1;
+    int i;
+
+    for (i = 0; i < np; i++) {
+        rd_kafka_topic_partition_list_add(parts, topic, i);
+    }
+    if (rk && rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (i = 0; i < np; i++) {
+            out[i] = parts->elems[i].offset < 0 ? 0 : parts->elems[i].offset;
+        }
+        rc = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
     if (rk) {
         rd_kafka_destroy(rk);
     }

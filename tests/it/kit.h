@@ -33,6 +33,8 @@ void kit_kill(pid_t pid);
 
 /* Start segsim on an ephemeral loopback port; returns the pid and sets *port. */
 pid_t kit_start_sim(const char *sim_bin, const char *workdir, int *port);
+/* Same with extra segsim arguments (NULL-terminated, may be NULL). */
+pid_t kit_start_sim_args(const char *sim_bin, const char *workdir, char *const extra[], int *port);
 
 int kit_create_topic(const char *bootstrap, const char *topic, int partitions);
 
@@ -50,6 +52,10 @@ rd_kafka_t *kit_reader(const char *bootstrap, const char *topic);
  * Returns 0 when reached, -1 at the deadline (and prints the gap). */
 int kit_wait_committed_at_end(const char *bootstrap, const char *group, const char *topic,
                               int64_t timeout_ms);
+
+/* The group's committed offsets of partitions 0..np-1 of topic (0 where none). 0 on success. */
+int kit_committed(const char *bootstrap, const char *group, const char *topic, int64_t *out,
+                  int np);
 
 /* The paths every integration test is given by ctest (see sw_it_test in tests/CMakeLists.txt). */
 struct kit_args {

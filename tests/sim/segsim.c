@@ -19,6 +19,7 @@
 #include "sim_provider.h"
 #include "sim_state.h"
 #include "sim_timer.h"
+#include "sim_watch.h"
 
 #define BODY_MAX_API     (64 * 1024) /* provider calls are GET/DELETE; anything bigger is abuse */
 #define BODY_MAX_CONTROL 4096
@@ -35,6 +36,7 @@ struct sim_opts {
     unsigned conn_timeout_s;
     long max_ids;
     long grace_ms;
+    int enforce_limits;
     struct sim_fault fault[2];
     int fault_set[2];
 };
@@ -42,6 +44,7 @@ struct sim_opts {
 /* Everything the request handlers share; owned by main and passed to MHD as the closure. */
 struct sim_server {
     struct sim_state *st;
+    struct sim_watch *watch;
     struct sim_timer *timer;
     const char *klaviyo_key;
     const char *sendgrid_key;
@@ -143,6 +146,7 @@ static int dispatch(struct sim_server *srv, struct sim_conn *c, const char *url,
     rq.now_ms = c->arrival_ms;
     rq.seq = sim_state_next_seq(srv->st);
     rq.st = srv->st;
+    rq.watch = srv->watch;
     rq.klaviyo_key = srv->klaviyo_key;
     rq.sendgrid_key = srv->sendgrid_key;
     if (c->too_big) {
@@ -203,6 +207,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             sim_state_note_arrival(srv->st, c->provider,
                                    header_or(conn, MHD_HTTP_HEADER_AUTHORIZATION, ""), url,
                                    c->arrival_ms);
+        }
+        if (c->provider != SIM_P_CONTROL) {
+            sim_watch_path(srv->watch, url);
         }
         *con_cls = c;
         return MHD_YES;
@@ -265,6 +272,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: segsim [--port N] [--port-file F] [--key klaviyo=K] [--key sendgrid=K]\n"
                "              [--threads N] [--fault PROVIDER:KEY=VALUE]... [--max-ids N]\n"
                "              [--early-grace-ms N] [--conn-limit N] [--conn-timeout S]\n"
+               "              [--enforce-limits 0|1]\n"
                "PROVIDER is klaviyo, sendgrid or '*'; KEY is rate_503, rate_429, rate_bad_json,\n"
                "retry_after_s, delay_ms or seed. Binds 127.0.0.1 only; prints PORT=<n>.\n");
 }
@@ -353,6 +361,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             o->max_ids = v;
         } else if (strcmp(a, "--early-grace-ms") == 0 && parse_num(val, 0, 60000, &v) == 0) {
             o->grace_ms = v;
+        } else if (strcmp(a, "--enforce-limits") == 0 && parse_num(val, 0, 1, &v) == 0) {
+            o->enforce_limits = (int)v;
         } else if (strcmp(a, "--conn-limit") == 0 && parse_num(val, 1, 1000000, &v) == 0) {
             o->conn_limit = (unsigned)v;
         } else if (strcmp(a, "--conn-timeout") == 0 && parse_num(val, 1, 3600, &v) == 0) {
@@ -479,7 +489,8 @@ int main(int argc, char **argv)
     srv.sendgrid_key = o.sendgrid_key;
     srv.st = sim_state_new((size_t)o.max_ids, o.grace_ms);
     srv.timer = sim_timer_new(MAX_DELAYED, on_timer);
-    if (!srv.st || !srv.timer) {
+    srv.watch = sim_watch_new(o.enforce_limits, o.max_ids);
+    if (!srv.st || !srv.timer || !srv.watch) {
         fprintf(stderr, "segsim: out of memory\n");
         goto out;
     }
@@ -518,5 +529,6 @@ out:
     }
     sim_timer_free(srv.timer);
     sim_state_free(srv.st);
+    sim_watch_free(srv.watch);
     return rc;
 }

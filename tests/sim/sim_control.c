@@ -5,6 +5,7 @@
 
 #include "sim_provider.h"
 #include "sim_state.h"
+#include "sim_watch.h"
 
 #define CTL_CTYPE "application/json"
 
@@ -115,6 +116,14 @@ int sim_control_handle(const struct sim_req *rq, struct sim_reply *r)
     if (strcmp(rq->path, "/_sim/stats") == 0 && strcmp(m, "GET") == 0) {
         stats = sim_state_stats_json(rq->st);
         return stats ? sim_reply_json(r, 200, CTL_CTYPE, stats) : -1;
+    }
+    if (strcmp(rq->path, "/_sim/watch") == 0 && strcmp(m, "GET") == 0) {
+        stats = sim_watch_json(rq->watch);
+        return stats ? sim_reply_json(r, 200, CTL_CTYPE, stats) : -1;
+    }
+    if (strcmp(rq->path, "/_sim/watch") == 0 && strcmp(m, "DELETE") == 0) {
+        sim_watch_reset(rq->watch);
+        return sim_reply_text(r, 200, CTL_CTYPE, "{\"reset\":true}");
     }
     if (strcmp(rq->path, "/_sim/stats") == 0 && strcmp(m, "DELETE") == 0) {
         sim_state_reset_stats(rq->st);

@@ -31,6 +31,8 @@ struct sim_reply {
 };
 
 /* Borrowed view of one request; valid only during the access handler call. */
+struct sim_watch;
+
 struct sim_req {
     struct MHD_Connection *conn;
     const char *method;
@@ -42,6 +44,7 @@ struct sim_req {
     long long now_ms; /* epoch milliseconds at arrival */
     unsigned long long seq;
     struct sim_state *st;
+    struct sim_watch *watch; /* rate-limit and ordering referees */
     const char *klaviyo_key;
     const char *sendgrid_key;
 };

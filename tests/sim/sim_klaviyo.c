@@ -8,6 +8,7 @@
 #include "sim_data.h"
 #include "sim_kquery.h"
 #include "sim_magic.h"
+#include "sim_watch.h"
 #include "sim_provider.h"
 #include "sim_state.h"
 
@@ -608,15 +609,20 @@ static int revision_ok(const char *rev)
     return rev[10] == '\0' || rev[10] == '.';
 }
 
-static int add_rate_headers(const struct sim_req *rq, struct sim_reply *r, const char *limit)
+static int add_rate_headers(const struct sim_req *rq, struct sim_reply *r, const char *limit,
+                            long remaining, long reset_s)
 {
     long long now_s = rq->now_ms / 1000;
 
-    /* Remaining is not tracked (always burst limit - 1): the sim never throttles on volume, only
-     * when told to by a magic id or the fault injector. */
+    /* Without --enforce-limits remaining is not tracked (always burst limit - 1): the sim then
+     * throttles only when told to by a magic id or the fault injector. */
+    if (remaining < 0) {
+        remaining = strtol(limit, NULL, 10) - 1;
+    }
     if (sim_reply_header(r, "RateLimit-Limit", "%s", limit) != 0 ||
-        sim_reply_header(r, "RateLimit-Remaining", "%ld", strtol(limit, NULL, 10) - 1) != 0 ||
-        sim_reply_header(r, "RateLimit-Reset", "%lld", 60 - now_s % 60) != 0) {
+        sim_reply_header(r, "RateLimit-Remaining", "%ld", remaining) != 0 ||
+        sim_reply_header(r, "RateLimit-Reset", "%lld",
+                         reset_s >= 0 ? (long long)reset_s : 60 - now_s % 60) != 0) {
         return -1;
     }
     return 0;
@@ -670,9 +676,19 @@ static int kl_route(const struct sim_req *rq, struct sim_reply *r, const char **
     return rc;
 }
 
+/* The limit class of a request, known before routing so enforcement can refuse it first. */
+static const char *kl_limit_of(const struct sim_req *rq)
+{
+    if (strcmp(rq->method, "GET") != 0) {
+        return KL_LIMIT_WRITE;
+    }
+    return sim_req_arg(rq, "additional-fields[segment]") ? KL_LIMIT_PROFILE_COUNT : KL_LIMIT_READ;
+}
+
 int sim_klaviyo_handle(const struct sim_req *rq, struct sim_reply *r)
 {
     const char *limit = KL_LIMIT_READ;
+    long remaining = -1, reset_s = -1, wait_s = 0;
     int rc;
 
     if (!auth_ok(rq)) {
@@ -683,6 +699,9 @@ int sim_klaviyo_handle(const struct sim_req *rq, struct sim_reply *r)
         rc = kl_error(rq, r, 400, "invalid", "Invalid input.",
                       "The revision header is missing or not in YYYY-MM-DD form.", "parameter",
                       "revision");
+    } else if (!sim_watch_take(rq->watch, "klaviyo", kl_limit_of(rq), rq->now_ms, &remaining,
+                               &reset_s, &wait_s)) {
+        rc = kl_fail(rq, r, SIM_OUT_429, wait_s); /* over the documented fixed windows */
     } else {
         rc = kl_route(rq, r, &limit);
     }
@@ -690,5 +709,5 @@ int sim_klaviyo_handle(const struct sim_req *rq, struct sim_reply *r)
         return rc;
     }
     /* On 429 Klaviyo sends Retry-After instead of the RateLimit-* set [KL-RL]. */
-    return r->status == 429 ? 0 : add_rate_headers(rq, r, limit);
+    return r->status == 429 ? 0 : add_rate_headers(rq, r, limit, remaining, reset_s);
 }

@@ -59,6 +59,8 @@ void sim_magic_decide(struct sim_state *st, int provider, const char *id, struct
         hits = sim_state_hit(st, provider, id);
         d->outcome = hits < 0 ? SIM_OUT_507 : hits <= n ? SIM_OUT_429 : SIM_OUT_OK;
         d->retry_after_s = secs;
+    } else if (strncmp(id, "sim-seq-", 8) == 0) {
+        d->outcome = SIM_OUT_OK; /* order referee ids (sim_watch.h) always exist */
     } else if (strncmp(id, "sim-slow-", 9) == 0) {
         p = id + 9;
         if (take_num(&p, 600000, &n) != 0 || !*p) {

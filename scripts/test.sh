@@ -41,6 +41,8 @@ if [ -z "${SW_SKIP_ASAN:-}" ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export SW_TEST_TIMEOUT_MULT=3
+  # The crash test runs 1/10 of its jobs under sanitizers (it_reliability.c).
+  export SW_TEST_SCALE_DIV=10
   run_suite build-asan -DSW_SANITIZE=ON
 fi
 if [ -z "${SW_SKIP_FUZZ:-}" ]; then

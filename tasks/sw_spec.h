@@ -42,7 +42,8 @@ int sw_spec_op_is_list(const cJSON *op);
 int sw_spec_op_idempotent(const cJSON *op);
 const cJSON *sw_spec_retry_hints(const struct sw_spec *spec);
 
-/* Build the request for the first page (next_url NULL) or for a pagination link. */
+/* Build the request for the first page (next_url NULL) or for the next page (next_url: a
+ * pagination link, or the position sw_spec_map_page produced for the other styles). */
 sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
                        const struct sw_job *job, const char *next_url, struct sw_http_req *req,
                        struct sw_status *st);
@@ -51,13 +52,20 @@ sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct
 struct sw_page {
     cJSON *body;    /* parsed provider body (owned), NULL when empty */
     cJSON *result;  /* owned: unified object, array of unified items, or the raw body */
-    char *next_url; /* owned; NULL on the last page */
+    char *next_url; /* owned; NULL on the last page: a link (next_url style) or the position of
+                       the next page (cursor, offset, page number, body offset) */
     int items;      /* provider items in this answer */
 };
 
 void sw_page_free(struct sw_page *page);
 
-/* Map a successful (2xx) answer. Errors: SW_E_RESPONSE_INVALID (terminal). */
+/* Map a successful (2xx) answer. Errors: SW_E_RESPONSE_INVALID (terminal). cursor is the page
+ * position the request was built with (the previous page's next_url; NULL for the first page):
+ * offset and page-number pagination compute the next position from it. sw_spec_map is the same
+ * for a first page. */
+sw_err_t sw_spec_map_page(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
+                          const char *cursor, const struct sw_http_resp *resp, int max_depth,
+                          struct sw_page *page, struct sw_status *st);
 sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
                      const struct sw_http_resp *resp, int max_depth, struct sw_page *page,
                      struct sw_status *st);

@@ -44,6 +44,7 @@ struct sw_run {
     int truncated;
     uint64_t *seen; /* hashes of page URLs fetched, for the looping guard */
     size_t nseen;
+    char *cursor; /* position of the page being fetched (NULL: the first), see sw_spec_map_page */
 
     cJSON *debug; /* response_format debug: facts of the last exchange */
 
@@ -78,6 +79,7 @@ static void run_free(struct sw_run *r)
     cJSON_Delete(r->part);
     cJSON_Delete(r->debug);
     free(r->seen);
+    free(r->cursor);
     sw_job_destroy(r->job);
     eng->running--;
     free(r);
@@ -353,6 +355,12 @@ static int flush_part(struct sw_run *r, int last)
     return rc;
 }
 
+/* response_format stream: every list item is a part of its own (DESIGN.md §3, docs/PROVIDERS.md). */
+static long long part_items_of(const struct sw_run *r)
+{
+    return r->job->format == SW_FMT_STREAM ? 1 : r->eng->lim.part_items;
+}
+
 /* Move a page's unified items into parts. Returns 0, or -1 with st set. */
 static int take_items(struct sw_run *r, cJSON *items, struct sw_status *st)
 {
@@ -389,8 +397,8 @@ static int take_items(struct sw_run *r, cJSON *items, struct sw_status *st)
                           "one item is %zu bytes, more than fits in limits.max_result_bytes", sz);
             return -1;
         }
-        if (r->part &&
-            (r->part_bytes + sz + 1 > cap || cJSON_GetArraySize(r->part) >= lim->part_items)) {
+        if (r->part && (r->part_bytes + sz + 1 > cap ||
+                        cJSON_GetArraySize(r->part) >= part_items_of(r))) {
             if (flush_part(r, 0) != 0) {
                 cJSON_Delete(it);
                 sw_status_set(st, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY,
@@ -451,6 +459,12 @@ static int next_page(struct sw_run *r, const char *next)
     }
     r->seen = ns;
     r->seen[r->nseen++] = h;
+    free(r->cursor);
+    r->cursor = strdup(next);
+    if (!r->cursor) {
+        fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+        return -1;
+    }
     sw_status_clear(&st);
     sw_http_req_free(&r->req);
     if (sw_spec_build(r->spec, r->op, r->acct, r->job, next, &r->req, &st) != SW_E_OK) {
@@ -471,7 +485,8 @@ static void on_success(struct sw_run *r, const struct sw_http_resp *resp)
     int rc;
 
     sw_status_clear(&st);
-    if (sw_spec_map(r->spec, r->op, r->job, resp, lim->max_depth, &page, &st) != SW_E_OK) {
+    if (sw_spec_map_page(r->spec, r->op, r->job, r->cursor, resp, lim->max_depth, &page, &st) !=
+        SW_E_OK) {
         st.http_status = (int)resp->status;
         record_debug(r, resp, NULL);
         sw_page_free(&page);
@@ -672,13 +687,6 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
         sw_status_set(&st, SW_E_INVALID_JOB, SW_CLASS_TERMINAL,
                       "account \"%s\" belongs to provider %s, not %s", job->account,
                       r->acct->provider, job->provider);
-        finish_failed(r, &st, NULL);
-        return;
-    }
-    if (job->format == SW_FMT_NORMALIZED || job->format == SW_FMT_STREAM) {
-        sw_status_set(&st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                      "response_format %s is not implemented yet (use unified, raw or debug)",
-                      sw_format_name(job->format));
         finish_failed(r, &st, NULL);
         return;
     }

@@ -323,6 +323,8 @@ static int lookup_one(const char *ref, size_t len, const struct sw_account *acct
         out->json = acct ? walk(acct->settings, key) : NULL;
     } else if ((size_t)(dot - ref) == 11 && !strncmp(ref, "credentials", 11)) {
         out->secret = acct ? sw_account_cred(acct, key) : NULL;
+    } else if ((size_t)(dot - ref) == 7 && !strncmp(ref, "options", 7)) {
+        out->json = job ? walk(job->options, key) : NULL;
     } else {
         return -1;
     }
@@ -615,6 +617,28 @@ const cJSON *sw_spec_retry_hints(const struct sw_spec *spec)
     return cJSON_GetObjectItemCaseSensitive(spec->doc, "retry_after");
 }
 
+static sw_err_t add_exploded(const char *name, const cJSON *arr, struct sw_buf *url,
+                             struct sw_status *st)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, arr)
+    {
+        struct sw_buf v;
+        int bad;
+
+        sw_buf_init(&v, MAX_VALUE_BYTES);
+        bad = cJSON_IsArray(c) || scalar_text(c, &v) ||
+              sw_url_add_query(url, name, v.data ? v.data : "");
+        sw_buf_free(&v);
+        if (bad) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s: a value is not a scalar or the URL is too long", name);
+        }
+    }
+    return SW_E_OK;
+}
+
 static sw_err_t add_query(const cJSON *q, const struct sw_account *acct, const struct sw_job *job,
                           struct sw_buf *url, struct sw_status *st)
 {
@@ -650,6 +674,16 @@ static sw_err_t add_query(const cJSON *q, const struct sw_account *acct, const s
                 }
                 continue;
             }
+            if (cJSON_IsArray(r.json) &&
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "explode"))) {
+                /* One name=value pair per element (Truto's truto_exclude_fields[]=a&...=b). */
+                sw_buf_free(&v);
+                rc = add_exploded(name, r.json, url, st);
+                if (rc) {
+                    return rc;
+                }
+                continue;
+            }
             if (scalar_text(r.json, &v)) {
                 sw_buf_free(&v);
                 return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
@@ -670,17 +704,29 @@ static sw_err_t add_query(const cJSON *q, const struct sw_account *acct, const s
     return SW_E_OK;
 }
 
-static sw_err_t add_remote_query(const struct sw_job *job, struct sw_buf *url, struct sw_status *st)
+/* options.remote_query goes to the provider as it is, or, when the spec names a wrapper (Truto),
+ * as wrapper[key]=value so that Truto hands it on to the provider behind it. */
+static sw_err_t add_remote_query(const struct sw_spec *spec, const struct sw_job *job,
+                                 struct sw_buf *url, struct sw_status *st)
 {
+    const char *wrap =
+        sw_json_str(cJSON_GetObjectItemCaseSensitive(spec->doc, "remote_query"), "wrap");
     const cJSON *c;
 
     cJSON_ArrayForEach(c, job->remote_query)
     {
         struct sw_buf v;
+        char name[256];
         int rc;
 
+        if (wrap) {
+            snprintf(name, sizeof(name), "%s[%s]", wrap, c->string);
+        } else {
+            snprintf(name, sizeof(name), "%s", c->string);
+        }
         sw_buf_init(&v, MAX_VALUE_BYTES);
-        rc = scalar_text(c, &v) || sw_url_add_query(url, c->string, v.data ? v.data : "");
+        rc = strlen(c->string) > 200 || scalar_text(c, &v) ||
+             sw_url_add_query(url, name, v.data ? v.data : "");
         sw_buf_free(&v);
         if (rc) {
             return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
@@ -796,6 +842,25 @@ static cJSON *default_json(const char *text, size_t n)
     }
 }
 
+static cJSON *as_integer(const cJSON *v)
+{
+    char *end;
+    double d;
+
+    if (cJSON_IsNumber(v)) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v) && v->valuestring[0] &&
+               strspn(v->valuestring, "0123456789-") == strlen(v->valuestring)) {
+        d = strtod(v->valuestring, &end);
+        if (*end) {
+            return NULL;
+        }
+    } else {
+        return NULL;
+    }
+    return d == floor(d) && fabs(d) < 9.0e15 ? cJSON_CreateNumber(d) : NULL;
+}
+
 /* Build one body value from its template. A string that is exactly "{ref}" takes the referenced
  * JSON value with its type (objects such as params.definition pass through verbatim); an absent
  * reference without default omits the member (*out stays NULL). Other strings are rendered. */
@@ -814,8 +879,17 @@ static sw_err_t body_value(const cJSON *tpl, const struct sw_account *acct,
             !memchr(t + 1, '}', n - 2)) {
             const char *bar = memchr(t, '|', n);
             size_t rlen = (size_t)((bar ? bar : t + n - 1) - t - 1);
+            const char *colon = memchr(t, ':', rlen + 1);
             struct ref r;
 
+            if (colon) {
+                /* "{params.id:integer}": the API wants a number (Digital Audience segmentid). */
+                if (strncmp(colon, ":integer", 8) || (size_t)(colon - t) + 8 != rlen + 1) {
+                    return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
+                                         "spec body template \"%s\": unknown cast", t);
+                }
+                rlen = (size_t)(colon - t - 1);
+            }
             if (lookup(t + 1, rlen, acct, job, &r)) {
                 return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
                                      "spec body template \"%s\" has a bad reference", t);
@@ -823,7 +897,11 @@ static sw_err_t body_value(const cJSON *tpl, const struct sw_account *acct,
             if (r.secret) {
                 *out = cJSON_CreateString(r.secret);
             } else if (r.json && !cJSON_IsNull(r.json)) {
-                *out = cJSON_Duplicate(r.json, 1);
+                *out = colon ? as_integer(r.json) : cJSON_Duplicate(r.json, 1);
+                if (colon && !*out) {
+                    return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                         "%.*s must be a whole number", (int)rlen, t + 1);
+                }
             } else if (bar) {
                 *out = default_json(bar + 1, (size_t)(t + n - 1 - bar - 1));
             } else {
@@ -945,8 +1023,7 @@ static sw_err_t add_body(const cJSON *op, const struct sw_account *acct, const s
         return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
     }
     req->body_len = strlen(req->body);
-    if (sw_http_headers_add(&req->headers, "Content-Type", ctype ? ctype : "application/json",
-                            0)) {
+    if (sw_http_headers_add(&req->headers, "Content-Type", ctype ? ctype : "application/json", 0)) {
         return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
     }
     return SW_E_OK;
@@ -1022,9 +1099,41 @@ static const char *spec_origin(const struct sw_spec *spec, const struct sw_accou
     return url;
 }
 
+static sw_err_t build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
+                      const struct sw_job *job, const char *next_url, int login,
+                      struct sw_http_req *req, struct sw_status *st);
+
 sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
                        const struct sw_job *job, const char *next_url, struct sw_http_req *req,
                        struct sw_status *st)
+{
+    return build(spec, op, acct, job, next_url, 0, req, st);
+}
+
+const cJSON *sw_spec_session(const struct sw_spec *spec)
+{
+    return cJSON_GetObjectItemCaseSensitive(spec->doc, "session");
+}
+
+sw_err_t sw_spec_build_login(const struct sw_spec *spec, const struct sw_account *acct,
+                             const struct sw_job *job, struct sw_http_req *req,
+                             struct sw_status *st)
+{
+    const cJSON *login = cJSON_GetObjectItemCaseSensitive(sw_spec_session(spec), "login");
+
+    if (!login) {
+        sw_http_req_init(req);
+        return sw_status_set(st, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL,
+                             "provider %s has no login call", spec->name);
+    }
+    return build(spec, login, acct, job, NULL, 1, req, st);
+}
+
+/* The request for an operation, a next page (next_url) or the session login (login: no job
+ * options such as remote_query reach it). */
+static sw_err_t build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
+                      const struct sw_job *job, const char *next_url, int login,
+                      struct sw_http_req *req, struct sw_status *st)
 {
     const cJSON *headers = cJSON_GetObjectItemCaseSensitive(spec->doc, "headers");
     const cJSON *h;
@@ -1071,8 +1180,8 @@ sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct
         if (!rc) {
             rc = add_page_query(op, acct, job, next_url, &url, st);
         }
-        if (!rc) {
-            rc = add_remote_query(job, &url, st);
+        if (!rc && !login) {
+            rc = add_remote_query(spec, job, &url, st);
         }
         if (!rc) {
             rc = add_body(op, acct, job, next_url, req, st);
@@ -1253,7 +1362,8 @@ static const cJSON *field_source(const cJSON *f, const cJSON *item)
     {
         const cJSON *v = cJSON_IsString(p) ? sw_json_pointer(item, p->valuestring) : NULL;
 
-        if (!sw_json_is_nullish(v)) {
+        /* "" counts as absent here: Customer.io sends id "" for people without one. */
+        if (!sw_json_is_nullish(v) && !(cJSON_IsString(v) && !v->valuestring[0])) {
             return v;
         }
     }
@@ -1269,9 +1379,8 @@ static cJSON *map_fields(const cJSON *m, const cJSON *item, const struct sw_job 
 static int add_provider_fields(const struct sw_spec *spec, const char *model, const cJSON *item,
                                cJSON *out, struct sw_status *st)
 {
-    const cJSON *m =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec->doc, "extras"),
-                                         model);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(spec->doc, "extras"), model);
     cJSON *pf = m ? map_fields(m, item, NULL, st) : cJSON_CreateObject();
 
     if (!pf || !cJSON_AddItemToObject(out, "provider_fields", pf)) {
@@ -1481,7 +1590,8 @@ static sw_err_t set_next(struct sw_page *page, long long v, const char *s, struc
         s = buf;
     }
     page->next_url = strdup(s);
-    return page->next_url ? SW_E_OK : sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+    return page->next_url ? SW_E_OK
+                          : sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
 }
 
 /* Where the list continues, per the operation's pagination style; page->next_url is left NULL on
@@ -1541,6 +1651,23 @@ static sw_err_t find_next(const struct sw_spec *spec, const cJSON *op, const cha
         return set_next(page, cur, NULL, st);
     }
     return SW_E_OK;
+}
+
+/* A list of bare ids (Beehiiv's segment results): each becomes {wrap: value} before mapping. */
+static cJSON *map_wrapped(const struct sw_spec *spec, const char *model, const char *wrap,
+                          const cJSON *it, const struct sw_job *job, struct sw_status *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *u;
+
+    if (!o || !cJSON_AddItemToObject(o, wrap, cJSON_Duplicate(it, 1))) {
+        cJSON_Delete(o);
+        sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+        return NULL;
+    }
+    u = sw_spec_map_item(spec, model, o, job, st);
+    cJSON_Delete(o);
+    return u;
 }
 
 sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
@@ -1611,9 +1738,12 @@ sw_err_t sw_spec_map_page(const struct sw_spec *spec, const cJSON *op, const str
         page->items = cJSON_GetArraySize(data);
         page->result = raw ? cJSON_Duplicate(page->body, 1) : cJSON_CreateArray();
         if (!raw && page->result) {
+            const char *wrap = sw_json_str(res, "wrap");
+
             cJSON_ArrayForEach(it, data)
             {
-                cJSON *u = sw_spec_map_item(spec, model, it, job, st);
+                cJSON *u = wrap && !cJSON_IsObject(it) ? map_wrapped(spec, model, wrap, it, job, st)
+                                                       : sw_spec_map_item(spec, model, it, job, st);
 
                 if (!u) {
                     return st->code

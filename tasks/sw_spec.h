@@ -48,6 +48,16 @@ sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct
                        const struct sw_job *job, const char *next_url, struct sw_http_req *req,
                        struct sw_status *st);
 
+/* The spec's cookie session ({cookie, credential, login}) or NULL: requests carry
+ * "Cookie: <cookie>=<value>", the value being the account's credential of that name, or what the
+ * login call's Set-Cookie returned (the engine keeps it per account and logs in again once on 401).
+ */
+const cJSON *sw_spec_session(const struct sw_spec *spec);
+/* The login request of a session spec. */
+sw_err_t sw_spec_build_login(const struct sw_spec *spec, const struct sw_account *acct,
+                             const struct sw_job *job, struct sw_http_req *req,
+                             struct sw_status *st);
+
 /* One mapped page or answer. */
 struct sw_page {
     cJSON *body;    /* parsed provider body (owned), NULL when empty */

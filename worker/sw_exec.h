@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct sw_specs;
+struct sw_session;
 
 struct sw_exec_limits {
     int max_depth;
@@ -54,7 +55,8 @@ struct sw_engine {
     void *emit_arg;
     uint64_t rng;
     int running;
-    struct sw_run *runs; /* every live run, for shutdown */
+    struct sw_run *runs;         /* every live run, for shutdown */
+    struct sw_session *sessions; /* cookie sessions per account (Digital Audience), see sw_exec.c */
 };
 
 /* Start a parsed job (ownership of job moves to the engine). When the job cannot start (unknown
@@ -68,7 +70,8 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
 void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_status *st,
                     void *user, int64_t received_wall_ms);
 
-/* Drop every running job without emitting (shutdown past the grace period). */
+/* Drop every running job without emitting (shutdown past the grace period), and the cookie
+ * sessions. */
 void sw_exec_abort_all(struct sw_engine *eng);
 
 #endif

@@ -55,6 +55,28 @@ static void report(const char *file, const char *what, const cJSON *got, const c
     sw_test_failures++;
 }
 
+/* "body": the JSON the request must carry (null: no body at all). */
+static void check_body(const char *file, const cJSON *want, const struct sw_http_req *req)
+{
+    cJSON *got;
+
+    if (!want) {
+        return;
+    }
+    if (cJSON_IsNull(want)) {
+        if (req->body) {
+            fprintf(stderr, "%s: unexpected request body %s\n", file, req->body);
+            sw_test_failures++;
+        }
+        return;
+    }
+    got = req->body ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
+    if (!got || !cJSON_Compare(got, want, 1)) {
+        report(file, "request body", got, want);
+    }
+    cJSON_Delete(got);
+}
+
 static void check_request(const char *file, const cJSON *want, const struct sw_http_req *req)
 {
     const cJSON *h;
@@ -86,6 +108,7 @@ static void check_request(const char *file, const cJSON *want, const struct sw_h
                 expected_headers);
         sw_test_failures++;
     }
+    check_body(file, cJSON_GetObjectItemCaseSensitive(want, "body"), req);
 }
 
 static void fill_response(const cJSON *r, struct sw_http_resp *resp)
@@ -187,7 +210,7 @@ static void run_case(const char *file)
     }
     fill_response(cJSON_GetObjectItemCaseSensitive(tc, "response"), &resp);
     if (resp.status >= 200 && resp.status < 300) {
-        rc = sw_spec_map(spec, op, job, &resp, 64, &page, &st);
+        rc = sw_spec_map_page(spec, op, job, next, &resp, 64, &page, &st);
     } else {
         perr = sw_spec_error(spec, &resp, 64, &st);
         rc = st.code;

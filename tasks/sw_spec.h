@@ -11,6 +11,7 @@
 #include "../worker/sw_job.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 struct sw_spec {
     cJSON *doc; /* owned */
@@ -34,6 +35,10 @@ int sw_specs_add(struct sw_specs *specs, const char *text, size_t len, const cha
                  struct sw_status *st);
 void sw_specs_destroy(struct sw_specs *specs);
 const struct sw_spec *sw_specs_find(const struct sw_specs *specs, const char *name);
+
+/* The capability matrix (provider × operation, and the response formats): plain text, or the
+ * whole of docs/PROVIDERS.md (markdown). */
+void sw_specs_print_matrix(const struct sw_specs *specs, int markdown, FILE *out);
 
 /* The operation description for the job (variants resolved), or NULL when the provider does not
  * support the operation. */

@@ -92,18 +92,6 @@ static cJSON *ac_v2(int i, const char *id, const char *name, int counts)
     return o;
 }
 
-static int ac_wrap(struct sim_reply *r, const char *key, cJSON *item, int array)
-{
-    cJSON *doc = cJSON_CreateObject();
-
-    if (array) {
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, key), item);
-    } else {
-        cJSON_AddItemToObject(doc, key, item);
-    }
-    return sim_reply_json(r, 200, "application/json", doc);
-}
-
 /* limit (default 20, max 100) and offset; the total as a string, as AC sends it. */
 static int ac_page(const struct sim_profile *p, const struct sim_req *rq, struct sim_reply *r,
                    const char *key, int seg)
@@ -184,7 +172,7 @@ static int ac_route(const struct sim_profile *p, const struct sim_req *rq, const
                                   "data[0].attributes needs segment_condition_group_operator, "
                                   "segment_condition_groups and segment_conditions");
         }
-        rc = ac_wrap(r, "data", ac_v2(0, "100", name, 0), 1);
+        rc = sim_reply_wrapped(r, 200, "data", ac_v2(0, "100", name, 0), 1);
         cJSON_Delete(b);
         return rc;
     }
@@ -197,12 +185,13 @@ static int ac_route(const struct sim_profile *p, const struct sim_req *rq, const
             return rc < 0 ? -1 : 0;
         }
         if (!strcmp(rq->method, "GET") && strstr(rest, "/audiences/")) {
-            return ac_wrap(r, "data", ac_v2(i, c[0], NULL, 1), 0);
+            return sim_reply_wrapped(r, 200, "data", ac_v2(i, c[0], NULL, 1), 0);
         }
         if (!strcmp(rq->method, "GET")) {
-            return ac_wrap(r, "segment", ac_legacy(i, c[0]), 0);
+            return sim_reply_wrapped(r, 200, "segment", ac_legacy(i, c[0]), 0);
         }
-        return ac_wrap(r, "data", ac_v2(i, c[0], NULL, 0), 1); /* PUT, DELETE: the segment */
+        return sim_reply_wrapped(r, 200, "data", ac_v2(i, c[0], NULL, 0),
+                                 1); /* PUT, DELETE: the segment */
     }
     return sim_prof_error(p, r, 404, "not_found", "No Result.");
 }

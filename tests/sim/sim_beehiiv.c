@@ -105,14 +105,6 @@ static int bh_page(const struct sim_profile *p, const struct sim_req *rq, struct
     return sim_reply_json(r, 200, "application/json", doc);
 }
 
-static int bh_data(struct sim_reply *r, unsigned status, cJSON *item)
-{
-    cJSON *doc = cJSON_CreateObject();
-
-    cJSON_AddItemToObject(doc, "data", item);
-    return sim_reply_json(r, status, "application/json", doc);
-}
-
 static int bh_route(const struct sim_profile *p, const struct sim_req *rq, const char *rest,
                     struct sim_reply *r)
 {
@@ -136,9 +128,9 @@ static int bh_route(const struct sim_profile *p, const struct sim_req *rq, const
             cJSON_Delete(b);
             return sim_prof_error(p, r, 400, "invalid_parameter", "name and input are required");
         }
-        rc = bh_data(
-            r, 201,
-            bh_segment(1, "seg_new", cJSON_GetObjectItemCaseSensitive(b, "name")->valuestring));
+        rc = sim_reply_wrapped(
+            r, 201, "data",
+            bh_segment(1, "seg_new", cJSON_GetObjectItemCaseSensitive(b, "name")->valuestring), 0);
         cJSON_Delete(b);
         return rc;
     }
@@ -154,7 +146,7 @@ static int bh_route(const struct sim_profile *p, const struct sim_req *rq, const
         return rc < 0 ? -1 : 0;
     }
     if (sim_match(rq, "GET", rest, "/v2/publications/*/segments/*", c, 2)) {
-        return bh_data(r, 200, bh_segment(i, c[1], NULL));
+        return sim_reply_wrapped(r, 200, "data", bh_segment(i, c[1], NULL), 0);
     }
     if (sim_match(rq, "DELETE", rest, "/v2/publications/*/segments/*", c, 2)) {
         r->status = 204; /* the spec copy's 204; the SDK's {message} body is UNCONFIRMED */

@@ -61,14 +61,6 @@ static cJSON *cio_segment(int i, long id, const char *name, const char *desc)
     return o;
 }
 
-static int cio_one(struct sim_reply *r, cJSON *seg)
-{
-    cJSON *doc = cJSON_CreateObject();
-
-    cJSON_AddItemToObject(doc, "segment", seg);
-    return sim_reply_json(r, 200, "application/json", doc);
-}
-
 /* start is our own opaque token "o<offset>"; the last page has next "" (UNCONFIRMED form). */
 static int cio_membership(const struct sim_profile *p, const struct sim_req *rq,
                           struct sim_reply *r, int i, long id)
@@ -129,9 +121,12 @@ static int cio_route(const struct sim_profile *p, const struct sim_req *rq, cons
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(b, "segment");
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "name"));
 
-        rc = name ? cio_one(r, cio_segment(1, 100, name,
-                                           cJSON_GetStringValue(
-                                               cJSON_GetObjectItemCaseSensitive(s, "description"))))
+        rc = name ? sim_reply_wrapped(
+                        r, 200, "segment",
+                        cio_segment(1, 100, name,
+                                    cJSON_GetStringValue(
+                                        cJSON_GetObjectItemCaseSensitive(s, "description"))),
+                        0)
                   : sim_prof_error(p, r, 400, NULL, "segment.name is required");
         cJSON_Delete(b);
         return rc;
@@ -157,7 +152,7 @@ static int cio_route(const struct sim_profile *p, const struct sim_req *rq, cons
         return cio_membership(p, rq, r, i, i + 1);
     }
     if (!strcmp(rq->method, "GET")) {
-        return cio_one(r, cio_segment(i, i + 1, NULL, NULL));
+        return sim_reply_wrapped(r, 200, "segment", cio_segment(i, i + 1, NULL, NULL), 0);
     }
     if (!strcmp(rq->method, "DELETE")) {
         if (i % 2 == 0 && strncmp(c[0], "sim-", 4)) {

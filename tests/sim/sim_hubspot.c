@@ -61,14 +61,6 @@ static cJSON *hs_list(int i, const char *name)
     return o;
 }
 
-static int hs_wrap(struct sim_reply *r, const char *key, cJSON *item)
-{
-    cJSON *doc = cJSON_CreateObject();
-
-    cJSON_AddItemToObject(doc, key, item);
-    return sim_reply_json(r, 200, "application/json", doc);
-}
-
 static int hs_search(const struct sim_profile *p, const struct sim_req *rq, struct sim_reply *r)
 {
     cJSON *b = sim_body_object(rq);
@@ -159,7 +151,7 @@ static int hs_route(const struct sim_profile *p, const struct sim_req *rq, const
         name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "name"));
         rc = name && cJSON_GetObjectItemCaseSensitive(b, "objectTypeId") &&
                      cJSON_GetObjectItemCaseSensitive(b, "processingType")
-                 ? hs_wrap(r, "list", hs_list(0, name))
+                 ? sim_reply_wrapped(r, 200, "list", hs_list(0, name), 0)
                  : sim_prof_error(p, r, 400, NULL,
                                   "name, objectTypeId and processingType are required");
         cJSON_Delete(b);
@@ -180,19 +172,19 @@ static int hs_route(const struct sim_profile *p, const struct sim_req *rq, const
     }
     if (strstr(rest, "/update-list-name")) {
         name = sim_req_arg(rq, "listName");
-        return name && *name ? hs_wrap(r, "updatedList", hs_list(i, name))
+        return name && *name ? sim_reply_wrapped(r, 200, "updatedList", hs_list(i, name), 0)
                              : sim_prof_error(p, r, 400, NULL, "listName is required");
     }
     if (strstr(rest, "/update-list-filters")) {
         b = sim_body_object(rq);
         rc = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(b, "filterBranch"))
-                 ? hs_wrap(r, "updatedList", hs_list(i, NULL))
+                 ? sim_reply_wrapped(r, 200, "updatedList", hs_list(i, NULL), 0)
                  : sim_prof_error(p, r, 400, NULL, "filterBranch is required");
         cJSON_Delete(b);
         return rc;
     }
     if (!strcmp(rq->method, "GET")) {
-        return hs_wrap(r, "list", hs_list(i, NULL));
+        return sim_reply_wrapped(r, 200, "list", hs_list(i, NULL), 0);
     }
     if (!strcmp(rq->method, "DELETE")) {
         r->status = 204;

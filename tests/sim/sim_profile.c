@@ -306,3 +306,18 @@ void sim_window(long offset, long limit, long n, long *start, long *end)
     *start = offset < n ? offset : n;
     *end = *start + limit < n ? *start + limit : n;
 }
+
+int sim_reply_wrapped(struct sim_reply *r, unsigned status, const char *key, cJSON *item,
+                      int as_array)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *arr = as_array ? cJSON_AddArrayToObject(doc, key) : NULL;
+
+    if (!doc || !item ||
+        (as_array ? !cJSON_AddItemToArray(arr, item) : !cJSON_AddItemToObject(doc, key, item))) {
+        cJSON_Delete(item);
+        cJSON_Delete(doc);
+        return -1;
+    }
+    return sim_reply_json(r, status, PROF_CTYPE, doc);
+}

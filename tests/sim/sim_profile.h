@@ -61,6 +61,9 @@ int sim_prof_lookup(const struct sim_profile *p, const struct sim_req *rq, struc
  * for method; captures copied into caps (each 64 bytes). 1 on match. */
 int sim_match(const struct sim_req *rq, const char *method, const char *rest, const char *pattern,
               char caps[][64], int ncaps);
+/* Answer {key: item} (or {key: [item]} when as_array) with status; consumes item. */
+int sim_reply_wrapped(struct sim_reply *r, unsigned status, const char *key, cJSON *item,
+                      int as_array);
 /* Integer query argument in [lo, hi], dflt when absent; -1 when malformed. */
 int sim_arg_long(const struct sim_req *rq, const char *name, long dflt, long lo, long hi,
                  long *out);

@@ -53,6 +53,7 @@ struct sw_run {
     struct sw_http_req login_req;
     int session_login;
     int relogged;
+    int login_tries;
 
     int64_t received_wall_ms;
     int64_t start_mono_ms;
@@ -727,6 +728,32 @@ static int find_set_cookie(const struct sw_http_headers *h, const char *name, ch
 }
 
 static void on_login_response(void *arg, struct sw_http_resp *resp);
+static void session_login(struct sw_run *r);
+
+static void login_again(void *arg)
+{
+    session_login(arg);
+}
+
+/* A login that failed in a way that may pass (transport error, 429, 5xx) is tried again with the
+ * usual back-off, up to the job's attempts and never past its deadline; then st ends the job. */
+static void login_retry_or_fail(struct sw_run *r, struct sw_status *st, cJSON *perr)
+{
+    struct sw_engine *eng = r->eng;
+    int64_t now = sw_now_mono_ms();
+    int64_t wait;
+
+    if (st->cls != SW_CLASS_RETRY || r->login_tries >= r->max_attempts) {
+        finish_failed(r, st, perr);
+        return;
+    }
+    wait = sw_retry_backoff_ms(r->login_tries, eng->lim.retry_base_ms, eng->lim.retry_max_wait_ms,
+                               &eng->rng);
+    if ((r->deadline_mono_ms && now + wait >= r->deadline_mono_ms) ||
+        sw_timers_add(eng->timers, &r->timer, now + wait, login_again, r) != 0) {
+        finish_failed(r, st, perr);
+    }
+}
 
 /* Start the login exchange; the main request waits in r->req. */
 static void session_login(struct sw_run *r)
@@ -744,6 +771,10 @@ static void session_login(struct sw_run *r)
         r->first_send_mono_ms = sw_now_mono_ms();
     }
     r->session_login = 1;
+    r->login_tries++;
+    if (r->login_tries > r->max_attempt) {
+        r->max_attempt = r->login_tries;
+    }
     r->xfer = sw_http_submit(r->eng->http, &r->login_req, timeout, on_login_response, r, &st);
     if (!r->xfer) {
         finish_failed(r, &st, NULL);
@@ -765,13 +796,13 @@ static void on_login_response(void *arg, struct sw_http_resp *resp)
         sw_status_set(&st,
                       resp->transport_err == SW_E_CONFIG ? SW_E_NETWORK_ERROR : resp->transport_err,
                       SW_CLASS_RETRY, "%s login: %s", r->spec->name, resp->errmsg);
-        finish_failed(r, &st, NULL);
+        login_retry_or_fail(r, &st, NULL);
     } else if (resp->status < 200 || resp->status >= 300) {
         perr = sw_spec_error(r->spec, resp, r->eng->lim.max_depth, &st);
         if (st.code != SW_E_RATE_LIMITED && st.cls != SW_CLASS_RETRY) {
             st.code = SW_E_AUTH_FAILED; /* the login itself was refused */
         }
-        finish_failed(r, &st, perr);
+        login_retry_or_fail(r, &st, perr);
         cJSON_Delete(perr);
     } else if (!name || find_set_cookie(&resp->headers, name, cookie, sizeof(cookie)) != 0) {
         sw_status_set(&st, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL,
@@ -825,6 +856,7 @@ static int session_expired(struct sw_run *r, const struct sw_http_resp *resp)
     r->relogged = 1;
     session_forget(r->eng, r->acct->name);
     r->attempt = 0;
+    r->login_tries = 0;
     session_login(r);
     return 1;
 }

@@ -20,13 +20,19 @@ static int port;
 static char accounts[1024];
 static char all_results[1024];
 
-static char *const keys_env[] = {
-    "ITP_KLAVIYO=sim-klaviyo-key",   "ITP_SENDGRID=sim-sendgrid-key",
-    "ITP_AC=sim-activecampaign-key", "ITP_BH=sim-beehiiv-key",
-    "ITP_CIO=sim-customerio-key",    "ITP_FD=sim-flodesk-key",
-    "ITP_MC=sim-mailchimp-key",      "ITP_HS=sim-hubspot-key",
-    "ITP_DA_USER=sim-da-user",       "ITP_DA_PASS=sim-digitalaudience-key",
-    "ITP_TR=sim-truto-key",          NULL};
+static char *const keys_env[] = {"ITP_KLAVIYO=sim-klaviyo-key",
+                                 "ITP_SENDGRID=sim-sendgrid-key",
+                                 "ITP_AC=sim-activecampaign-key",
+                                 "ITP_BH=sim-beehiiv-key",
+                                 "ITP_CIO=sim-customerio-key",
+                                 "ITP_FD=sim-flodesk-key",
+                                 "ITP_MC=sim-mailchimp-key",
+                                 "ITP_HS=sim-hubspot-key",
+                                 "ITP_DA_USER=sim-da-user",
+                                 "ITP_DA_PASS=sim-digitalaudience-key",
+                                 "ITP_TR=sim-truto-key",
+                                 "ITP_DA_FLAKY=sim-flaky-1-login",
+                                 NULL};
 
 /* The lines one job printed, as a JSON array (owned), and its exit status. */
 struct outcome {
@@ -520,13 +526,13 @@ static void test_faults(void)
  * kept cookie after a 401 is shown in test_kafka, where one worker keeps it.) */
 static void test_da_session(void)
 {
-    static const char *const accts[] = {"da-bad", "da-cookie", "digitalaudience"};
+    static const char *const accts[] = {"da-bad", "da-cookie", "digitalaudience", "da-flaky"};
     long logins = sim_count("digitalaudience", "200");
     struct outcome o;
     char job[512];
     int i;
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 4; i++) {
         snprintf(job, sizeof(job),
                  "{\"job_id\":\"da%d\",\"operation\":\"segments.get\",\"provider\":"
                  "\"digitalaudience\",\"account\":\"%s\",\"params\":{\"id\":5002}}",
@@ -536,10 +542,15 @@ static void test_da_session(void)
         CHECK_STR(cJSON_GetStringValue(
                       at(cJSON_GetArrayItem(o.lines, 0), i == 0 ? "error.code" : "result.id")),
                   i == 0 ? "auth_failed" : "5002");
+        if (i == 3) {
+            CHECK_INT(
+                (long long)cJSON_GetNumberValue(at(cJSON_GetArrayItem(o.lines, 0), "attempts")), 2);
+        }
         cJSON_Delete(o.lines);
     }
-    /* da-cookie: one 200 (no login); digitalaudience: login + get = two 200s. */
-    CHECK_INT(sim_count("digitalaudience", "200") - logins, 3);
+    /* da-cookie: one 200 (no login); digitalaudience and da-flaky: login + get = two 200s each
+     * (da-flaky's first login answered 503 and was tried again). */
+    CHECK_INT(sim_count("digitalaudience", "200") - logins, 5);
 }
 
 /* One job per provider through a real Kafka broker and `segworker run`; the Digital Audience
@@ -763,13 +774,17 @@ int main(int argc, char **argv)
             "\"da-bad\":{\"provider\":\"digitalaudience\",\"base_url\":"
             "\"http://127.0.0.1:%d/digitalaudience\",\"credentials\":{\"username\":"
             "\"env:ITP_DA_USER\",\"password\":\"env:ITP_TR\"}},"
+            "\"da-flaky\":{\"provider\":\"digitalaudience\",\"base_url\":"
+            "\"http://127.0.0.1:%d/digitalaudience\",\"credentials\":{\"username\":"
+            "\"env:ITP_DA_FLAKY\",\"password\":\"env:ITP_DA_PASS\"}},"
             "\"da-cookie\":{\"provider\":\"digitalaudience\",\"base_url\":"
             "\"http://127.0.0.1:%d/digitalaudience\",\"credentials\":{\"cookie\":"
             "\"file:%s/da-cookie\"}},"
             "\"truto\":{\"provider\":\"truto\",\"base_url\":\"http://127.0.0.1:%d/truto\","
             "\"credentials\":{\"api_key\":\"env:ITP_TR\"},\"settings\":{"
             "\"integrated_account_id\":\"sim-ia\"}}}}\n",
-            port, port, port, port, port, port, port, port, port, port, port, args.work, port);
+            port, port, port, port, port, port, port, port, port, port, port, port, args.work,
+            port);
     fclose(f);
     {
         char p[1100];

@@ -101,9 +101,18 @@ static int da_login(const struct sim_profile *p, const struct sim_req *rq, struc
     cJSON *b = sim_body_object(rq);
     const char *u = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "username"));
     const char *pw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "password"));
-    int ok = u && pw && !strcmp(u, DA_USER) && !strcmp(pw, p->key);
+    struct sim_decision d;
+    int ok;
     int rc;
 
+    /* A magic user name (sim-flaky-1-t, sim-429-…) makes the login itself fail first. */
+    sim_magic_decide(rq->st, p->provider, u ? u : "", &d);
+    ok = u && pw && (!strcmp(u, DA_USER) || d.outcome == SIM_OUT_OK) && !strcmp(pw, p->key);
+    rc = sim_prof_outcome(p, rq, r, &d);
+    if (rc != 0) {
+        cJSON_Delete(b);
+        return rc < 0 ? -1 : 0;
+    }
     cJSON_Delete(b);
     if (!ok) {
         return sim_prof_error(p, r, 401, NULL, "Invalid username or password");

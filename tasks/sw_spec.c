@@ -61,7 +61,8 @@ static int check_model_field(const cJSON *f)
         return 0;
     }
     t = sw_json_str(f, "type");
-    if (!sw_json_str(f, "from") || !t) {
+    if (!(sw_json_str(f, "from") || cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(f, "from"))) ||
+        !t) {
         return -1;
     }
     for (i = 0; types[i] && strcmp(types[i], t); i++) {
@@ -77,17 +78,39 @@ static int check_op(const char *spec, const char *name, const cJSON *op, struct 
     const char *path = sw_json_str(op, "path");
 
     if (!method || !path || path[0] != '/' || !kind ||
-        (strcmp(kind, "item") && strcmp(kind, "items") && strcmp(kind, "deleted"))) {
+        (strcmp(kind, "item") && strcmp(kind, "items") && strcmp(kind, "deleted") &&
+         strcmp(kind, "count") && strcmp(kind, "accepted"))) {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
                       "spec %s: operation %s needs method, a path starting with '/', and "
-                      "result.kind item|items|deleted",
+                      "result.kind item|items|count|deleted|accepted",
                       spec, name);
         return -1;
     }
-    if (strcmp(kind, "deleted") && !sw_json_str(res, "model")) {
+    if (strcmp(kind, "deleted") && strcmp(kind, "accepted") && !sw_json_str(res, "model")) {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
                       "spec %s: operation %s: result.model missing", spec, name);
         return -1;
+    }
+    return 0;
+}
+
+static int check_models(const char *name, const cJSON *models, struct sw_status *st)
+{
+    const cJSON *m;
+
+    cJSON_ArrayForEach(m, models)
+    {
+        const cJSON *f;
+
+        cJSON_ArrayForEach(f, m)
+        {
+            if (check_model_field(f)) {
+                sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
+                              "spec %s: model %s: field %s is malformed", name, m->string,
+                              f->string);
+                return -1;
+            }
+        }
     }
     return 0;
 }
@@ -133,7 +156,6 @@ static int check_spec(const cJSON *doc, struct sw_status *st)
     const cJSON *ops = cJSON_GetObjectItemCaseSensitive(doc, "operations");
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(doc, "models");
     const cJSON *op;
-    const cJSON *m;
 
     if (!name || !sw_json_str(doc, "base_url") || !cJSON_IsObject(ops) || !cJSON_IsObject(models)) {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
@@ -163,22 +185,10 @@ static int check_spec(const cJSON *doc, struct sw_status *st)
             return -1;
         }
     }
-    cJSON_ArrayForEach(m, models)
-    {
-        const cJSON *f;
-
-        cJSON_ArrayForEach(f, m)
-        {
-            if (check_model_field(f)) {
-                sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                              "spec %s: model %s: field %s is "
-                              "malformed",
-                              name, m->string, f->string);
-                return -1;
-            }
-        }
-    }
-    return 0;
+    return check_models(name, models, st) ||
+                   check_models(name, cJSON_GetObjectItemCaseSensitive(doc, "extras"), st)
+               ? -1
+               : 0;
 }
 
 int sw_specs_add(struct sw_specs *specs, const char *text, size_t len, const char *origin,
@@ -310,8 +320,27 @@ struct ref {
     const char *secret; /* credential value */
 };
 
-static int lookup(const char *ref, size_t len, const struct sw_account *acct,
-                  const struct sw_job *job, struct ref *out)
+/* Walk a dotted key ("workspace.id") through nested objects. */
+static const cJSON *walk(const cJSON *o, const char *key)
+{
+    char part[128];
+
+    while (o && *key) {
+        size_t n = strcspn(key, ".");
+
+        if (n == 0 || n >= sizeof(part)) {
+            return NULL;
+        }
+        memcpy(part, key, n);
+        part[n] = '\0';
+        o = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, part) : NULL;
+        key += n + (key[n] == '.');
+    }
+    return o;
+}
+
+static int lookup_one(const char *ref, size_t len, const struct sw_account *acct,
+                      const struct sw_job *job, struct ref *out)
 {
     char key[128];
     const char *dot = memchr(ref, '.', len);
@@ -329,15 +358,38 @@ static int lookup(const char *ref, size_t len, const struct sw_account *acct,
     memcpy(key, dot + 1, klen);
     key[klen] = '\0';
     if ((size_t)(dot - ref) == 6 && !strncmp(ref, "params", 6)) {
-        out->json = job ? cJSON_GetObjectItemCaseSensitive(job->params, key) : NULL;
+        out->json = job ? walk(job->params, key) : NULL;
     } else if ((size_t)(dot - ref) == 8 && !strncmp(ref, "settings", 8)) {
-        out->json = acct ? cJSON_GetObjectItemCaseSensitive(acct->settings, key) : NULL;
+        out->json = acct ? walk(acct->settings, key) : NULL;
     } else if ((size_t)(dot - ref) == 11 && !strncmp(ref, "credentials", 11)) {
         out->secret = acct ? sw_account_cred(acct, key) : NULL;
+    } else if ((size_t)(dot - ref) == 7 && !strncmp(ref, "options", 7)) {
+        out->json = job ? walk(job->options, key) : NULL;
     } else {
         return -1;
     }
     return 0;
+}
+
+/* "a.x,b.y": the first alternative that has a (non-null) value wins, so a job parameter can fall
+ * back to an account setting (Mailchimp params.list_id, else settings.list_id). */
+static int lookup(const char *ref, size_t len, const struct sw_account *acct,
+                  const struct sw_job *job, struct ref *out)
+{
+    const char *end = ref + len;
+
+    for (;;) {
+        const char *comma = memchr(ref, ',', (size_t)(end - ref));
+        size_t n = (size_t)((comma ? comma : end) - ref);
+
+        if (lookup_one(ref, n, acct, job, out)) {
+            return -1;
+        }
+        if (out->secret || (out->json && !cJSON_IsNull(out->json)) || !comma) {
+            return 0;
+        }
+        ref = comma + 1;
+    }
 }
 
 static int truthy(const cJSON *v)
@@ -426,6 +478,22 @@ static int header_value_ok(const char *s)
     return 1;
 }
 
+/* Every alternative of a host reference is an account setting. */
+static int host_ref_ok(const char *ref, size_t len)
+{
+    const char *end = ref + len;
+
+    while (ref < end) {
+        const char *comma = memchr(ref, ',', (size_t)(end - ref));
+
+        if ((size_t)(end - ref) < 9 || strncmp(ref, "settings.", 9)) {
+            return 0;
+        }
+        ref = comma ? comma + 1 : end;
+    }
+    return 1;
+}
+
 /* Expand "{scope.key|default}" references in tpl into out. *secret is set when a credential was
  * used, so the caller marks the header for redaction. */
 static sw_err_t render(const char *tpl, enum render_mode mode, const struct sw_account *acct,
@@ -461,6 +529,11 @@ static sw_err_t render(const char *tpl, enum render_mode mode, const struct sw_a
         }
         bar = memchr(open, '|', (size_t)(close - open));
         rlen = (size_t)((bar ? bar : close) - open - 1);
+        if (mode == R_HOST && !host_ref_ok(open + 1, rlen)) {
+            /* Hosts come from the spec and the operator's account settings, never from a job. */
+            return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
+                                 "spec template \"%s\": a host may only use settings", tpl);
+        }
         if (lookup(open + 1, rlen, acct, job, &r)) {
             return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
                                  "spec template \"%s\" has a bad reference", tpl);
@@ -618,6 +691,28 @@ int sw_spec_rate_limits(const struct sw_spec *spec, const char *cls, struct sw_r
     return n;
 }
 
+static sw_err_t add_exploded(const char *name, const cJSON *arr, struct sw_buf *url,
+                             struct sw_status *st)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, arr)
+    {
+        struct sw_buf v;
+        int bad;
+
+        sw_buf_init(&v, MAX_VALUE_BYTES);
+        bad = cJSON_IsArray(c) || scalar_text(c, &v) ||
+              sw_url_add_query(url, name, v.data ? v.data : "");
+        sw_buf_free(&v);
+        if (bad) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s: a value is not a scalar or the URL is too long", name);
+        }
+    }
+    return SW_E_OK;
+}
+
 static sw_err_t add_query(const cJSON *q, const struct sw_account *acct, const struct sw_job *job,
                           struct sw_buf *url, struct sw_status *st)
 {
@@ -653,6 +748,16 @@ static sw_err_t add_query(const cJSON *q, const struct sw_account *acct, const s
                 }
                 continue;
             }
+            if (cJSON_IsArray(r.json) &&
+                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "explode"))) {
+                /* One name=value pair per element (Truto's truto_exclude_fields[]=a&...=b). */
+                sw_buf_free(&v);
+                rc = add_exploded(name, r.json, url, st);
+                if (rc) {
+                    return rc;
+                }
+                continue;
+            }
             if (scalar_text(r.json, &v)) {
                 sw_buf_free(&v);
                 return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
@@ -673,17 +778,29 @@ static sw_err_t add_query(const cJSON *q, const struct sw_account *acct, const s
     return SW_E_OK;
 }
 
-static sw_err_t add_remote_query(const struct sw_job *job, struct sw_buf *url, struct sw_status *st)
+/* options.remote_query goes to the provider as it is, or, when the spec names a wrapper (Truto),
+ * as wrapper[key]=value so that Truto hands it on to the provider behind it. */
+static sw_err_t add_remote_query(const struct sw_spec *spec, const struct sw_job *job,
+                                 struct sw_buf *url, struct sw_status *st)
 {
+    const char *wrap =
+        sw_json_str(cJSON_GetObjectItemCaseSensitive(spec->doc, "remote_query"), "wrap");
     const cJSON *c;
 
     cJSON_ArrayForEach(c, job->remote_query)
     {
         struct sw_buf v;
+        char name[256];
         int rc;
 
+        if (wrap) {
+            snprintf(name, sizeof(name), "%s[%s]", wrap, c->string);
+        } else {
+            snprintf(name, sizeof(name), "%s", c->string);
+        }
         sw_buf_init(&v, MAX_VALUE_BYTES);
-        rc = scalar_text(c, &v) || sw_url_add_query(url, c->string, v.data ? v.data : "");
+        rc = strlen(c->string) > 200 || scalar_text(c, &v) ||
+             sw_url_add_query(url, name, v.data ? v.data : "");
         sw_buf_free(&v);
         if (rc) {
             return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
@@ -762,9 +879,335 @@ static sw_err_t add_auth(const cJSON *auth, const struct sw_account *acct, const
     return rc;
 }
 
+/* A template default ("|100", "|true") as JSON when it reads as a number, boolean or null, else
+ * as a string, so that body templates keep types. */
+static cJSON *default_json(const char *text, size_t n)
+{
+    char buf[64];
+    char *end;
+    double d;
+
+    if (n < sizeof(buf)) {
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+        if (!strcmp(buf, "true") || !strcmp(buf, "false")) {
+            return cJSON_CreateBool(buf[0] == 't');
+        }
+        if (!strcmp(buf, "null")) {
+            return cJSON_CreateNull();
+        }
+        d = strtod(buf, &end);
+        if (n && end == buf + n) {
+            return cJSON_CreateNumber(d);
+        }
+    }
+    {
+        char *s = malloc(n + 1);
+        cJSON *v;
+
+        if (!s) {
+            return NULL;
+        }
+        memcpy(s, text, n);
+        s[n] = '\0';
+        v = cJSON_CreateString(s);
+        free(s);
+        return v;
+    }
+}
+
+static cJSON *as_integer(const cJSON *v)
+{
+    char *end;
+    double d;
+
+    if (cJSON_IsNumber(v)) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v) && v->valuestring[0] &&
+               strspn(v->valuestring, "0123456789-") == strlen(v->valuestring)) {
+        d = strtod(v->valuestring, &end);
+        if (*end) {
+            return NULL;
+        }
+    } else {
+        return NULL;
+    }
+    return d == floor(d) && fabs(d) < 9.0e15 ? cJSON_CreateNumber(d) : NULL;
+}
+
+/* Build one body value from its template. A string that is exactly "{ref}" takes the referenced
+ * JSON value with its type (objects such as params.definition pass through verbatim); an absent
+ * reference without default omits the member (*out stays NULL). Other strings are rendered. */
+static sw_err_t body_value(const cJSON *tpl, const struct sw_account *acct,
+                           const struct sw_job *job, cJSON **out, struct sw_status *st)
+{
+    const cJSON *c;
+    sw_err_t rc;
+
+    *out = NULL;
+    if (cJSON_IsString(tpl)) {
+        const char *t = tpl->valuestring;
+        size_t n = strlen(t);
+
+        if (n > 2 && t[0] == '{' && t[n - 1] == '}' && !memchr(t + 1, '{', n - 2) &&
+            !memchr(t + 1, '}', n - 2)) {
+            const char *bar = memchr(t, '|', n);
+            size_t rlen = (size_t)((bar ? bar : t + n - 1) - t - 1);
+            const char *colon = memchr(t, ':', rlen + 1);
+            struct ref r;
+
+            if (colon) {
+                /* "{params.id:integer}": the API wants a number (Digital Audience segmentid). */
+                if (strncmp(colon, ":integer", 8) || (size_t)(colon - t) + 8 != rlen + 1) {
+                    return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
+                                         "spec body template \"%s\": unknown cast", t);
+                }
+                rlen = (size_t)(colon - t - 1);
+            }
+            if (lookup(t + 1, rlen, acct, job, &r)) {
+                return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
+                                     "spec body template \"%s\" has a bad reference", t);
+            }
+            if (r.secret) {
+                *out = cJSON_CreateString(r.secret);
+            } else if (r.json && !cJSON_IsNull(r.json)) {
+                *out = colon ? as_integer(r.json) : cJSON_Duplicate(r.json, 1);
+                if (colon && !*out) {
+                    return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                         "%.*s must be a whole number", (int)rlen, t + 1);
+                }
+            } else if (bar) {
+                *out = default_json(bar + 1, (size_t)(t + n - 1 - bar - 1));
+            } else {
+                return SW_E_OK;
+            }
+        } else {
+            struct sw_buf b;
+            int secret = 0;
+
+            sw_buf_init(&b, MAX_VALUE_BYTES);
+            rc = render(t, R_PLAIN, acct, job, &b, &secret, st);
+            if (!rc) {
+                *out = cJSON_CreateString(b.data ? b.data : "");
+            }
+            sw_buf_free(&b);
+            if (rc) {
+                return rc;
+            }
+        }
+    } else if (cJSON_IsObject(tpl) || cJSON_IsArray(tpl)) {
+        *out = cJSON_IsObject(tpl) ? cJSON_CreateObject() : cJSON_CreateArray();
+        cJSON_ArrayForEach(c, tpl)
+        {
+            cJSON *v = NULL;
+
+            if (!*out) {
+                break;
+            }
+            rc = body_value(c, acct, job, &v, st);
+            if (rc) {
+                cJSON_Delete(*out);
+                *out = NULL;
+                return rc;
+            }
+            if (v && !(cJSON_IsObject(tpl) ? cJSON_AddItemToObject(*out, c->string, v)
+                                           : cJSON_AddItemToArray(*out, v))) {
+                cJSON_Delete(v);
+                cJSON_Delete(*out);
+                *out = NULL;
+            }
+        }
+    } else {
+        *out = cJSON_Duplicate(tpl, 1);
+    }
+    if (!*out) {
+        return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+    }
+    return SW_E_OK;
+}
+
+/* The operation's required references ("params.name", "params.id,settings.x") must be present. */
+static sw_err_t check_required(const cJSON *op, const struct sw_account *acct,
+                               const struct sw_job *job, struct sw_status *st)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(op, "required"))
+    {
+        struct ref r;
+
+        if (!cJSON_IsString(c) || lookup(c->valuestring, strlen(c->valuestring), acct, job, &r)) {
+            return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
+                                 "spec: bad required reference");
+        }
+        if (!r.secret && (!r.json || cJSON_IsNull(r.json))) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "%s is required",
+                                 c->valuestring);
+        }
+    }
+    return SW_E_OK;
+}
+
+static const char *pag_style(const cJSON *op)
+{
+    const char *s = sw_json_str(cJSON_GetObjectItemCaseSensitive(op, "pagination"), "style");
+
+    return s ? s : "none";
+}
+
+/* A page token we made ourselves (offset or page number): digits only. */
+static int numeric_token(const char *t)
+{
+    size_t n = strspn(t, "0123456789");
+
+    return n > 0 && n < 16 && !t[n];
+}
+
+/* The JSON body of a write (or of a search that pages in its body). */
+static sw_err_t add_body(const cJSON *op, const struct sw_account *acct, const struct sw_job *job,
+                         const char *token, struct sw_http_req *req, struct sw_status *st)
+{
+    const cJSON *tpl = cJSON_GetObjectItemCaseSensitive(op, "body");
+    const cJSON *pag = cJSON_GetObjectItemCaseSensitive(op, "pagination");
+    const char *ctype = sw_json_str(op, "content_type");
+    cJSON *body = NULL;
+    sw_err_t rc;
+
+    if (!tpl) {
+        return SW_E_OK;
+    }
+    rc = body_value(tpl, acct, job, &body, st);
+    if (rc) {
+        return rc;
+    }
+    if (!strcmp(pag_style(op), "body_offset") && cJSON_IsObject(body)) {
+        const char *field = sw_json_str(pag, "param");
+
+        if (field) {
+            cJSON_DeleteItemFromObjectCaseSensitive(body, field);
+            if (!cJSON_AddNumberToObject(body, field, token ? strtod(token, NULL) : 0)) {
+                cJSON_Delete(body);
+                return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+            }
+        }
+    }
+    req->body = body ? cJSON_PrintUnformatted(body) : NULL;
+    cJSON_Delete(body);
+    if (!req->body) {
+        return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+    }
+    req->body_len = strlen(req->body);
+    if (sw_http_headers_add(&req->headers, "Content-Type", ctype ? ctype : "application/json", 0)) {
+        return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+    }
+    return SW_E_OK;
+}
+
+/* Query parameters of offset, page and cursor pagination: the page size and the position (the
+ * first page's position, or the token the previous page produced). */
+static sw_err_t add_page_query(const cJSON *op, const struct sw_account *acct,
+                               const struct sw_job *job, const char *token, struct sw_buf *url,
+                               struct sw_status *st)
+{
+    const cJSON *pag = cJSON_GetObjectItemCaseSensitive(op, "pagination");
+    const char *style = pag_style(op);
+    const char *param = sw_json_str(pag, "param");
+    const char *lparam = sw_json_str(pag, "limit_param");
+    const char *limit = sw_json_str(pag, "limit");
+    const char *first = sw_json_str(pag, "first");
+    int offsetish = !strcmp(style, "offset") || !strcmp(style, "page");
+    sw_err_t rc = SW_E_OK;
+
+    if (!offsetish && strcmp(style, "cursor")) {
+        return SW_E_OK;
+    }
+    if (lparam && limit) {
+        struct sw_buf v;
+        int secret = 0;
+
+        sw_buf_init(&v, MAX_VALUE_BYTES);
+        rc = render(limit, R_PLAIN, acct, job, &v, &secret, st);
+        if (!rc && sw_url_add_query(url, lparam, v.data ? v.data : "")) {
+            rc = sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "URL too long");
+        }
+        sw_buf_free(&v);
+        if (rc) {
+            return rc;
+        }
+    }
+    if (token && offsetish && !numeric_token(token)) {
+        return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                             "page position \"%.32s\" is not a number", token);
+    }
+    if (!token) {
+        token = offsetish ? first : NULL;
+    }
+    if (param && token && sw_url_add_query(url, param, token)) {
+        return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "URL too long");
+    }
+    return SW_E_OK;
+}
+
+/* The spec's origin: base_url, or one of base_urls chosen by an account setting (Customer.io's
+ * region). An unknown value is the operator's mistake, named in the error. */
+static const char *spec_origin(const struct sw_spec *spec, const struct sw_account *acct,
+                               struct sw_status *st)
+{
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(spec->doc, "base_url_by");
+    const char *setting = sw_json_str(by, "setting");
+    const cJSON *v;
+    const char *key;
+    const char *url;
+
+    if (!by || !setting) {
+        return spec->base_url;
+    }
+    v = acct ? cJSON_GetObjectItemCaseSensitive(acct->settings, setting) : NULL;
+    key = cJSON_IsString(v) ? v->valuestring : sw_json_str(by, "default");
+    url = key ? sw_json_str(cJSON_GetObjectItemCaseSensitive(by, "values"), key) : NULL;
+    if (!url) {
+        sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                      "account %s: settings.%s has no known value for provider %s",
+                      acct ? acct->name : "?", setting, spec->name);
+    }
+    return url;
+}
+
+static sw_err_t build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
+                      const struct sw_job *job, const char *next_url, int login,
+                      struct sw_http_req *req, struct sw_status *st);
+
 sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
                        const struct sw_job *job, const char *next_url, struct sw_http_req *req,
                        struct sw_status *st)
+{
+    return build(spec, op, acct, job, next_url, 0, req, st);
+}
+
+const cJSON *sw_spec_session(const struct sw_spec *spec)
+{
+    return cJSON_GetObjectItemCaseSensitive(spec->doc, "session");
+}
+
+sw_err_t sw_spec_build_login(const struct sw_spec *spec, const struct sw_account *acct,
+                             const struct sw_job *job, struct sw_http_req *req,
+                             struct sw_status *st)
+{
+    const cJSON *login = cJSON_GetObjectItemCaseSensitive(sw_spec_session(spec), "login");
+
+    if (!login) {
+        sw_http_req_init(req);
+        return sw_status_set(st, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL,
+                             "provider %s has no login call", spec->name);
+    }
+    return build(spec, login, acct, job, NULL, 1, req, st);
+}
+
+/* The request for an operation, a next page (next_url) or the session login (login: no job
+ * options such as remote_query reach it). */
+static sw_err_t build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
+                      const struct sw_job *job, const char *next_url, int login,
+                      struct sw_http_req *req, struct sw_status *st)
 {
     const cJSON *headers = cJSON_GetObjectItemCaseSensitive(spec->doc, "headers");
     const cJSON *h;
@@ -779,12 +1222,19 @@ sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct
     snprintf(req->method, sizeof(req->method), "%s", sw_json_str(op, "method"));
     req->idempotent = sw_spec_op_idempotent(op);
     /* The operator's base URL replaces the spec's origin; a job can never choose a host. */
-    rc = render(acct && acct->base_url ? acct->base_url : spec->base_url, R_HOST, acct, job, &base,
-                &secret, st);
+    {
+        const char *origin = acct && acct->base_url ? acct->base_url : spec_origin(spec, acct, st);
+
+        rc = origin ? render(origin, R_HOST, acct, job, &base, &secret, st) : st->code;
+    }
     if (rc) {
         goto out;
     }
-    if (next_url) {
+    rc = check_required(op, acct, job, st);
+    if (rc) {
+        goto out;
+    }
+    if (next_url && !strcmp(pag_style(op), "next_url")) {
         char *u = NULL;
 
         rc = sw_url_rebase(base.data, next_url, &u, st);
@@ -802,7 +1252,13 @@ sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct
             rc = add_query(cJSON_GetObjectItemCaseSensitive(op, "query"), acct, job, &url, st);
         }
         if (!rc) {
-            rc = add_remote_query(job, &url, st);
+            rc = add_page_query(op, acct, job, next_url, &url, st);
+        }
+        if (!rc && !login) {
+            rc = add_remote_query(spec, job, &url, st);
+        }
+        if (!rc) {
+            rc = add_body(op, acct, job, next_url, req, st);
         }
         if (rc) {
             goto out;
@@ -967,11 +1423,51 @@ static cJSON *convert(const char *type, const cJSON *v, const char *field, struc
     return NULL;
 }
 
+/* The provider value a field reads: its pointer, or the first of its pointers with a value. */
+static const cJSON *field_source(const cJSON *f, const cJSON *item)
+{
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(f, "from");
+    const cJSON *p;
+
+    if (cJSON_IsString(from)) {
+        return sw_json_pointer(item, from->valuestring);
+    }
+    cJSON_ArrayForEach(p, from)
+    {
+        const cJSON *v = cJSON_IsString(p) ? sw_json_pointer(item, p->valuestring) : NULL;
+
+        /* "" counts as absent here: Customer.io sends id "" for people without one. */
+        if (!sw_json_is_nullish(v) && !(cJSON_IsString(v) && !v->valuestring[0])) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static cJSON *map_fields(const cJSON *m, const cJSON *item, const struct sw_job *job,
+                         struct sw_status *st);
+
+/* response_format normalized: the spec's extras for this model (provider fields that have no
+ * unified name, such as Beehiiv's type or Mailchimp's list_id) under provider_fields, instead of
+ * the whole provider record. */
+static int add_provider_fields(const struct sw_spec *spec, const char *model, const cJSON *item,
+                               cJSON *out, struct sw_status *st)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(spec->doc, "extras"), model);
+    cJSON *pf = m ? map_fields(m, item, NULL, st) : cJSON_CreateObject();
+
+    if (!pf || !cJSON_AddItemToObject(out, "provider_fields", pf)) {
+        cJSON_Delete(pf);
+        return -1;
+    }
+    return 0;
+}
+
 cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
                         const struct sw_job *job, struct sw_status *st)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(spec->models, model);
-    const cJSON *f;
     cJSON *out;
 
     if (!cJSON_IsObject(item)) {
@@ -984,7 +1480,41 @@ cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJS
                       model);
         return NULL;
     }
-    out = cJSON_CreateObject();
+    out = map_fields(m, item, job, st);
+    if (!out) {
+        return NULL;
+    }
+    if (job && job->format == SW_FMT_NORMALIZED) {
+        if (!excluded(job, "provider_fields") &&
+            add_provider_fields(spec, model, item, out, st) != 0) {
+            cJSON_Delete(out);
+            if (!st->code) {
+                sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+            }
+            return NULL;
+        }
+        return out;
+    }
+    if (!(job && job->ignore_remote_data) && !excluded(job, "remote_data")) {
+        cJSON *raw = cJSON_Duplicate(item, 1);
+
+        if (!raw || !cJSON_AddItemToObject(out, "remote_data", raw)) {
+            cJSON_Delete(raw);
+            cJSON_Delete(out);
+            sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* Every field of a model, converted; NULL with st set when a value is unusable. */
+static cJSON *map_fields(const cJSON *m, const cJSON *item, const struct sw_job *job,
+                         struct sw_status *st)
+{
+    const cJSON *f;
+    cJSON *out = cJSON_CreateObject();
+
     if (!out) {
         goto nomem;
     }
@@ -1002,8 +1532,7 @@ cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJS
         } else if (cJSON_GetObjectItemCaseSensitive(f, "value")) {
             v = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(f, "value"), 1);
         } else {
-            v = convert(sw_json_str(f, "type"), sw_json_pointer(item, sw_json_str(f, "from")),
-                        f->string, st);
+            v = convert(sw_json_str(f, "type"), field_source(f, item), f->string, st);
             if (!v && st->code) {
                 cJSON_Delete(out);
                 return NULL;
@@ -1011,14 +1540,6 @@ cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJS
         }
         if (!v || !cJSON_AddItemToObject(out, f->string, v)) {
             cJSON_Delete(v);
-            goto nomem;
-        }
-    }
-    if (!(job && job->ignore_remote_data) && !excluded(job, "remote_data")) {
-        cJSON *raw = cJSON_Duplicate(item, 1);
-
-        if (!raw || !cJSON_AddItemToObject(out, "remote_data", raw)) {
-            cJSON_Delete(raw);
             goto nomem;
         }
     }
@@ -1043,15 +1564,201 @@ static cJSON *deleted_result(const struct sw_job *job)
     return o;
 }
 
+static cJSON *flag_result(const struct sw_job *job, const char *flag)
+{
+    cJSON *o = deleted_result(job);
+
+    if (o && strcmp(flag, "deleted")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "deleted");
+        if (!cJSON_AddTrueToObject(o, flag)) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+/* A number, or a string holding a whole number (ActiveCampaign sends meta.total as "25"). */
+static int whole_number(const cJSON *v, long long *out)
+{
+    char *end;
+    double d;
+
+    if (cJSON_IsNumber(v)) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v) && v->valuestring[0]) {
+        d = strtod(v->valuestring, &end);
+        if (*end) {
+            return -1;
+        }
+    } else {
+        return -1;
+    }
+    if (d != floor(d) || d < 0 || d > 9.0e15) {
+        return -1;
+    }
+    *out = (long long)d;
+    return 0;
+}
+
+/* segments.count where the count has its own endpoint (Customer.io customer_count): a unified
+ * segment whose fields the call did not fetch are null. */
+static cJSON *count_result(const struct sw_spec *spec, const char *model, const struct sw_job *job,
+                           const cJSON *body, const cJSON *count, struct sw_status *st)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(spec->models, model);
+    const cJSON *f;
+    char num[32];
+    const char *id = sw_job_param_str(job, "id", num, sizeof(num));
+    long long n;
+    cJSON *out;
+
+    if (whole_number(count, &n)) {
+        sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                      "%s's answer has no member count", spec->name);
+        return NULL;
+    }
+    out = cJSON_CreateObject();
+    cJSON_ArrayForEach(f, m)
+    {
+        cJSON *v = !strcmp(f->string, "id")             ? cJSON_CreateString(id ? id : "")
+                   : !strcmp(f->string, "member_count") ? cJSON_CreateNumber((double)n)
+                                                        : cJSON_CreateNull();
+
+        if (!out || excluded(job, f->string)) {
+            cJSON_Delete(v);
+            continue;
+        }
+        if (!v || !cJSON_AddItemToObject(out, f->string, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(out);
+            out = NULL;
+        }
+    }
+    if (out && job->format != SW_FMT_NORMALIZED && !job->ignore_remote_data &&
+        !excluded(job, "remote_data")) {
+        cJSON *raw = cJSON_IsObject(body) ? cJSON_Duplicate(body, 1) : cJSON_CreateNull();
+
+        if (!raw || !cJSON_AddItemToObject(out, "remote_data", raw)) {
+            cJSON_Delete(raw);
+            cJSON_Delete(out);
+            out = NULL;
+        }
+    }
+    if (out && job->format == SW_FMT_NORMALIZED && !excluded(job, "provider_fields")) {
+        cJSON_AddItemToObject(out, "provider_fields", cJSON_CreateObject());
+    }
+    if (!out) {
+        sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+    }
+    return out;
+}
+
+/* The next position: s, or the number v when s is NULL. */
+static sw_err_t set_next(struct sw_page *page, long long v, const char *s, struct sw_status *st)
+{
+    char buf[32];
+
+    if (!s) {
+        snprintf(buf, sizeof(buf), "%lld", v);
+        s = buf;
+    }
+    page->next_url = strdup(s);
+    return page->next_url ? SW_E_OK
+                          : sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+}
+
+/* Where the list continues, per the operation's pagination style; page->next_url is left NULL on
+ * the last page. cursor is the position this page was fetched with (NULL: the first page). */
+static sw_err_t find_next(const struct sw_spec *spec, const cJSON *op, const char *cursor,
+                          struct sw_page *page, struct sw_status *st)
+{
+    const cJSON *pag = cJSON_GetObjectItemCaseSensitive(op, "pagination");
+    const char *style = pag_style(op);
+    const char *first = sw_json_str(pag, "first");
+    const cJSON *next = sw_json_pointer(page->body, sw_json_str(pag, "next"));
+    long long cur = 0;
+    long long total = 0;
+
+    if (!strcmp(style, "next_url") || !strcmp(style, "cursor")) {
+        if (cJSON_IsString(next) && next->valuestring[0]) {
+            return set_next(page, 0, next->valuestring, st);
+        }
+        if (!strcmp(style, "cursor") && cJSON_IsNumber(next)) {
+            return set_next(page, (long long)next->valuedouble, NULL, st);
+        }
+        if (!sw_json_is_nullish(next) && !cJSON_IsString(next)) {
+            return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                                 "%s's next-page link is not a string", spec->name);
+        }
+        return SW_E_OK;
+    }
+    if (!strcmp(style, "offset") || !strcmp(style, "page")) {
+        const char *tp = sw_json_str(pag, "total");
+
+        cur = cursor ? strtoll(cursor, NULL, 10) : first ? strtoll(first, NULL, 10) : 0;
+        if (whole_number(sw_json_pointer(page->body, tp ? tp : ""), &total)) {
+            return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                                 "%s's list answer has no total at \"%s\"", spec->name,
+                                 tp ? tp : "");
+        }
+        if (page->items == 0) {
+            return SW_E_OK; /* an empty page ends the list whatever the total says */
+        }
+        if (!strcmp(style, "offset")) {
+            return cur + page->items < total ? set_next(page, cur + page->items, NULL, st)
+                                             : SW_E_OK;
+        }
+        return cur < total ? set_next(page, cur + 1, NULL, st) : SW_E_OK;
+    }
+    if (!strcmp(style, "body_offset")) {
+        const char *hm = sw_json_str(pag, "has_more");
+
+        if (!cJSON_IsTrue(sw_json_pointer(page->body, hm ? hm : ""))) {
+            return SW_E_OK;
+        }
+        if (whole_number(next, &cur) || page->items == 0) {
+            return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
+                                 "%s says more pages follow but gives no usable offset",
+                                 spec->name);
+        }
+        return set_next(page, cur, NULL, st);
+    }
+    return SW_E_OK;
+}
+
+/* A list of bare ids (Beehiiv's segment results): each becomes {wrap: value} before mapping. */
+static cJSON *map_wrapped(const struct sw_spec *spec, const char *model, const char *wrap,
+                          const cJSON *it, const struct sw_job *job, struct sw_status *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *u;
+
+    if (!o || !cJSON_AddItemToObject(o, wrap, cJSON_Duplicate(it, 1))) {
+        cJSON_Delete(o);
+        sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+        return NULL;
+    }
+    u = sw_spec_map_item(spec, model, o, job, st);
+    cJSON_Delete(o);
+    return u;
+}
+
 sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
                      const struct sw_http_resp *resp, int max_depth, struct sw_page *page,
                      struct sw_status *st)
+{
+    return sw_spec_map_page(spec, op, job, NULL, resp, max_depth, page, st);
+}
+
+sw_err_t sw_spec_map_page(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
+                          const char *cursor, const struct sw_http_resp *resp, int max_depth,
+                          struct sw_page *page, struct sw_status *st)
 {
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(op, "result");
     const char *kind = sw_json_str(res, "kind");
     const char *model = sw_json_str(res, "model");
     const char *ptr = sw_json_str(res, "pointer");
-    const cJSON *pag = cJSON_GetObjectItemCaseSensitive(op, "pagination");
     const cJSON *data;
     char err[128];
     int raw = job->format == SW_FMT_RAW;
@@ -1065,10 +1772,10 @@ sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct s
                                  resp->status, err);
         }
     }
-    if (!strcmp(kind, "deleted")) {
+    if (!strcmp(kind, "deleted") || !strcmp(kind, "accepted")) {
         page->items = 1;
         page->result = raw ? (page->body ? cJSON_Duplicate(page->body, 1) : cJSON_CreateNull())
-                           : deleted_result(job);
+                           : flag_result(job, kind);
         goto done;
     }
     if (!page->body) {
@@ -1076,7 +1783,14 @@ sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct s
                              "%s answered HTTP %ld with an empty body", spec->name, resp->status);
     }
     data = sw_json_pointer(page->body, ptr ? ptr : "");
-    if (!strcmp(kind, "item")) {
+    if (!strcmp(kind, "count")) {
+        page->items = 1;
+        page->result = raw ? cJSON_Duplicate(page->body, 1)
+                           : count_result(spec, model, job, page->body, data, st);
+        if (!page->result && st->code) {
+            return st->code;
+        }
+    } else if (!strcmp(kind, "item")) {
         if (!cJSON_IsObject(data)) {
             return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
                                  "%s's answer has no object at \"%s\"", spec->name, ptr ? ptr : "");
@@ -1089,6 +1803,7 @@ sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct s
         }
     } else {
         const cJSON *it;
+        sw_err_t rc;
 
         if (!cJSON_IsArray(data)) {
             return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
@@ -1097,9 +1812,12 @@ sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct s
         page->items = cJSON_GetArraySize(data);
         page->result = raw ? cJSON_Duplicate(page->body, 1) : cJSON_CreateArray();
         if (!raw && page->result) {
+            const char *wrap = sw_json_str(res, "wrap");
+
             cJSON_ArrayForEach(it, data)
             {
-                cJSON *u = sw_spec_map_item(spec, model, it, job, st);
+                cJSON *u = wrap && !cJSON_IsObject(it) ? map_wrapped(spec, model, wrap, it, job, st)
+                                                       : sw_spec_map_item(spec, model, it, job, st);
 
                 if (!u) {
                     return st->code
@@ -1109,19 +1827,9 @@ sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct s
                 cJSON_AddItemToArray(page->result, u);
             }
         }
-        if (pag &&
-            !strcmp(sw_json_str(pag, "style") ? sw_json_str(pag, "style") : "", "next_url")) {
-            const cJSON *next = sw_json_pointer(page->body, sw_json_str(pag, "next"));
-
-            if (cJSON_IsString(next) && next->valuestring[0]) {
-                page->next_url = strdup(next->valuestring);
-                if (!page->next_url) {
-                    return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
-                }
-            } else if (!sw_json_is_nullish(next) && !cJSON_IsString(next)) {
-                return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
-                                     "%s's next-page link is not a string", spec->name);
-            }
+        rc = find_next(spec, op, cursor, page, st);
+        if (rc) {
+            return rc;
         }
     }
 done:

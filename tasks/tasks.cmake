@@ -13,4 +13,4 @@ add_custom_command(
   DEPENDS ${SW_SPEC_FILES} ${SW_TASKS_DIR}/embed_specs.cmake
   COMMENT "Embedding provider specs"
   VERBATIM)
-set(SW_TASK_SOURCES ${SW_TASKS_DIR}/sw_spec.c ${SW_SPECS_C})
+set(SW_TASK_SOURCES ${SW_TASKS_DIR}/sw_spec.c ${SW_TASKS_DIR}/sw_matrix.c ${SW_SPECS_C})

@@ -39,7 +39,8 @@ static const char usage_text[] =
     "  run        consume jobs from Kafka, execute them, publish results\n"
     "  exec       execute one job read from standard input; print each result message as one\n"
     "             JSON line (exit 0 succeeded, 1 failed, 2 usage or configuration error)\n"
-    "  providers  print the providers and the operations each supports\n"
+    "  providers  print the capability matrix (provider x operation, response formats);\n"
+    "             with --markdown the whole of docs/PROVIDERS.md\n"
     "  validate   load the configuration, account store and provider specs, and report\n"
     "  version    print the version\n"
     "\n"
@@ -62,6 +63,7 @@ struct cli {
     const char *specs_dir;
     const char *sets[64];
     int nsets;
+    int markdown;
 };
 
 static int parse_args(int argc, char **argv, struct cli *cli)
@@ -89,6 +91,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             dst = &cli->group;
         } else if (!strcmp(a, "--specs-dir")) {
             dst = &cli->specs_dir;
+        } else if (!strcmp(a, "--markdown")) {
+            cli->markdown = 1;
+            continue;
         } else if (!strcmp(a, "--set")) {
             if (cli->nsets >= 64 || i + 1 >= argc) {
                 fprintf(stderr, "segworker: --set needs KEY=VALUE (at most 64)\n");
@@ -299,30 +304,6 @@ static int cmd_exec(const struct sw_config *cfg, const struct sw_specs *specs,
     return x.succeeded ? 0 : EXIT_FAILED;
 }
 
-static int cmd_providers(const struct sw_specs *specs)
-{
-    static const char *const ops[] = {
-        "segments.get",    "segments.list",  "segments.create",  "segments.update",
-        "segments.delete", "segments.count", "segments.members", NULL};
-    size_t i;
-    int j;
-
-    printf("%-12s", "provider");
-    for (j = 0; ops[j]; j++) {
-        printf(" %-17s", ops[j]);
-    }
-    printf("\n");
-    for (i = 0; i < specs->n; i++) {
-        printf("%-12s", specs->v[i].name);
-        for (j = 0; ops[j]; j++) {
-            printf(" %-17s",
-                   cJSON_GetObjectItemCaseSensitive(specs->v[i].operations, ops[j]) ? "yes" : "-");
-        }
-        printf("\n");
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     struct cli cli;
@@ -362,7 +343,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!strcmp(cli.cmd, "providers")) {
-        rc = cmd_providers(specs);
+        sw_specs_print_matrix(specs, cli.markdown, stdout);
+        rc = 0;
         goto out;
     }
     accounts = load_accounts(&cfg, specs);

@@ -46,8 +46,16 @@ struct sw_run {
     int truncated;
     uint64_t *seen; /* hashes of page URLs fetched, for the looping guard */
     size_t nseen;
+    char *cursor; /* position of the page being fetched (NULL: the first), see sw_spec_map_page */
 
     cJSON *debug; /* response_format debug: facts of the last exchange */
+
+    /* Cookie session (specs with "session"): the login exchange and whether the cookie came from
+     * a login (then a 401 logs in again, once). */
+    struct sw_http_req login_req;
+    int session_login;
+    int relogged;
+    int login_tries;
 
     int64_t received_wall_ms;
     int64_t start_mono_ms;
@@ -78,9 +86,11 @@ static void run_free(struct sw_run *r)
         sw_http_cancel(eng->http, r->xfer);
     }
     sw_http_req_free(&r->req);
+    sw_http_req_free(&r->login_req);
     cJSON_Delete(r->part);
     cJSON_Delete(r->debug);
     free(r->seen);
+    free(r->cursor);
     sw_job_destroy(r->job);
     eng->running--;
     free(r);
@@ -232,6 +242,7 @@ static void record_debug(struct sw_run *r, const struct sw_http_resp *resp, cons
 /* ---- sending ---- */
 
 static void on_response(void *arg, struct sw_http_resp *resp);
+static int session_expired(struct sw_run *r, const struct sw_http_resp *resp);
 
 /* The request leaves now: the rate limiter granted it. */
 static void send_granted(void *arg)
@@ -398,6 +409,13 @@ static int flush_part(struct sw_run *r, int last)
     return rc;
 }
 
+/* response_format stream: every list item is a part of its own (DESIGN.md §3, docs/PROVIDERS.md).
+ */
+static long long part_items_of(const struct sw_run *r)
+{
+    return r->job->format == SW_FMT_STREAM ? 1 : r->eng->lim.part_items;
+}
+
 /* Move a page's unified items into parts. Returns 0, or -1 with st set. */
 static int take_items(struct sw_run *r, cJSON *items, struct sw_status *st)
 {
@@ -435,7 +453,7 @@ static int take_items(struct sw_run *r, cJSON *items, struct sw_status *st)
             return -1;
         }
         if (r->part &&
-            (r->part_bytes + sz + 1 > cap || cJSON_GetArraySize(r->part) >= lim->part_items)) {
+            (r->part_bytes + sz + 1 > cap || cJSON_GetArraySize(r->part) >= part_items_of(r))) {
             if (flush_part(r, 0) != 0) {
                 cJSON_Delete(it);
                 sw_status_set(st, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY,
@@ -496,6 +514,12 @@ static int next_page(struct sw_run *r, const char *next)
     }
     r->seen = ns;
     r->seen[r->nseen++] = h;
+    free(r->cursor);
+    r->cursor = strdup(next);
+    if (!r->cursor) {
+        fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+        return -1;
+    }
     sw_status_clear(&st);
     sw_http_req_free(&r->req);
     if (sw_spec_build(r->spec, r->op, r->acct, r->job, next, &r->req, &st) != SW_E_OK) {
@@ -516,7 +540,8 @@ static void on_success(struct sw_run *r, const struct sw_http_resp *resp)
     int rc;
 
     sw_status_clear(&st);
-    if (sw_spec_map(r->spec, r->op, r->job, resp, lim->max_depth, &page, &st) != SW_E_OK) {
+    if (sw_spec_map_page(r->spec, r->op, r->job, r->cursor, resp, lim->max_depth, &page, &st) !=
+        SW_E_OK) {
         st.http_status = (int)resp->status;
         record_debug(r, resp, NULL);
         sw_page_free(&page);
@@ -615,6 +640,9 @@ static void on_response(void *arg, struct sw_http_resp *resp)
         on_success(r, resp);
         goto out;
     }
+    if (session_expired(r, resp)) {
+        goto out;
+    }
     record_debug(r, resp, NULL);
     perr = sw_spec_error(r->spec, resp, r->eng->lim.max_depth, &st);
     if (st.cls == SW_CLASS_RETRY && !r->req.idempotent && !r->job->allow_ambiguous_retry &&
@@ -631,6 +659,255 @@ static void on_response(void *arg, struct sw_http_resp *resp)
 out:
     sw_http_resp_free(resp);
     free(resp);
+}
+
+/* ---- cookie sessions (Digital Audience, seed 001) ----
+ * A spec with "session" authenticates with a cookie: the account's credential of that name when
+ * the operator gives one, else the value the login call's Set-Cookie returns, kept per account
+ * for later jobs. A 401 on a request that used a login cookie drops it and logs in once more. */
+
+struct sw_session {
+    struct sw_session *next;
+    char *account;
+    char *cookie;
+};
+
+static void session_free(struct sw_session *s)
+{
+    if (!s) {
+        return;
+    }
+    if (s->cookie) {
+        memset(s->cookie, 0, strlen(s->cookie));
+    }
+    free(s->cookie);
+    free(s->account);
+    free(s);
+}
+
+static struct sw_session **session_slot(struct sw_engine *eng, const char *account)
+{
+    struct sw_session **p = &eng->sessions;
+
+    while (*p && strcmp((*p)->account, account)) {
+        p = &(*p)->next;
+    }
+    return p;
+}
+
+static void session_forget(struct sw_engine *eng, const char *account)
+{
+    struct sw_session **p = session_slot(eng, account);
+    struct sw_session *s = *p;
+
+    if (s) {
+        *p = s->next;
+        session_free(s);
+    }
+}
+
+static int session_store(struct sw_engine *eng, const char *account, const char *cookie)
+{
+    struct sw_session *s;
+
+    session_forget(eng, account);
+    s = calloc(1, sizeof(*s));
+    if (!s || !(s->account = strdup(account)) || !(s->cookie = strdup(cookie))) {
+        session_free(s);
+        return -1;
+    }
+    s->next = eng->sessions;
+    eng->sessions = s;
+    return 0;
+}
+
+/* Set (or replace) "Cookie: name=value" on the run's request, marked secret. */
+static int set_cookie(struct sw_http_req *req, const char *name, const char *value)
+{
+    char line[2048];
+    size_t i;
+
+    if ((size_t)snprintf(line, sizeof(line), "%s=%s", name, value) >= sizeof(line)) {
+        return -1;
+    }
+    for (i = 0; i < req->headers.n; i++) {
+        if (!strcasecmp(req->headers.v[i].name, "Cookie")) {
+            char *v = strdup(line);
+
+            if (!v) {
+                return -1;
+            }
+            memset(req->headers.v[i].value, 0, strlen(req->headers.v[i].value));
+            free(req->headers.v[i].value);
+            req->headers.v[i].value = v;
+            req->headers.v[i].secret = 1;
+            return 0;
+        }
+    }
+    return sw_http_headers_add(&req->headers, "Cookie", line, 1);
+}
+
+/* The value of cookie `name` among the response's Set-Cookie headers, copied into out. */
+static int find_set_cookie(const struct sw_http_headers *h, const char *name, char *out, size_t n)
+{
+    size_t nl = strlen(name);
+    size_t i;
+
+    for (i = 0; i < h->n; i++) {
+        const char *v = h->v[i].value;
+        size_t vl;
+
+        if (strcasecmp(h->v[i].name, "Set-Cookie")) {
+            continue;
+        }
+        v += strspn(v, " \t");
+        if (strncmp(v, name, nl) || v[nl] != '=') {
+            continue;
+        }
+        v += nl + 1;
+        vl = strcspn(v, ";");
+        if (vl == 0 || vl >= n) {
+            return -1;
+        }
+        memcpy(out, v, vl);
+        out[vl] = '\0';
+        return 0;
+    }
+    return -1;
+}
+
+static void on_login_response(void *arg, struct sw_http_resp *resp);
+static void session_login(struct sw_run *r);
+
+static void login_again(void *arg)
+{
+    session_login(arg);
+}
+
+/* A login that failed in a way that may pass (transport error, 429, 5xx) is tried again with the
+ * usual back-off, up to the job's attempts and never past its deadline; then st ends the job. */
+static void login_retry_or_fail(struct sw_run *r, struct sw_status *st, cJSON *perr)
+{
+    struct sw_engine *eng = r->eng;
+    int64_t now = sw_now_mono_ms();
+    int64_t wait;
+
+    if (st->cls != SW_CLASS_RETRY || r->login_tries >= r->max_attempts) {
+        finish_failed(r, st, perr);
+        return;
+    }
+    wait = sw_retry_backoff_ms(r->login_tries, eng->lim.retry_base_ms, eng->lim.retry_max_wait_ms,
+                               &eng->rng);
+    if ((r->deadline_mono_ms && now + wait >= r->deadline_mono_ms) ||
+        sw_timers_add(eng->timers, &r->timer, now + wait, login_again, r) != 0) {
+        finish_failed(r, st, perr);
+    }
+}
+
+/* Start the login exchange; the main request waits in r->req. */
+static void session_login(struct sw_run *r)
+{
+    struct sw_status st;
+    long timeout = r->job->timeout_ms ? r->job->timeout_ms : r->eng->lim.timeout_ms;
+
+    sw_status_clear(&st);
+    sw_http_req_free(&r->login_req);
+    if (sw_spec_build_login(r->spec, r->acct, r->job, &r->login_req, &st) != SW_E_OK) {
+        finish_failed(r, &st, NULL);
+        return;
+    }
+    if (!r->first_send_mono_ms) {
+        r->first_send_mono_ms = sw_now_mono_ms();
+    }
+    r->session_login = 1;
+    r->login_tries++;
+    if (r->login_tries > r->max_attempt) {
+        r->max_attempt = r->login_tries;
+    }
+    r->xfer = sw_http_submit(r->eng->http, &r->login_req, timeout, on_login_response, r, &st);
+    if (!r->xfer) {
+        finish_failed(r, &st, NULL);
+    }
+}
+
+static void on_login_response(void *arg, struct sw_http_resp *resp)
+{
+    struct sw_run *r = arg;
+    const char *name = sw_json_str(sw_spec_session(r->spec), "cookie");
+    struct sw_status st;
+    char cookie[1100];
+    cJSON *perr = NULL;
+
+    r->xfer = NULL;
+    r->http_ms += resp->total_ms;
+    sw_status_clear(&st);
+    if (resp->transport_err != SW_E_OK) {
+        sw_status_set(&st,
+                      resp->transport_err == SW_E_CONFIG ? SW_E_NETWORK_ERROR : resp->transport_err,
+                      SW_CLASS_RETRY, "%s login: %s", r->spec->name, resp->errmsg);
+        login_retry_or_fail(r, &st, NULL);
+    } else if (resp->status < 200 || resp->status >= 300) {
+        perr = sw_spec_error(r->spec, resp, r->eng->lim.max_depth, &st);
+        if (st.code != SW_E_RATE_LIMITED && st.cls != SW_CLASS_RETRY) {
+            st.code = SW_E_AUTH_FAILED; /* the login itself was refused */
+        }
+        login_retry_or_fail(r, &st, perr);
+        cJSON_Delete(perr);
+    } else if (!name || find_set_cookie(&resp->headers, name, cookie, sizeof(cookie)) != 0) {
+        sw_status_set(&st, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL,
+                      "%s login answered HTTP %ld without a %s cookie", r->spec->name, resp->status,
+                      name ? name : "session");
+        st.http_status = (int)resp->status;
+        finish_failed(r, &st, NULL);
+    } else if (session_store(r->eng, r->acct->name, cookie) != 0 ||
+               set_cookie(&r->req, name, cookie) != 0) {
+        memset(cookie, 0, sizeof(cookie));
+        fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory keeping the session cookie");
+    } else {
+        memset(cookie, 0, sizeof(cookie));
+        send_now(r);
+    }
+    sw_http_resp_free(resp);
+    free(resp);
+}
+
+/* Before the first request of a run: attach the session cookie, logging in when there is none.
+ * Returns 1 when the run continues by itself (login started or failed), 0 to send now. */
+static int session_begin(struct sw_run *r)
+{
+    const cJSON *sess = sw_spec_session(r->spec);
+    const char *name = sw_json_str(sess, "cookie");
+    const char *cred = sw_json_str(sess, "credential");
+    const char *fixed = cred ? sw_account_cred(r->acct, cred) : NULL;
+    struct sw_session *s;
+
+    if (!sess || !name) {
+        return 0;
+    }
+    if (fixed || (s = *session_slot(r->eng, r->acct->name)) != NULL) {
+        r->session_login = !fixed;
+        if (set_cookie(&r->req, name, fixed ? fixed : s->cookie) != 0) {
+            fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+            return 1;
+        }
+        return 0;
+    }
+    session_login(r);
+    return 1;
+}
+
+/* A 401 on a request that used a login cookie: the session expired; log in again, once. */
+static int session_expired(struct sw_run *r, const struct sw_http_resp *resp)
+{
+    if (resp->status != 401 || !sw_spec_session(r->spec) || !r->session_login || r->relogged) {
+        return 0;
+    }
+    r->relogged = 1;
+    session_forget(r->eng, r->acct->name);
+    r->attempt = 0;
+    r->login_tries = 0;
+    session_login(r);
+    return 1;
 }
 
 /* ---- starting ---- */
@@ -688,6 +965,7 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
     r->start_mono_ms = sw_now_mono_ms();
     sw_timer_init(&r->timer);
     sw_http_req_init(&r->req);
+    sw_http_req_init(&r->login_req);
     r->max_attempts = job->max_attempts ? job->max_attempts : eng->lim.max_attempts;
     /* A job back from the retry topic goes on counting its tries. */
     r->attempt = r->max_attempt = job->prior_attempts;
@@ -726,13 +1004,6 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
         finish_failed(r, &st, NULL);
         return;
     }
-    if (job->format == SW_FMT_NORMALIZED || job->format == SW_FMT_STREAM) {
-        sw_status_set(&st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                      "response_format %s is not implemented yet (use unified, raw or debug)",
-                      sw_format_name(job->format));
-        finish_failed(r, &st, NULL);
-        return;
-    }
     r->op = sw_spec_op(r->spec, job);
     if (!r->op) {
         sw_status_set(&st, SW_E_UNSUPPORTED_OPERATION, SW_CLASS_TERMINAL,
@@ -750,6 +1021,9 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
     }
     if (sw_spec_build(r->spec, r->op, r->acct, job, NULL, &r->req, &st) != SW_E_OK) {
         finish_failed(r, &st, NULL);
+        return;
+    }
+    if (session_begin(r)) {
         return;
     }
     send_now(r);
@@ -772,5 +1046,11 @@ void sw_exec_abort_all(struct sw_engine *eng)
 {
     while (eng->runs) {
         run_free(eng->runs);
+    }
+    while (eng->sessions) {
+        struct sw_session *s = eng->sessions;
+
+        eng->sessions = s->next;
+        session_free(s);
     }
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct sw_specs;
+struct sw_session;
 
 struct sw_exec_limits {
     int max_depth;
@@ -64,7 +65,8 @@ struct sw_engine {
     sw_park_fn park; /* NULL: never park; gets emit_arg */
     uint64_t rng;
     int running;
-    struct sw_run *runs; /* every live run, for shutdown */
+    struct sw_run *runs;         /* every live run, for shutdown */
+    struct sw_session *sessions; /* cookie sessions per account (Digital Audience), see sw_exec.c */
 };
 
 /* Start a parsed job (ownership of job moves to the engine). When the job cannot start (unknown
@@ -82,7 +84,8 @@ void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_s
  * handed over). Returns 1 when there was one. */
 int sw_exec_abort(struct sw_engine *eng, void *user);
 
-/* Drop every running job without emitting (shutdown past the grace period). */
+/* Drop every running job without emitting (shutdown past the grace period), and the cookie
+ * sessions. */
 void sw_exec_abort_all(struct sw_engine *eng);
 
 #endif

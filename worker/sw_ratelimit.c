@@ -435,6 +435,21 @@ static void close_until(struct sw_rl_bucket *b, int64_t until, int64_t now)
     }
 }
 
+/* A reset header is seconds to the window's end (Klaviyo, the IETF draft, Truto) or a Unix time
+ * in seconds (SendGrid, beehiiv): no window is 30 years long, so a value past 10^9 is a time.
+ * 0 means within the current second. */
+static int64_t reset_wait_ms(long long reset, int64_t now_wall_ms)
+{
+    int64_t ms;
+
+    if (reset >= 1000000000LL) {
+        ms = reset * 1000 - now_wall_ms;
+    } else {
+        ms = reset * 1000;
+    }
+    return ms > 0 ? ms : 1000;
+}
+
 static int header_ll(const struct sw_http_headers *h, const char *name, long long *v)
 {
     const char *s = sw_http_headers_get(h, name);
@@ -472,17 +487,11 @@ void sw_rl_observe(struct sw_rl_bucket *b, long status, const struct sw_http_hea
             b->from_headers = 1;
         }
     }
-    if (header_ll(h, "RateLimit-Remaining", &remaining) && remaining == 0 &&
-        header_ll(h, "RateLimit-Reset", &reset)) {
-        /* Reset is seconds to the window's end; 0 means within the current second. */
-        close_until(b, now_ms + (reset > 0 ? reset * 1000 : 1000), now_ms);
-        b->rl->stats.closed_by_headers++;
-    } else if (header_ll(h, "X-RateLimit-Remaining", &remaining) && remaining == 0 &&
-               header_ll(h, "X-RateLimit-Reset", &reset)) {
-        /* SendGrid: the reset is a Unix time in seconds. */
-        int64_t until = now_ms + (reset * 1000 - now_wall_ms);
-
-        close_until(b, until > now_ms ? until : now_ms + 1000, now_ms);
+    if ((header_ll(h, "RateLimit-Remaining", &remaining) && remaining == 0 &&
+         header_ll(h, "RateLimit-Reset", &reset)) ||
+        (header_ll(h, "X-RateLimit-Remaining", &remaining) && remaining == 0 &&
+         header_ll(h, "X-RateLimit-Reset", &reset))) {
+        close_until(b, now_ms + reset_wait_ms(reset, now_wall_ms), now_ms);
         b->rl->stats.closed_by_headers++;
     }
     if (b->head) {

@@ -1,73 +1,140 @@
-/* libFuzzer target: every built-in provider spec's response mapping and error description fed
- * arbitrary provider bodies (the first byte picks the provider, operation, format and status).
+/* libFuzzer target: every built-in provider spec fed arbitrary input.
+ * Byte 0 picks the provider, byte 1 the job (operation, format), the status and the mode:
+ *  - map: the rest is a provider body for the response mapping (every result kind and pagination
+ *    style, at the first page or at a later page position) or for the error description;
+ *  - build: the rest is the job's params object, turned into a request (path, query and body
+ *    templates, references with fallbacks and casts, required checks).
  * SPDX-License-Identifier: Apache-2.0 */
+#include "sw_accounts.h"
 #include "sw_json.h"
 #include "sw_spec.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct sw_specs *specs;
+static struct sw_accounts *accounts;
 
+/* Operation and options; params are added per mode. */
 static const char *const jobs[] = {
-    "{\"job_id\":\"f\",\"operation\":\"segments.get\",\"provider\":\"P\",\"account\":\"a\","
-    "\"params\":{\"id\":\"x\"}}",
-    "{\"job_id\":\"f\",\"operation\":\"segments.list\",\"provider\":\"P\",\"account\":\"a\"}",
-    "{\"job_id\":\"f\",\"operation\":\"segments.delete\",\"provider\":\"P\",\"account\":\"a\","
-    "\"params\":{\"id\":\"x\"}}",
-    "{\"job_id\":\"f\",\"operation\":\"segments.list\",\"provider\":\"P\",\"account\":\"a\","
-    "\"options\":{\"response_format\":\"raw\",\"exclude_fields\":[\"name\"]}}",
+    "\"operation\":\"segments.get\"",
+    "\"operation\":\"segments.list\"",
+    "\"operation\":\"segments.delete\"",
+    "\"operation\":\"segments.list\",\"options\":{\"response_format\":\"raw\","
+    "\"exclude_fields\":[\"name\"]}",
+    "\"operation\":\"segments.count\"",
+    "\"operation\":\"segments.members\"",
+    "\"operation\":\"segments.list\",\"options\":{\"response_format\":\"normalized\"}",
+    "\"operation\":\"segments.create\"",
+    "\"operation\":\"segments.update\",\"options\":{\"ignore_remote_data\":true,"
+    "\"remote_query\":{\"a\":\"b\"}}",
+    "\"operation\":\"segments.refresh\"",
+    "\"operation\":\"segments.update_end_date\"",
+    "\"operation\":\"audiences.create\",\"options\":{\"response_format\":\"normalized\"}",
+    "\"operation\":\"segments.members\",\"options\":{\"response_format\":\"stream\"}",
+    "\"operation\":\"segments.get\",\"options\":{\"response_format\":\"normalized\","
+    "\"exclude_fields\":[\"provider_fields\"]}",
 };
+#define NJOBS (sizeof(jobs) / sizeof(jobs[0]))
+
+static const char store[] =
+    "{\"accounts\":{\"a\":{\"provider\":\"x\",\"credentials\":{\"api_key\":\"env:SW_FUZZ_KEY\","
+    "\"username\":\"env:SW_FUZZ_KEY\",\"password\":\"env:SW_FUZZ_KEY\"},\"settings\":{\"dc\":"
+    "\"us1\",\"list_id\":\"l1\",\"publication_id\":\"pub_1\",\"integrated_account_id\":\"ia\","
+    "\"region\":\"eu\",\"account\":\"acme\"}}}}";
+
+static void init(void)
+{
+    struct sw_status st;
+
+    setenv("SW_FUZZ_KEY", "fuzz-secret", 1);
+    sw_status_clear(&st);
+    specs = sw_specs_load_builtin(&st);
+    accounts = sw_accounts_parse(store, strlen(store), &st);
+}
+
+static void run_map(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
+                    uint8_t sel, const uint8_t *data, size_t size)
+{
+    static const char *const cursors[] = {NULL, "3", "abc", "99999999999999"};
+    struct sw_status st;
+    struct sw_http_resp resp;
+    struct sw_page page;
+    cJSON *perr;
+
+    sw_status_clear(&st);
+    sw_http_resp_init(&resp, 1 << 20);
+    sw_buf_append(&resp.body, data, size);
+    resp.status = (sel & 0x80) ? ((sel & 0x40) ? 429 : 500) : 200;
+    if (resp.status == 200) {
+        sw_spec_map_page(spec, op, job, cursors[(sel >> 4) & 3], &resp, 32, &page, &st);
+        sw_page_free(&page);
+    } else {
+        perr = sw_spec_error(spec, &resp, 32, &st);
+        cJSON_Delete(perr);
+    }
+    sw_http_resp_free(&resp);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct sw_job_limits lim = {4096, 32};
+    static const struct sw_job_limits lim = {8192, 32};
     struct sw_status st;
     struct sw_job *job = NULL;
-    struct sw_http_resp resp;
-    struct sw_page page;
     const struct sw_spec *spec;
     const cJSON *op;
-    char text[512];
-    char *p;
-    cJSON *perr;
+    char text[8192];
     uint8_t sel;
+    int build;
+    int n;
 
     if (!specs) {
-        sw_status_clear(&st);
-        specs = sw_specs_load_builtin(&st);
+        init();
     }
-    if (!specs || !specs->n || size < 1) {
+    if (!specs || !specs->n || !accounts || size < 2) {
         return 0;
     }
-    sel = data[0];
-    spec = &specs->v[sel % specs->n];
-    snprintf(text, sizeof(text), "%s", jobs[(sel >> 2) % 4]);
-    p = strstr(text, "\"P\"");
-    memmove(p + strlen(spec->name) + 2, p + 3, strlen(p + 3) + 1);
-    memcpy(p + 1, spec->name, strlen(spec->name));
-    p[strlen(spec->name) + 1] = '"';
+    spec = &specs->v[data[0] % specs->n];
+    sel = data[1];
+    build = sel & 1;
+    if (build) {
+        /* The rest is the params object (kept only when it fits). */
+        n = snprintf(text, sizeof(text),
+                     "{\"job_id\":\"f\",\"provider\":\"%s\",\"account\":\"a\",%s,"
+                     "\"params\":%.*s}",
+                     spec->name, jobs[(sel >> 1) % NJOBS], (int)(size - 2), (const char *)data + 2);
+    } else {
+        n = snprintf(text, sizeof(text),
+                     "{\"job_id\":\"f\",\"provider\":\"%s\",\"account\":\"a\",%s,"
+                     "\"params\":{\"id\":\"x\",\"name\":\"n\",\"end_date\":\"d\"}}",
+                     spec->name, jobs[(sel >> 1) % NJOBS]);
+    }
+    if (n < 0 || (size_t)n >= sizeof(text) || memchr(data + 2, 0, size - 2)) {
+        return 0;
+    }
     sw_status_clear(&st);
-    if (sw_job_parse(text, strlen(text), &lim, &job, &st) != SW_E_OK) {
+    if (sw_job_parse(text, (size_t)n, &lim, &job, &st) != SW_E_OK) {
         sw_job_destroy(job);
         return 0;
     }
     op = sw_spec_op(spec, job);
-    if (op) {
-        sw_http_resp_init(&resp, 1 << 20);
-        sw_buf_append(&resp.body, data + 1, size - 1);
-        resp.status = (sel & 0x80) ? 500 : 200;
-        if (resp.status == 200) {
-            sw_spec_map(spec, op, job, &resp, 32, &page, &st);
-            sw_page_free(&page);
-        } else {
-            perr = sw_spec_error(spec, &resp, 32, &st);
-            cJSON_Delete(perr);
+    if (op && build) {
+        struct sw_http_req req;
+
+        if (sw_spec_build(spec, op, &accounts->v[0], job, (sel & 0x80) ? "7" : NULL, &req, &st) ==
+            SW_E_OK) {
+            sw_http_req_free(&req);
         }
-        sw_http_resp_free(&resp);
+        if (sw_spec_session(spec) &&
+            sw_spec_build_login(spec, &accounts->v[0], job, &req, &st) == SW_E_OK) {
+            sw_http_req_free(&req);
+        }
+    } else if (op) {
+        run_map(spec, op, job, sel, data + 2, size - 2);
     }
     sw_job_destroy(job);
     return 0;

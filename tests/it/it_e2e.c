@@ -283,7 +283,7 @@ static char *job_text(int i, struct expect *e, size_t *len)
         case B_OPERATION:
             e->want_code = "unsupported_operation";
             snprintf(buf, sizeof(buf),
-                     "{\"job_id\":\"%s\",\"operation\":\"segments.members\",%s,\"params\":{\"id\":"
+                     "{\"job_id\":\"%s\",\"operation\":\"segments.refresh\",%s,\"params\":{\"id\":"
                      "\"x\"}}",
                      id, p_kl);
             break;

@@ -405,6 +405,11 @@ int kit_validate(const char *validator, const char *schema, const char *ndjson)
 
 int kit_http_get(int port, const char *path, char *buf, size_t n)
 {
+    return kit_http(port, "GET", path, buf, n);
+}
+
+int kit_http(int port, const char *method, const char *path, char *buf, size_t n)
+{
     struct sockaddr_in sa;
     char req[512];
     size_t got = 0;
@@ -420,7 +425,7 @@ int kit_http_get(int port, const char *path, char *buf, size_t n)
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
         write(fd, req, strlen(req)) == (ssize_t)strlen(req)) {
         ssize_t r;

@@ -25,6 +25,8 @@ pid_t kit_spawn_in(char *const argv[], char *const env_extra[], const char *in_p
                    const char *out_path, const char *err_path);
 /* Fetch http://127.0.0.1:port/path into buf (NUL-terminated); returns the HTTP status or -1. */
 int kit_http_get(int port, const char *path, char *buf, size_t n);
+/* Same with another method (no request body). */
+int kit_http(int port, const char *method, const char *path, char *buf, size_t n);
 /* Wait up to timeout_ms for the child; returns its exit status (0-255), 128+signal, or -1 on
  * timeout (the child is left running). */
 int kit_wait(pid_t pid, int64_t timeout_ms);

@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "sim_profile.h"
 #include "sim_provider.h"
 #include "sim_state.h"
 #include "sim_timer.h"
@@ -37,8 +38,8 @@ struct sim_opts {
     long max_ids;
     long grace_ms;
     int enforce_limits;
-    struct sim_fault fault[2];
-    int fault_set[2];
+    struct sim_fault fault[SIM_P_NPROV];
+    int fault_set[SIM_P_NPROV];
 };
 
 /* Everything the request handlers share; owned by main and passed to MHD as the closure. */
@@ -74,6 +75,11 @@ static long long epoch_ms(void)
 
 static int classify(const char *url)
 {
+    const struct sim_profile *p = sim_profile_for(url);
+
+    if (p) {
+        return p->provider;
+    }
     if (strncmp(url, "/_sim/", 6) == 0) {
         return SIM_P_CONTROL;
     }
@@ -161,9 +167,12 @@ static int dispatch(struct sim_server *srv, struct sim_conn *c, const char *url,
         return sim_klaviyo_handle(&rq, &c->reply);
     case SIM_P_SENDGRID:
         return sim_sendgrid_handle(&rq, &c->reply);
+    case SIM_P_OTHER:
+        return sim_reply_text(
+            &c->reply, 404, "application/json",
+            "{\"error\":\"segsim serves /api/, /v3/, /<provider>/ and /_sim/ only\"}");
     default:
-        return sim_reply_text(&c->reply, 404, "application/json",
-                              "{\"error\":\"segsim serves /api/, /v3/ and /_sim/ only\"}");
+        return sim_profile_handle(sim_profile_for(url), &rq, &c->reply);
     }
 }
 
@@ -203,7 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         c->provider = classify(url);
         c->body_max = c->provider == SIM_P_CONTROL ? BODY_MAX_CONTROL : BODY_MAX_API;
         c->arrival_ms = epoch_ms();
-        if (c->provider == SIM_P_KLAVIYO || c->provider == SIM_P_SENDGRID) {
+        if (c->provider < SIM_P_NPROV) {
             sim_state_note_arrival(srv->st, c->provider,
                                    header_or(conn, MHD_HTTP_HEADER_AUTHORIZATION, ""), url,
                                    c->arrival_ms);
@@ -313,7 +322,7 @@ static int parse_fault_arg(struct sim_opts *o, const char *arg)
     if (end == eq + 1 || *end) {
         return -1;
     }
-    for (p = 0; p < 2; p++) {
+    for (p = 0; p < SIM_P_NPROV; p++) {
         if (strcmp(prov, "*") != 0 && strcmp(prov, sim_provider_name(p)) != 0) {
             continue;
         }
@@ -322,9 +331,7 @@ static int parse_fault_arg(struct sim_opts *o, const char *arg)
         }
         o->fault_set[p] = 1;
     }
-    return strcmp(prov, "*") == 0 || strcmp(prov, "klaviyo") == 0 || strcmp(prov, "sendgrid") == 0
-               ? 0
-               : -1;
+    return strcmp(prov, "*") == 0 || sim_provider_by_name(prov) >= 0 ? 0 : -1;
 }
 
 static int parse_args(int argc, char **argv, struct sim_opts *o)
@@ -372,7 +379,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             return -1;
         }
     }
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < SIM_P_NPROV; i++) {
         if (o->fault_set[i] && sim_fault_check(&o->fault[i]) != 0) {
             fprintf(stderr, "segsim: %s fault rates must sum to at most 1\n", sim_provider_name(i));
             return -1;
@@ -468,8 +475,9 @@ int main(int argc, char **argv)
     o.conn_timeout_s = 60;
     o.max_ids = MAX_IDS_DEFAULT;
     o.grace_ms = 5;
-    sim_fault_defaults(&o.fault[0]);
-    sim_fault_defaults(&o.fault[1]);
+    for (p = 0; p < SIM_P_NPROV; p++) {
+        sim_fault_defaults(&o.fault[p]);
+    }
     p = parse_args(argc, argv, &o);
     if (p != 0) {
         if (p < 0) {
@@ -494,7 +502,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "segsim: out of memory\n");
         goto out;
     }
-    for (p = 0; p < 2; p++) {
+    for (p = 0; p < SIM_P_NPROV; p++) {
         if (o.fault_set[p]) {
             sim_state_set_fault(srv.st, p, &o.fault[p]);
         }

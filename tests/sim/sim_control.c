@@ -49,7 +49,7 @@ static int ctl_show_faults(const struct sim_req *rq, struct sim_reply *r)
     if (!doc) {
         return -1;
     }
-    for (p = SIM_P_KLAVIYO; p <= SIM_P_SENDGRID; p++) {
+    for (p = 0; p < SIM_P_NPROV; p++) {
         sim_state_get_fault(rq->st, p, &f);
         if (add_fault(doc, sim_provider_name(p), &f) != 0) {
             cJSON_Delete(doc);
@@ -80,12 +80,9 @@ static int ctl_set_faults(const struct sim_req *rq, struct sim_reply *r)
         if (strcmp(it->string, "provider") == 0) {
             const char *v = cJSON_GetStringValue(it);
 
-            if (v && strcmp(v, "klaviyo") == 0) {
-                provider = SIM_P_KLAVIYO;
-            } else if (v && strcmp(v, "sendgrid") == 0) {
-                provider = SIM_P_SENDGRID;
-            } else if (!v || strcmp(v, "*") != 0) {
-                rc = ctl_error(r, 400, "provider must be klaviyo, sendgrid or *");
+            provider = sim_provider_by_name(v);
+            if (provider < 0 && (!v || strcmp(v, "*") != 0)) {
+                rc = ctl_error(r, 400, "provider must be a simulated provider's name or *");
                 goto out;
             }
         } else if (!cJSON_IsNumber(it) || sim_fault_set_key(&f, it->string, it->valuedouble) != 0) {
@@ -127,6 +124,10 @@ int sim_control_handle(const struct sim_req *rq, struct sim_reply *r)
     }
     if (strcmp(rq->path, "/_sim/stats") == 0 && strcmp(m, "DELETE") == 0) {
         sim_state_reset_stats(rq->st);
+        return ctl_ok(r);
+    }
+    if (strcmp(rq->path, "/_sim/sessions") == 0 && strcmp(m, "DELETE") == 0) {
+        sim_state_expire_sessions(rq->st); /* Digital Audience: every issued cookie expires */
         return ctl_ok(r);
     }
     if (strcmp(rq->path, "/_sim/faults") == 0) {

@@ -225,3 +225,31 @@ void sim_sendgrid_time(long long epoch, char *buf, size_t n)
     snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
+
+void sim_gen_segment(int i, struct sim_gen_segment *out)
+{
+    static const char *const names[SIM_GEN_SEGMENTS] = {
+        "Engaged readers", "Trial users",  "Caf\xc3\xa9 regulars", "Dormant 90d",
+        "Bad import",      "VIP \"gold\"", "Newsletter only"};
+
+    memset(out, 0, sizeof(*out));
+    if (i < 0 || i >= SIM_GEN_SEGMENTS) {
+        return;
+    }
+    snprintf(out->name, sizeof(out->name), "%s", names[i]);
+    snprintf(out->description, sizeof(out->description), "segment %d of segsim", i);
+    out->created_epoch = SIM_EPOCH_BASE + (long long)i * 86400 + 60;
+    out->updated_epoch = out->created_epoch + 3600;
+    out->calculated_epoch = out->updated_epoch + 600;
+    out->member_count = (i % 4) + 2;
+    out->state = (enum sim_gen_state)(i % 5);
+}
+
+void sim_gen_member(int i, int k, struct sim_gen_member *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->email, sizeof(out->email), "m%d.s%d@example.com", k, i);
+    snprintf(out->first_name, sizeof(out->first_name), "%s", k % 2 ? "Zo\xc3\xab" : "Sam");
+    snprintf(out->last_name, sizeof(out->last_name), "Member%d", k);
+    out->created_epoch = SIM_EPOCH_BASE + (long long)k * 60;
+}

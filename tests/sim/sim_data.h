@@ -57,4 +57,38 @@ int sim_sendgrid_find(const char *id);
 /* Render epoch seconds as SendGrid does: 2026-01-02T03:04:05Z. */
 void sim_sendgrid_time(long long epoch, char *buf, size_t n);
 
+/* ---- the data set of the table-driven profiles (sim_profile.h): one set of segments and
+ * members, rendered by each profile in its provider's shape and ids. ---- */
+#define SIM_GEN_SEGMENTS 7 /* pages of 3, 3, 1 with page_size 3 */
+
+enum sim_gen_state {
+    SIM_GEN_ACTIVE = 0,
+    SIM_GEN_PENDING,
+    SIM_GEN_PROCESSING,
+    SIM_GEN_INACTIVE,
+    SIM_GEN_FAILED
+};
+
+struct sim_gen_segment {
+    char name[48];
+    char description[48];
+    long long created_epoch;
+    long long updated_epoch;
+    long long calculated_epoch;
+    long member_count; /* also the number of members the profiles list (2..5) */
+    enum sim_gen_state state;
+};
+
+struct sim_gen_member {
+    char email[64];
+    char first_name[24];
+    char last_name[24];
+    long long created_epoch;
+};
+
+/* Segment i (0 <= i < SIM_GEN_SEGMENTS); out of range zeroes *out. */
+void sim_gen_segment(int i, struct sim_gen_segment *out);
+/* Member k (0 <= k < member_count) of segment i. */
+void sim_gen_member(int i, int k, struct sim_gen_member *out);
+
 #endif

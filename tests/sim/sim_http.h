@@ -13,7 +13,7 @@ struct sim_state;
 #define SIM_MAX_HEADERS 6
 
 struct sim_header {
-    char name[32];
+    char name[48];
     char value[96];
 };
 

@@ -628,6 +628,138 @@ static int add_rate_headers(const struct sim_req *rq, struct sim_reply *r, const
     return 0;
 }
 
+/* POST /api/segments (id NULL) and PATCH /api/segments/{id} [KL-OAS]: validated, answered with
+ * the segment as it would be, and not applied (the data is immutable, README). */
+static int kl_write(const struct sim_req *rq, struct sim_reply *r, const char *id)
+{
+    cJSON *b = cJSON_ParseWithLength(rq->body ? rq->body : "", rq->body_len);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(b, "data");
+    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(data, "attributes");
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "type"));
+    const char *did = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(data, "id"));
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(attrs, "name");
+    const cJSON *active = cJSON_GetObjectItemCaseSensitive(attrs, "is_active");
+    struct sim_klaviyo_segment s;
+    struct sim_decision d;
+    int idx = 0;
+    int rc;
+
+    if (!type || strcmp(type, "segment") || !cJSON_IsObject(attrs)) {
+        rc =
+            kl_error(rq, r, 400, "invalid", "Invalid input.",
+                     "data.type must be segment and data.attributes an object", "pointer", "/data");
+    } else if (!id && (!cJSON_IsString(name) ||
+                       !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(attrs, "definition")))) {
+        rc = kl_error(rq, r, 400, "invalid", "Invalid input.", "name and definition are required",
+                      "pointer", "/data/attributes");
+    } else if (id && (!did || strcmp(did, id))) {
+        rc = kl_error(rq, r, 409, "conflict", "Conflict.", "data.id must match the URL", "pointer",
+                      "/data/id");
+    } else if (cJSON_IsFalse(active) && cJSON_GetArraySize(attrs) > 1) {
+        rc = kl_error(rq, r, 400, "invalid", "Invalid input.",
+                      "is_active false must be the only attribute", "pointer",
+                      "/data/attributes/is_active");
+    } else {
+        if (id) {
+            sim_magic_decide(rq->st, SIM_P_KLAVIYO, id, &d);
+            if (d.outcome != SIM_OUT_NOT_MAGIC && d.outcome != SIM_OUT_OK) {
+                cJSON_Delete(b);
+                return kl_fail(rq, r, d.outcome, d.retry_after_s);
+            }
+            idx = d.outcome == SIM_OUT_OK ? 0 : sim_klaviyo_find(id);
+        }
+        if (idx < 0) {
+            rc = kl_not_found(rq, r);
+        } else {
+            sim_klaviyo_segment(idx, &s);
+            if (cJSON_IsString(name)) {
+                snprintf(s.name, sizeof(s.name), "%s", name->valuestring);
+            }
+            if (cJSON_IsBool(active)) {
+                s.is_active = cJSON_IsTrue(active);
+            }
+            s.is_processing = !id; /* a new segment is processing at first [NANGO-FX-KL] */
+            rc = kl_item_doc(rq, r, &s, id ? id : "SimNew", idx, KA_DEFAULT);
+            if (rc == 0 && !id) {
+                r->status = 201;
+            }
+        }
+    }
+    cJSON_Delete(b);
+    return rc;
+}
+
+/* GET /api/segments/{id}/profiles and …/relationships/profiles [KL-OAS]: page[size] 1..100
+ * (default 20), page[cursor] (opaque "m<offset>"), links.next a full URL or null. Segment idx has
+ * the members of the shared data set (sim_gen_member), not profile_count of them. */
+static int kl_members(const struct sim_req *rq, struct sim_reply *r, const char *id, int ids_only)
+{
+    const char *cur = sim_req_arg(rq, "page[cursor]");
+    struct sim_gen_segment g;
+    struct sim_decision d;
+    long size = 20;
+    long off = 0;
+    long k;
+    int idx;
+    cJSON *doc;
+    cJSON *arr;
+    cJSON *links;
+    char url[1024];
+
+    if ((sim_req_arg(rq, "page[size]") &&
+         sim_parse_long(sim_req_arg(rq, "page[size]"), 1, 100, &size) != 0) ||
+        (cur && (cur[0] != 'm' || sim_parse_long(cur + 1, 0, 1000000, &off) != 0))) {
+        return kl_invalid_param(rq, r, cur ? "page[cursor]" : "page[size]",
+                                "page[size] must be 1..100 and page[cursor] a cursor of segsim.");
+    }
+    sim_magic_decide(rq->st, SIM_P_KLAVIYO, id, &d);
+    if (d.outcome != SIM_OUT_NOT_MAGIC && d.outcome != SIM_OUT_OK) {
+        return kl_fail(rq, r, d.outcome, d.retry_after_s);
+    }
+    idx = d.outcome == SIM_OUT_OK ? 0 : sim_klaviyo_find(id);
+    if (idx < 0) {
+        return kl_not_found(rq, r);
+    }
+    sim_gen_segment(idx % SIM_GEN_SEGMENTS, &g);
+    doc = cJSON_CreateObject();
+    arr = cJSON_AddArrayToObject(doc, "data");
+    for (k = off; k < g.member_count && k < off + size; k++) {
+        struct sim_gen_member m;
+        cJSON *p = cJSON_CreateObject();
+        cJSON *a;
+        char pid[48];
+        char t[40];
+
+        sim_gen_member(idx % SIM_GEN_SEGMENTS, (int)k, &m);
+        snprintf(pid, sizeof(pid), "01PROF%s%02ld", id, k);
+        cJSON_AddStringToObject(p, "type", "profile");
+        cJSON_AddStringToObject(p, "id", pid);
+        if (!ids_only) {
+            a = cJSON_AddObjectToObject(p, "attributes");
+            cJSON_AddStringToObject(a, "email", m.email);
+            cJSON_AddNullToObject(a, "phone_number");
+            cJSON_AddStringToObject(a, "first_name", m.first_name);
+            cJSON_AddStringToObject(a, "last_name", m.last_name);
+            sim_klaviyo_time(m.created_epoch, SIM_KTIME_UTC, t, sizeof(t));
+            cJSON_AddStringToObject(a, "created", t);
+            cJSON_AddStringToObject(a, "updated", t);
+        }
+        cJSON_AddItemToArray(arr, p);
+    }
+    links = cJSON_AddObjectToObject(doc, "links");
+    snprintf(url, sizeof(url), "http://%s%s", rq->host, rq->path);
+    cJSON_AddStringToObject(links, "self", url);
+    if (k < g.member_count) {
+        snprintf(url, sizeof(url), "http://%s%s?page%%5Bsize%%5D=%ld&page%%5Bcursor%%5D=m%ld",
+                 rq->host, rq->path, size, k);
+        cJSON_AddStringToObject(links, "next", url);
+    } else {
+        cJSON_AddNullToObject(links, "next");
+    }
+    cJSON_AddNullToObject(links, "prev");
+    return sim_reply_json(r, 200, KL_CTYPE, doc);
+}
+
 static int kl_route(const struct sim_req *rq, struct sim_reply *r, const char **limit)
 {
     const char *rest = sim_path_after(rq->path, "/api/segments");
@@ -648,14 +780,30 @@ static int kl_route(const struct sim_req *rq, struct sim_reply *r, const char **
     id[0] = '\0';
     if (*rest) {
         rest = sim_path_segment(rest, id, sizeof(id));
+        if (rest && is_get &&
+            (!strcmp(rest, "profiles") || !strcmp(rest, "profiles/") ||
+             !strcmp(rest, "relationships/profiles"))) {
+            *limit = KL_LIMIT_READ;
+            return kl_members(rq, r, id, rest[0] == 'r');
+        }
         if (!rest || *rest) {
             return kl_error(rq, r, 404, "not_found", "Not found.", "No such endpoint in segsim.",
                             NULL, NULL);
         }
     }
+    if ((!strcmp(rq->method, "POST") && !id[0]) || (!strcmp(rq->method, "PATCH") && id[0])) {
+        *limit = "1, 1;w=1, 15;w=60, 100;w=86400";
+        sim_magic_draw_fault(rq->st, SIM_P_KLAVIYO, &fd);
+        r->delay_ms = fd.delay_ms;
+        if (fd.outcome != SIM_OUT_NOT_MAGIC) {
+            return kl_fail(rq, r, fd.outcome, fd.retry_after_s);
+        }
+        return kl_write(rq, r, id[0] ? id : NULL);
+    }
     if (!(is_get || (is_delete && id[0]))) {
         return kl_error(rq, r, 405, "method_not_allowed", "Method not allowed.",
-                        "segsim serves GET on the list and GET/DELETE on one segment.", NULL, NULL);
+                        "segsim serves GET/POST on the list and GET/PATCH/DELETE on one segment.",
+                        NULL, NULL);
     }
     *limit = is_delete ? KL_LIMIT_WRITE : KL_LIMIT_READ;
     sim_magic_draw_fault(rq->st, SIM_P_KLAVIYO, &fd);

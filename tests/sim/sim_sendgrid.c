@@ -445,6 +445,82 @@ static int sg_delete(const struct sim_req *rq, struct sim_reply *r, const char *
     return 0;
 }
 
+/* POST /2.0 (id NULL) and PATCH /2.0/{id} [SG-OAS2]: validated and answered, not applied. */
+static int sg_write(const struct sim_req *rq, struct sim_reply *r, const char *id)
+{
+    cJSON *b = cJSON_ParseWithLength(rq->body ? rq->body : "", rq->body_len);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(b, "name");
+    const cJSON *dsl = cJSON_GetObjectItemCaseSensitive(b, "query_dsl");
+    struct sim_sendgrid_segment s;
+    struct sim_decision d;
+    cJSON *o;
+    int idx = 0;
+    int rc;
+
+    if (!cJSON_IsObject(b) || (!id && (!cJSON_IsString(name) || !cJSON_IsString(dsl)))) {
+        cJSON_Delete(b);
+        return sg_error(r, 400, !cJSON_IsString(name) ? "name" : "query_dsl", "is required");
+    }
+    if (cJSON_IsString(dsl) && !strstr(dsl->valuestring, "FROM contact_data")) {
+        cJSON_Delete(b);
+        return sg_error(r, 400, "query_dsl", "illegal table name"); /* observed texts, §2.5 */
+    }
+    if (id) {
+        sim_magic_decide(rq->st, SIM_P_SENDGRID, id, &d);
+        if (d.outcome != SIM_OUT_NOT_MAGIC && d.outcome != SIM_OUT_OK) {
+            cJSON_Delete(b);
+            return sg_fail(rq, r, d.outcome, d.retry_after_s);
+        }
+        idx = d.outcome == SIM_OUT_OK ? 0 : sim_sendgrid_find(id);
+        if (idx < 0) {
+            cJSON_Delete(b);
+            return sg_not_found(r);
+        }
+    }
+    sim_sendgrid_segment(idx, &s);
+    if (cJSON_IsString(name)) {
+        snprintf(s.name, sizeof(s.name), "%s", name->valuestring);
+    }
+    if (!id) { /* a new segment: pending, never sampled, no contacts yet (real create bodies) */
+        s.query_validation = "PENDING";
+        s.sample_updated_epoch = 0;
+        s.next_sample_epoch = 0;
+        s.contacts_count = 0;
+    }
+    o = build_full(&s, id ? id : "00000000-0000-4000-8000-00000000c0de", idx, 0, !id, 0);
+    cJSON_Delete(b);
+    if (!o) {
+        return -1;
+    }
+    rc = sim_reply_json(r, 200, SG_CTYPE, o);
+    if (rc == 0 && !id) {
+        r->status = 201;
+    }
+    return rc;
+}
+
+/* POST /2.0/refresh/{id} {"user_time_zone"} → 202 {job_id}; 404 {"error": …} [SG-OAS2]. */
+static int sg_refresh(const struct sim_req *rq, struct sim_reply *r, const char *id)
+{
+    cJSON *b = cJSON_ParseWithLength(rq->body ? rq->body : "", rq->body_len);
+    int tz = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "user_time_zone"));
+    struct sim_decision d;
+
+    cJSON_Delete(b);
+    if (!tz) {
+        return sg_error(r, 400, "user_time_zone", "is required");
+    }
+    sim_magic_decide(rq->st, SIM_P_SENDGRID, id, &d);
+    if (d.outcome != SIM_OUT_NOT_MAGIC && d.outcome != SIM_OUT_OK) {
+        return sg_fail(rq, r, d.outcome, d.retry_after_s);
+    }
+    if (d.outcome != SIM_OUT_OK && sim_sendgrid_find(id) < 0) {
+        return sim_reply_text(r, 404, SG_CTYPE, "{\"error\":\"Segment does not exist.\"}");
+    }
+    return sim_reply_text(r, 202, SG_CTYPE,
+                          "{\"job_id\":\"5d0f8b4c-0000-4000-8000-000000000001\"}");
+}
+
 static int sg_route(const struct sim_req *rq, struct sim_reply *r)
 {
     const char *rest = sim_path_after(rq->path, "/v3/marketing/segments");
@@ -468,11 +544,28 @@ static int sg_route(const struct sim_req *rq, struct sim_reply *r)
         }
     }
     id[0] = '\0';
+    if (!v1 && !strncmp(rest, "refresh/", 8) && !strcmp(rq->method, "POST")) {
+        rest = sim_path_segment(rest + 8, id, sizeof(id));
+        if (!rest || *rest) {
+            return sg_error(r, 404, NULL, "resource not found");
+        }
+        sim_magic_draw_fault(rq->st, SIM_P_SENDGRID, &fd);
+        r->delay_ms = fd.delay_ms;
+        return fd.outcome != SIM_OUT_NOT_MAGIC ? sg_fail(rq, r, fd.outcome, fd.retry_after_s)
+                                               : sg_refresh(rq, r, id);
+    }
     if (*rest) {
         rest = sim_path_segment(rest, id, sizeof(id));
         if (!rest || *rest) {
             return sg_error(r, 404, NULL, "resource not found");
         }
+    }
+    if (!v1 &&
+        ((!strcmp(rq->method, "POST") && !id[0]) || (!strcmp(rq->method, "PATCH") && id[0]))) {
+        sim_magic_draw_fault(rq->st, SIM_P_SENDGRID, &fd);
+        r->delay_ms = fd.delay_ms;
+        return fd.outcome != SIM_OUT_NOT_MAGIC ? sg_fail(rq, r, fd.outcome, fd.retry_after_s)
+                                               : sg_write(rq, r, id[0] ? id : NULL);
     }
     if (!(is_get || (is_delete && id[0]))) {
         return sg_error(r, 405, NULL, "method not allowed");

@@ -51,9 +51,9 @@ struct sim_state {
     size_t max_ids;
 
     pthread_mutex_t fault_lock;
-    struct sim_fault fault[2];
-    int fault_on[2];
-    unsigned long long rng[2];
+    struct sim_fault fault[SIM_P_NPROV];
+    int fault_on[SIM_P_NPROV];
+    unsigned long long rng[SIM_P_NPROV];
 
     pthread_mutex_t stats_lock;
     unsigned long long seq;
@@ -69,16 +69,31 @@ struct sim_state {
     struct early_detail details[EARLY_DETAILS];
     size_t n_details;
     long grace_ms;
+    unsigned long session_gen;
 };
 
 const char *sim_provider_name(int provider)
 {
-    static const char *const names[SIM_P_COUNT] = {"klaviyo", "sendgrid", "control", "other"};
+    static const char *const names[SIM_P_COUNT] = {
+        "klaviyo",   "sendgrid", "activecampaign",  "beehiiv", "customerio", "flodesk",
+        "mailchimp", "hubspot",  "digitalaudience", "truto",   "control",    "other"};
 
     if (provider < 0 || provider >= SIM_P_COUNT) {
         return "other";
     }
     return names[provider];
+}
+
+int sim_provider_by_name(const char *name)
+{
+    int p;
+
+    for (p = 0; name && p < SIM_P_NPROV; p++) {
+        if (strcmp(name, sim_provider_name(p)) == 0) {
+            return p;
+        }
+    }
+    return -1;
 }
 
 struct sim_state *sim_state_new(size_t max_ids, long grace_ms)
@@ -230,7 +245,7 @@ void sim_state_set_fault(struct sim_state *st, int provider, const struct sim_fa
     int p;
 
     pthread_mutex_lock(&st->fault_lock);
-    for (p = 0; p < 2; p++) {
+    for (p = 0; p < SIM_P_NPROV; p++) {
         if (provider == -1 || provider == p) {
             st->fault[p] = *f;
             st->fault_on[p] = 1;
@@ -251,7 +266,7 @@ void sim_state_clear_faults(struct sim_state *st)
 void sim_state_get_fault(struct sim_state *st, int provider, struct sim_fault *out)
 {
     memset(out, 0, sizeof(*out));
-    if (provider < 0 || provider > 1) {
+    if (provider < 0 || provider >= SIM_P_NPROV) {
         return;
     }
     pthread_mutex_lock(&st->fault_lock);
@@ -265,7 +280,7 @@ void sim_state_draw_fault(struct sim_state *st, int provider, struct sim_fault_d
     double u;
 
     memset(out, 0, sizeof(*out));
-    if (provider < 0 || provider > 1) {
+    if (provider < 0 || provider >= SIM_P_NPROV) {
         return;
     }
     pthread_mutex_lock(&st->fault_lock);
@@ -534,5 +549,22 @@ void sim_state_reset_stats(struct sim_state *st)
     st->untracked = 0;
     memset(st->creds, 0, sizeof(st->creds));
     st->n_details = 0;
+    pthread_mutex_unlock(&st->stats_lock);
+}
+
+unsigned long sim_state_session_gen(struct sim_state *st)
+{
+    unsigned long g;
+
+    pthread_mutex_lock(&st->stats_lock);
+    g = st->session_gen;
+    pthread_mutex_unlock(&st->stats_lock);
+    return g;
+}
+
+void sim_state_expire_sessions(struct sim_state *st)
+{
+    pthread_mutex_lock(&st->stats_lock);
+    st->session_gen++;
     pthread_mutex_unlock(&st->stats_lock);
 }

@@ -8,7 +8,26 @@
 
 #include <cjson/cJSON.h>
 
-enum sim_provider { SIM_P_KLAVIYO = 0, SIM_P_SENDGRID, SIM_P_CONTROL, SIM_P_OTHER, SIM_P_COUNT };
+/* The simulated providers first (they have fault settings), then the two pseudo-providers. */
+enum sim_provider {
+    SIM_P_KLAVIYO = 0,
+    SIM_P_SENDGRID,
+    SIM_P_ACTIVECAMPAIGN,
+    SIM_P_BEEHIIV,
+    SIM_P_CUSTOMERIO,
+    SIM_P_FLODESK,
+    SIM_P_MAILCHIMP,
+    SIM_P_HUBSPOT,
+    SIM_P_DIGITALAUDIENCE,
+    SIM_P_TRUTO,
+    SIM_P_NPROV,
+    SIM_P_CONTROL = SIM_P_NPROV,
+    SIM_P_OTHER,
+    SIM_P_COUNT
+};
+
+/* The provider with this name (a simulated one), or -1. */
+int sim_provider_by_name(const char *name);
 
 const char *sim_provider_name(int provider);
 
@@ -42,7 +61,7 @@ void sim_state_free(struct sim_state *st); /* accepts NULL */
  * map is full (caller answers 507) or on OOM. */
 long sim_state_hit(struct sim_state *st, int provider, const char *id);
 
-/* Install settings for a provider (SIM_P_KLAVIYO/SIM_P_SENDGRID) or both (-1); reseeds the PRNG. */
+/* Install settings for one simulated provider or all of them (-1); reseeds the PRNG. */
 void sim_state_set_fault(struct sim_state *st, int provider, const struct sim_fault *f);
 void sim_state_clear_faults(struct sim_state *st);
 void sim_state_get_fault(struct sim_state *st, int provider, struct sim_fault *out);
@@ -69,6 +88,11 @@ void sim_state_note_promise(struct sim_state *st, int provider, const char *cred
 void sim_state_count(struct sim_state *st, int provider, unsigned status);
 /* Monotonic sequence number for ids in error bodies. */
 unsigned long long sim_state_next_seq(struct sim_state *st);
+
+/* Session generation of cookie logins (Digital Audience): cookies name the generation they were
+ * issued in and stop being valid when it moves on (DELETE /_sim/sessions). */
+unsigned long sim_state_session_gen(struct sim_state *st);
+void sim_state_expire_sessions(struct sim_state *st);
 
 /* Snapshot of the statistics as JSON (caller deletes), NULL on OOM. */
 cJSON *sim_state_stats_json(struct sim_state *st);

@@ -55,6 +55,28 @@ static void report(const char *file, const char *what, const cJSON *got, const c
     sw_test_failures++;
 }
 
+/* "body": the JSON the request must carry (null: no body at all). */
+static void check_body(const char *file, const cJSON *want, const struct sw_http_req *req)
+{
+    cJSON *got;
+
+    if (!want) {
+        return;
+    }
+    if (cJSON_IsNull(want)) {
+        if (req->body) {
+            fprintf(stderr, "%s: unexpected request body %s\n", file, req->body);
+            sw_test_failures++;
+        }
+        return;
+    }
+    got = req->body ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
+    if (!got || !cJSON_Compare(got, want, 1)) {
+        report(file, "request body", got, want);
+    }
+    cJSON_Delete(got);
+}
+
 static void check_request(const char *file, const cJSON *want, const struct sw_http_req *req)
 {
     const cJSON *h;
@@ -86,6 +108,7 @@ static void check_request(const char *file, const cJSON *want, const struct sw_h
                 expected_headers);
         sw_test_failures++;
     }
+    check_body(file, cJSON_GetObjectItemCaseSensitive(want, "body"), req);
 }
 
 static void fill_response(const cJSON *r, struct sw_http_resp *resp)
@@ -187,7 +210,7 @@ static void run_case(const char *file)
     }
     fill_response(cJSON_GetObjectItemCaseSensitive(tc, "response"), &resp);
     if (resp.status >= 200 && resp.status < 300) {
-        rc = sw_spec_map(spec, op, job, &resp, 64, &page, &st);
+        rc = sw_spec_map_page(spec, op, job, next, &resp, 64, &page, &st);
     } else {
         perr = sw_spec_error(spec, &resp, 64, &st);
         rc = st.code;
@@ -291,8 +314,60 @@ static void test_spec_cases(void)
     sw_specs_destroy(specs);
 }
 
+/* A spec whose host template names a job parameter (or a credential) is refused when a request
+ * is built, so no job can ever choose where a request goes. */
+static void test_host_never_from_job(void)
+{
+    static const char *const bases[] = {"https://{params.host}.example.com",
+                                        "https://{settings.dc,params.host}.example.com",
+                                        "https://{credentials.api_key}.example.com"};
+    static const char store[] =
+        "{\"accounts\":{\"a\":{\"provider\":\"h\",\"credentials\":{\"api_key\":"
+        "\"env:SW_TEST_API_KEY\"}}}}";
+    static const char jtext[] =
+        "{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":"
+        "\"h\",\"account\":\"a\",\"params\":{\"id\":\"1\",\"host\":\"evil\"}}";
+    struct sw_job_limits lim = {4096, 32};
+    struct sw_status st;
+    struct sw_accounts *accts;
+    struct sw_job *job = NULL;
+    size_t i;
+
+    setenv("SW_TEST_API_KEY", TEST_SECRET, 1);
+    sw_status_clear(&st);
+    accts = sw_accounts_parse(store, strlen(store), &st);
+    CHECK(accts != NULL);
+    CHECK(sw_job_parse(jtext, strlen(jtext), &lim, &job, &st) == SW_E_OK);
+    for (i = 0; accts && job && i < sizeof(bases) / sizeof(bases[0]); i++) {
+        struct sw_specs *sp = calloc(1, sizeof(*sp));
+        struct sw_http_req req;
+        char text[1024];
+        sw_err_t rc;
+
+        snprintf(text, sizeof(text),
+                 "{\"name\":\"h\",\"base_url\":\"%s\",\"operations\":{\"segments.get\":{"
+                 "\"method\":\"GET\",\"path\":\"/s/{params.id}\",\"result\":{\"kind\":"
+                 "\"item\",\"model\":\"segment\"}}},\"models\":{\"segment\":{}}}",
+                 bases[i]);
+        sw_status_clear(&st);
+        CHECK(sw_specs_add(sp, text, strlen(text), "inline", &st) == 0);
+        sw_status_clear(&st);
+        rc = sw_spec_build(&sp->v[0], sw_spec_op(&sp->v[0], job), &accts->v[0], job, NULL, &req,
+                           &st);
+        CHECK_INT(rc, SW_E_CONFIG);
+        if (rc == SW_E_OK) {
+            sw_http_req_free(&req);
+        }
+        CHECK(strstr(st.msg, "settings") != NULL);
+        sw_specs_destroy(sp);
+    }
+    sw_job_destroy(job);
+    sw_accounts_destroy(accts);
+}
+
 static const struct sw_test_case tests[] = {
     {"spec_cases", test_spec_cases},
+    {"host_never_from_job", test_host_never_from_job},
     {NULL, NULL},
 };
 

@@ -163,11 +163,19 @@ static void test_learn_and_close(void)
     CHECK_INT(woke[0], 1);
     CHECK_INT(woke[1], 3);
 
+    /* Reset as a Unix time (SendGrid, beehiiv) ... */
     memset(&h, 0, sizeof(h));
     sw_http_headers_add(&h, "X-RateLimit-Remaining", "0", 0);
-    sw_http_headers_add(&h, "X-RateLimit-Reset", "100", 0); /* epoch s; wall now is 90 s */
-    sw_rl_observe(b, 200, &h, 0, 0, fake_now, 90000);
+    sw_http_headers_add(&h, "X-RateLimit-Reset", "1800000010", 0);
+    sw_rl_observe(b, 200, &h, 0, 0, fake_now, 1800000000000LL);
     CHECK(b->closed_until_ms == fake_now + 10000);
+    sw_http_headers_free(&h);
+    /* ... or as seconds to go (Klaviyo, Truto). */
+    memset(&h, 0, sizeof(h));
+    sw_http_headers_add(&h, "RateLimit-Remaining", "0", 0);
+    sw_http_headers_add(&h, "RateLimit-Reset", "30", 0);
+    sw_rl_observe(b, 200, &h, 0, 0, fake_now, 1800000000000LL);
+    CHECK(b->closed_until_ms == fake_now + 30000);
     sw_http_headers_free(&h);
     sw_rl_free(&rl);
     sw_timers_free(&ts);

@@ -94,7 +94,7 @@ static void on_final(void *arg, int idx, const cJSON *r)
     }
     j->finished = fin;
     j->attempts = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "attempts"));
-    if (fin < 0 || fin > j->deadline + LATE_TOL) {
+    if (fin < 0 || fin > j->deadline + kit_deadline_ms(LATE_TOL)) {
         j->late = 1;
     }
 }

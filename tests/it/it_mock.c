@@ -118,6 +118,7 @@ static void test_mock_faults(void)
     int *job_copies = NULL;
     int64_t in_topic = 0;
     int64_t t0 = kit_now_ms(), start, now, last_fault_ms = 0, recover_ms = -1;
+    long long w_consumed = -1, w_results = -1;
     FILE *f;
 
     snprintf(run, sizeof(run), "mock%d", (int)getpid());
@@ -280,6 +281,13 @@ static void test_mock_faults(void)
     worker = -1;
     /* Duplicates can only come from redelivery; read a little longer so late ones count too. */
     kit_tally_poll(&t, reader, 1000, NULL, NULL);
+    if (kit_worker_counts(worker_log, &w_consumed, &w_results) == 0) {
+        /* More result messages than the worker produced: copies made below it (the producer's
+         * retries), not jobs it ran twice; more consumed than jobs stored: redelivery. */
+        printf("worker: consumed %lld job messages, produced %lld results; the reader saw %d "
+               "result messages\n",
+               w_consumed, w_results, t.messages);
+    }
     printf("mock faults: %d jobs (%d stored twice by the test's producer), %d final results, %d "
            "duplicate final(s) of which at most %d from those copies, %d result messages, "
            "longest pause between results %lld ms, last result %lld ms after the last fault\n",

@@ -53,6 +53,7 @@ static void test_restart(void)
     int64_t start = 0, r_begin = 0, r_end = 0, now, in_topic;
     int before_restart = 0, at_restart_end = 0;
     int64_t first_after = -1;
+    long long w_consumed = -1, w_results = -1;
     FILE *f;
 
     memset(&t, 0, sizeof(t));
@@ -226,6 +227,13 @@ static void test_restart(void)
     CHECK_INT(kit_wait(worker, kit_deadline_ms(30000)), 0);
     worker = -1;
     kit_tally_poll(&t, reader, 1000, NULL, NULL);
+    if (kit_worker_counts(worker_log, &w_consumed, &w_results) == 0) {
+        /* More result messages than the worker produced: copies made below it (the producer's
+         * retries), not jobs it ran twice; more consumed than jobs stored: redelivery. */
+        printf("worker: consumed %lld job messages, produced %lld results; the reader saw %d "
+               "result messages\n",
+               w_consumed, w_results, t.messages);
+    }
     for (i = 0; i < NJOBS; i++) {
         if (t.finals[i] && t.final_ms[i] >= r_end &&
             (first_after < 0 || t.final_ms[i] - r_end < first_after)) {

@@ -662,6 +662,25 @@ int64_t kit_count_jobs(const char *bootstrap, const char *topic, const char *pre
     return got;
 }
 
+int kit_worker_counts(const char *log_path, long long *consumed, long long *results)
+{
+    FILE *f = fopen(log_path, "r");
+    char line[4096];
+    int found = -1;
+
+    while (f && fgets(line, sizeof(line), f)) {
+        const char *p = strstr(line, "stopped: consumed ");
+
+        if (p && sscanf(p, "stopped: consumed %lld, results %lld", consumed, results) == 2) {
+            found = 0;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
+}
+
 int kit_parse_args(int argc, char **argv, const char *name, struct kit_args *a)
 {
     if (argc != 6) {

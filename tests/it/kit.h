@@ -98,6 +98,10 @@ int kit_tally_wait(struct kit_tally *t, rd_kafka_t *reader, int64_t timeout_ms,
 int64_t kit_count_jobs(const char *bootstrap, const char *topic, const char *prefix, int n,
                        int *counts, int64_t want, int64_t timeout_ms);
 
+/* The counts from a stopped worker's last log line ("stopped: consumed N, results M, ..."), so
+ * a test can tell jobs the worker ran twice from results stored twice. Returns 0 when found. */
+int kit_worker_counts(const char *log_path, long long *consumed, long long *results);
+
 /* The paths every integration test is given by ctest (see sw_it_test in tests/CMakeLists.txt). */
 struct kit_args {
     const char *worker;    /* segworker binary */

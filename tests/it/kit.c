@@ -156,6 +156,7 @@ pid_t kit_start_sim_ex(const char *sim_bin, const char *workdir, char *const pre
     char portfile[1024];
     char logfile[1024];
     char *argv[64];
+    char tool[256];
     size_t n = 0, i;
     int64_t end = kit_now_ms() + kit_deadline_ms(10000);
     pid_t pid = -1;
@@ -175,19 +176,15 @@ pid_t kit_start_sim_ex(const char *sim_bin, const char *workdir, char *const pre
     }
     argv[n] = NULL;
     unlink(portfile);
-    if (argv[0][0] == '/') {
-        pid = kit_spawn(argv, NULL, logfile, logfile);
-    } else {
+    if (prefix && prefix[0] && !strchr(prefix[0], '/')) {
         /* A prefix names a tool, not a path: posix_spawn does not search PATH. */
-        char tool[256];
-
-        snprintf(tool, sizeof(tool), "/usr/sbin/%s", argv[0]);
+        snprintf(tool, sizeof(tool), "/usr/sbin/%s", prefix[0]);
         if (access(tool, X_OK) != 0) {
-            snprintf(tool, sizeof(tool), "/usr/bin/%s", argv[0]);
+            snprintf(tool, sizeof(tool), "/usr/bin/%s", prefix[0]);
         }
         argv[0] = tool;
-        pid = kit_spawn(argv, NULL, logfile, logfile);
     }
+    pid = kit_spawn(argv, NULL, logfile, logfile);
     while (pid > 0 && kit_now_ms() < end) {
         FILE *f = fopen(portfile, "r");
 

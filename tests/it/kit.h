@@ -34,8 +34,9 @@ void kit_kill(pid_t pid);
 
 /* Start segsim on an ephemeral loopback port; returns the pid and sets *port. */
 pid_t kit_start_sim(const char *sim_bin, const char *workdir, int *port);
-/* Same, run through prefix (e.g. {"ip", "netns", "exec", NAME, NULL}; may be NULL) with extra
- * segsim arguments (NULL-terminated, may be NULL, e.g. {"--bind", ADDR, NULL}). */
+/* Same, run through prefix (e.g. {"ip", "netns", "exec", NAME, NULL}; may be NULL; a prefix tool
+ * without a slash is looked up in /usr/sbin, then /usr/bin) with extra segsim arguments
+ * (NULL-terminated, may be NULL, e.g. {"--bind", ADDR, NULL}). */
 pid_t kit_start_sim_ex(const char *sim_bin, const char *workdir, char *const prefix[],
                        char *const extra[], int *port);
 /* Run argv to completion (output to err_path, NULL: inherit) within timeout_ms; returns its exit

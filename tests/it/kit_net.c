@@ -40,7 +40,6 @@ static int ip_cmd(const char *log, char *const argv[])
 /* Kill the processes left inside a namespace: only ever ones an earlier run of a test started. */
 static void kill_inside(const char *name)
 {
-    char path[128];
     FILE *f;
     int pid;
     char cmd[160];
@@ -56,7 +55,6 @@ static void kill_inside(const char *name)
         }
     }
     pclose(f);
-    (void)path;
 }
 
 static void reap_stale(const char *prefix, const char *log)

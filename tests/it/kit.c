@@ -237,7 +237,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const char *group)
+/* plain: a producer without idempotence (kit_producer_plain). */
+static rd_kafka_t *client_ex(rd_kafka_type_t type, const char *bootstrap, const char *group,
+                             int plain)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char err[512];
@@ -251,7 +253,7 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const cha
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
     }
     if (type == RD_KAFKA_PRODUCER) {
-        rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
+        rd_kafka_conf_set(conf, "enable.idempotence", plain ? "false" : "true", err, sizeof(err));
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     }
     rk = rd_kafka_new(type, conf, err, sizeof(err));
@@ -260,6 +262,16 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const cha
         rd_kafka_conf_destroy(conf);
     }
     return rk;
+}
+
+static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const char *group)
+{
+    return client_ex(type, bootstrap, group, 0);
+}
+
+rd_kafka_t *kit_producer_plain(const char *bootstrap)
+{
+    return client_ex(RD_KAFKA_PRODUCER, bootstrap, NULL, 1);
 }
 
 int kit_create_topic(const char *bootstrap, const char *topic, int partitions)

@@ -46,6 +46,9 @@ int kit_run(char *const argv[], const char *err_path, int64_t timeout_ms);
 int kit_create_topic(const char *bootstrap, const char *topic, int partitions);
 
 rd_kafka_t *kit_producer(const char *bootstrap);
+/* Without idempotence: for librdkafka's mock cluster, whose idempotence handling loses messages
+ * under injected Produce error codes (docs/RELIABILITY-faults.md). */
+rd_kafka_t *kit_producer_plain(const char *bootstrap);
 int kit_produce(rd_kafka_t *rk, const char *topic, const char *key, const char *value, size_t len);
 /* Same with one header (hname may be NULL). */
 int kit_produce_hdr(rd_kafka_t *rk, const char *topic, const char *key, const char *value,

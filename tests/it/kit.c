@@ -147,25 +147,43 @@ void kit_kill(pid_t pid)
 
 pid_t kit_start_sim(const char *sim_bin, const char *workdir, int *port)
 {
-    return kit_start_sim_args(sim_bin, workdir, NULL, port);
+    return kit_start_sim_ex(sim_bin, workdir, NULL, NULL, port);
 }
 
-pid_t kit_start_sim_args(const char *sim_bin, const char *workdir, char *const extra[], int *port)
+pid_t kit_start_sim_ex(const char *sim_bin, const char *workdir, char *const prefix[],
+                       char *const extra[], int *port)
 {
     char portfile[1024];
     char logfile[1024];
-    char *argv[64] = {(char *)sim_bin, "--port", "0", "--port-file", portfile, NULL};
+    char *argv[64];
+    char tool[256];
+    size_t n = 0, i;
     int64_t end = kit_now_ms() + kit_deadline_ms(10000);
-    pid_t pid;
-    int n = 5;
+    pid_t pid = -1;
 
-    while (extra && *extra && n < 63) {
-        argv[n++] = *extra++;
-    }
-    argv[n] = NULL;
     snprintf(portfile, sizeof(portfile), "%s/sim.port", workdir);
     snprintf(logfile, sizeof(logfile), "%s/sim.log", workdir);
+    for (i = 0; prefix && prefix[i] && n < 40; i++) {
+        argv[n++] = prefix[i];
+    }
+    argv[n++] = (char *)sim_bin;
+    argv[n++] = "--port";
+    argv[n++] = "0";
+    argv[n++] = "--port-file";
+    argv[n++] = portfile;
+    for (i = 0; extra && extra[i] && n < 63; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
     unlink(portfile);
+    if (prefix && prefix[0] && !strchr(prefix[0], '/')) {
+        /* A prefix names a tool, not a path: posix_spawn does not search PATH. */
+        snprintf(tool, sizeof(tool), "/usr/sbin/%s", prefix[0]);
+        if (access(tool, X_OK) != 0) {
+            snprintf(tool, sizeof(tool), "/usr/bin/%s", prefix[0]);
+        }
+        argv[0] = tool;
+    }
     pid = kit_spawn(argv, NULL, logfile, logfile);
     while (pid > 0 && kit_now_ms() < end) {
         FILE *f = fopen(portfile, "r");
@@ -178,13 +196,50 @@ pid_t kit_start_sim_args(const char *sim_bin, const char *workdir, char *const e
                 return pid;
             }
         }
+        if (kit_wait(pid, 0) >= 0) {
+            fprintf(stderr, "kit: the simulator exited during start-up (see %s)\n", logfile);
+            return -1;
+        }
         nap();
     }
     kit_kill(pid);
     return -1;
 }
 
-static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const char *group)
+int kit_run(char *const argv[], const char *err_path, int64_t timeout_ms)
+{
+    pid_t pid = kit_spawn(argv, NULL, err_path, err_path);
+    int rc;
+
+    if (pid <= 0) {
+        return -1;
+    }
+    rc = kit_wait(pid, timeout_ms);
+    if (rc < 0) {
+        fprintf(stderr, "kit: %s did not finish in %lld ms\n", argv[0], (long long)timeout_ms);
+        kit_kill(pid);
+    }
+    return rc;
+}
+
+/* Messages of the kit's producers that the broker never acknowledged (librdkafka gave up). */
+static int delivery_failures;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (m->err) {
+        if (delivery_failures++ < 5) {
+            fprintf(stderr, "kit: delivery to %s [%d] failed: %s\n", rd_kafka_topic_name(m->rkt),
+                    (int)m->partition, rd_kafka_err2str(m->err));
+        }
+    }
+}
+
+/* plain: a producer without idempotence (kit_producer_plain). */
+static rd_kafka_t *client_ex(rd_kafka_type_t type, const char *bootstrap, const char *group,
+                             int plain)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char err[512];
@@ -198,7 +253,8 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const cha
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
     }
     if (type == RD_KAFKA_PRODUCER) {
-        rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err));
+        rd_kafka_conf_set(conf, "enable.idempotence", plain ? "false" : "true", err, sizeof(err));
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     }
     rk = rd_kafka_new(type, conf, err, sizeof(err));
     if (!rk) {
@@ -206,6 +262,16 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const cha
         rd_kafka_conf_destroy(conf);
     }
     return rk;
+}
+
+static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const char *group)
+{
+    return client_ex(type, bootstrap, group, 0);
+}
+
+rd_kafka_t *kit_producer_plain(const char *bootstrap)
+{
+    return client_ex(RD_KAFKA_PRODUCER, bootstrap, NULL, 1);
 }
 
 int kit_create_topic(const char *bootstrap, const char *topic, int partitions)
@@ -286,7 +352,11 @@ int kit_produce_hdr(rd_kafka_t *rk, const char *topic, const char *key, const ch
 
 int kit_flush(rd_kafka_t *rk)
 {
-    return rd_kafka_flush(rk, (int)kit_deadline_ms(30000)) ? -1 : 0;
+    /* flush serves the delivery reports, so a failed message is counted by now. */
+    if (rd_kafka_flush(rk, (int)kit_deadline_ms(30000))) {
+        return -1;
+    }
+    return delivery_failures ? -1 : 0;
 }
 
 rd_kafka_t *kit_reader(const char *bootstrap, const char *topic)
@@ -323,6 +393,28 @@ static int partitions_of(rd_kafka_t *rk, const char *topic)
     }
     rd_kafka_topic_destroy(rkt);
     return n;
+}
+
+int64_t kit_topic_messages(const char *bootstrap, const char *topic)
+{
+    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, bootstrap, "kit-watermarks");
+    int np = rk ? partitions_of(rk, topic) : -1;
+    int64_t sum = np > 0 ? 0 : -1;
+    int i;
+
+    for (i = 0; i < np; i++) {
+        int64_t lo = 0, hi = 0;
+
+        if (rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hi, 10000)) {
+            sum = -1;
+            break;
+        }
+        sum += hi - lo;
+    }
+    if (rk) {
+        rd_kafka_destroy(rk);
+    }
+    return sum;
 }
 
 int kit_wait_committed_at_end(const char *bootstrap, const char *group, const char *topic,
@@ -369,6 +461,11 @@ int kit_wait_committed_at_end(const char *bootstrap, const char *group, const ch
         rd_kafka_destroy(rk);
     }
     return rc;
+}
+
+pid_t kit_start_sim_args(const char *sim_bin, const char *workdir, char *const extra[], int *port)
+{
+    return kit_start_sim_ex(sim_bin, workdir, NULL, extra, port);
 }
 
 int kit_committed(const char *bootstrap, const char *group, const char *topic, int64_t *out, int np)
@@ -446,6 +543,184 @@ int kit_http(int port, const char *method, const char *path, char *buf, size_t n
     }
     close(fd);
     return status;
+}
+
+int kit_tally_init(struct kit_tally *t, const char *prefix, int n)
+{
+    memset(t, 0, sizeof(*t));
+    snprintf(t->prefix, sizeof(t->prefix), "%s", prefix);
+    t->n = n;
+    t->finals = calloc((size_t)n, sizeof(*t->finals));
+    t->code = calloc((size_t)n, sizeof(*t->code));
+    t->final_ms = calloc((size_t)n, sizeof(*t->final_ms));
+    if (!t->finals || !t->code || !t->final_ms) {
+        kit_tally_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+void kit_tally_free(struct kit_tally *t)
+{
+    free(t->finals);
+    free(t->code);
+    free(t->final_ms);
+    t->finals = NULL;
+    t->code = NULL;
+    t->final_ms = NULL;
+}
+
+static int tally_index(const struct kit_tally *t, const char *job_id)
+{
+    size_t n = strlen(t->prefix);
+    char *end = NULL;
+    long v;
+
+    if (!job_id || strncmp(job_id, t->prefix, n) || job_id[n] != '-') {
+        return -1;
+    }
+    v = strtol(job_id + n + 1, &end, 10);
+    return end && !*end && v >= 0 && v < t->n ? (int)v : -1;
+}
+
+static void tally_one(struct kit_tally *t, const rd_kafka_message_t *m,
+                      void (*on_final)(void *arg, int idx, const cJSON *r), void *arg)
+{
+    cJSON *r = cJSON_ParseWithLength(m->payload, m->len);
+    const cJSON *part = cJSON_GetObjectItemCaseSensitive(r, "part");
+    int idx = tally_index(t, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "job_id")));
+    int64_t now = kit_now_ms();
+
+    if (idx < 0) {
+        if (t->foreign++ < 5) {
+            fprintf(stderr, "kit: result of another run: %.200s\n", (const char *)m->payload);
+        }
+        cJSON_Delete(r);
+        return;
+    }
+    if (t->messages && now - t->last_ms > t->max_gap_ms) {
+        t->max_gap_ms = now - t->last_ms;
+    }
+    t->messages++;
+    t->last_ms = now;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(part, "last"))) {
+        if (t->finals[idx]++ == 0) {
+            const cJSON *err = cJSON_GetObjectItemCaseSensitive(r, "error");
+            const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "code"));
+
+            snprintf(t->code[idx], sizeof(t->code[idx]), "%s", code ? code : "");
+            t->final_ms[idx] = now;
+            t->complete++;
+        } else {
+            t->duplicates++;
+        }
+        if (on_final) {
+            on_final(arg, idx, r);
+        }
+    }
+    cJSON_Delete(r);
+}
+
+int kit_tally_poll(struct kit_tally *t, rd_kafka_t *reader, int wait_ms,
+                   void (*on_final)(void *arg, int idx, const cJSON *r), void *arg)
+{
+    int64_t end = kit_now_ms() + wait_ms;
+    int got = 0;
+
+    do {
+        int64_t left = end - kit_now_ms();
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(reader, left > 0 ? (int)left : 0);
+
+        if (!m) {
+            continue;
+        }
+        if (!m->err) {
+            tally_one(t, m, on_final, arg);
+            got++;
+        }
+        rd_kafka_message_destroy(m);
+    } while (t->complete < t->n && kit_now_ms() < end);
+    return got;
+}
+
+int kit_tally_wait(struct kit_tally *t, rd_kafka_t *reader, int64_t timeout_ms,
+                   void (*on_final)(void *arg, int idx, const cJSON *r), void *arg)
+{
+    int64_t end = kit_now_ms() + timeout_ms;
+    int i, shown = 0;
+
+    while (t->complete < t->n && kit_now_ms() < end) {
+        kit_tally_poll(t, reader, 200, on_final, arg);
+    }
+    if (t->complete == t->n) {
+        return 0;
+    }
+    fprintf(stderr, "kit: %d of %d job(s) of %s have no final result\n", t->n - t->complete, t->n,
+            t->prefix);
+    for (i = 0; i < t->n && shown < 10; i++) {
+        if (!t->finals[i]) {
+            fprintf(stderr, "kit:   missing %s-%d\n", t->prefix, i);
+            shown++;
+        }
+    }
+    return -1;
+}
+
+int64_t kit_count_jobs(const char *bootstrap, const char *topic, const char *prefix, int n,
+                       int *counts, int64_t want, int64_t timeout_ms)
+{
+    rd_kafka_t *rk = kit_reader(bootstrap, topic);
+    struct kit_tally t;
+    int64_t end = kit_now_ms() + timeout_ms, got = 0;
+
+    memset(&t, 0, sizeof(t));
+    snprintf(t.prefix, sizeof(t.prefix), "%s", prefix);
+    t.n = n;
+    memset(counts, 0, sizeof(*counts) * (size_t)n);
+    while (rk && got < want && kit_now_ms() < end) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        cJSON *j;
+        int idx;
+
+        if (!m) {
+            continue;
+        }
+        if (!m->err) {
+            got++;
+            j = cJSON_ParseWithLength(m->payload, m->len);
+            idx = tally_index(&t,
+                              cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "job_id")));
+            if (idx >= 0) {
+                counts[idx]++;
+            }
+            cJSON_Delete(j);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
+    return got;
+}
+
+int kit_worker_counts(const char *log_path, long long *consumed, long long *results)
+{
+    FILE *f = fopen(log_path, "r");
+    char line[4096];
+    int found = -1;
+
+    while (f && fgets(line, sizeof(line), f)) {
+        const char *p = strstr(line, "stopped: consumed ");
+
+        if (p && sscanf(p, "stopped: consumed %lld, results %lld", consumed, results) == 2) {
+            found = 0;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
 }
 
 int kit_parse_args(int argc, char **argv, const char *name, struct kit_args *a)

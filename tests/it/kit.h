@@ -4,6 +4,7 @@
 #ifndef SW_KIT_H
 #define SW_KIT_H
 
+#include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,17 +36,33 @@ void kit_kill(pid_t pid);
 
 /* Start segsim on an ephemeral loopback port; returns the pid and sets *port. */
 pid_t kit_start_sim(const char *sim_bin, const char *workdir, int *port);
-/* Same with extra segsim arguments (NULL-terminated, may be NULL). */
+/* Same, run through prefix (e.g. {"ip", "netns", "exec", NAME, NULL}; may be NULL; a prefix tool
+ * without a slash is looked up in /usr/sbin, then /usr/bin) with extra segsim arguments
+ * (NULL-terminated, may be NULL, e.g. {"--bind", ADDR, NULL}). */
+pid_t kit_start_sim_ex(const char *sim_bin, const char *workdir, char *const prefix[],
+                       char *const extra[], int *port);
+/* Run argv to completion (output to err_path, NULL: inherit) within timeout_ms; returns its exit
+ * status, or -1 when it could not start or did not finish (then it is killed). */
+int kit_run(char *const argv[], const char *err_path, int64_t timeout_ms);
+
+/* kit_start_sim_ex without a prefix. */
 pid_t kit_start_sim_args(const char *sim_bin, const char *workdir, char *const extra[], int *port);
 
 int kit_create_topic(const char *bootstrap, const char *topic, int partitions);
 
 rd_kafka_t *kit_producer(const char *bootstrap);
+/* Without idempotence: for librdkafka's mock cluster, whose idempotence handling loses messages
+ * under injected Produce error codes (docs/RELIABILITY-faults.md). */
+rd_kafka_t *kit_producer_plain(const char *bootstrap);
 int kit_produce(rd_kafka_t *rk, const char *topic, const char *key, const char *value, size_t len);
 /* Same with one header (hname may be NULL). */
 int kit_produce_hdr(rd_kafka_t *rk, const char *topic, const char *key, const char *value,
                     size_t len, const char *hname, const char *hvalue);
+/* Wait for every produced message; -1 when that times out or any message of a kit producer was
+ * not delivered. */
 int kit_flush(rd_kafka_t *rk);
+/* Messages in topic (sum over partitions of high - low watermark), or -1. */
+int64_t kit_topic_messages(const char *bootstrap, const char *topic);
 
 /* A consumer reading a topic from the beginning in a throwaway group. */
 rd_kafka_t *kit_reader(const char *bootstrap, const char *topic);
@@ -54,6 +71,45 @@ rd_kafka_t *kit_reader(const char *bootstrap, const char *topic);
  * Returns 0 when reached, -1 at the deadline (and prints the gap). */
 int kit_wait_committed_at_end(const char *bootstrap, const char *group, const char *topic,
                               int64_t timeout_ms);
+
+/* Final results of one run's jobs, whose ids are "<prefix>-<index>" with index < n. A job has
+ * its final result when a message with part.last arrives; finals past the first are duplicates
+ * (at-least-once redelivery), counted, not failures by themselves. */
+struct kit_tally {
+    char prefix[64];
+    int n;
+    int *finals;        /* final messages per job */
+    char (*code)[32];   /* error.code of the first final, "" when it succeeded */
+    int64_t *final_ms;  /* kit_now_ms() when the first final was read */
+    int complete;       /* jobs with at least one final */
+    int duplicates;     /* finals beyond the first, summed over jobs */
+    int messages;       /* result messages read, all parts */
+    int foreign;        /* messages that are not this run's (a failure for the caller) */
+    int64_t last_ms;    /* when the last message of this run was read */
+    int64_t max_gap_ms; /* longest time between two messages once the first had arrived */
+};
+
+int kit_tally_init(struct kit_tally *t, const char *prefix, int n);
+void kit_tally_free(struct kit_tally *t);
+/* Read result messages from reader for up to wait_ms (returns earlier once every job is
+ * complete); on_final (may be NULL) sees each final message, first or duplicate. Returns the
+ * number of messages read. */
+int kit_tally_poll(struct kit_tally *t, rd_kafka_t *reader, int wait_ms,
+                   void (*on_final)(void *arg, int idx, const cJSON *r), void *arg);
+/* Poll until every job is complete or timeout_ms passes; returns 0 when complete, else prints
+ * up to 10 missing job ids and returns -1. */
+int kit_tally_wait(struct kit_tally *t, rd_kafka_t *reader, int64_t timeout_ms,
+                   void (*on_final)(void *arg, int idx, const cJSON *r), void *arg);
+
+/* Read topic from the start until want messages are read or timeout_ms passes, counting the
+ * copies of each job ("<prefix>-<index>" in the message's job_id, index < n) in counts[n].
+ * Returns the messages read. */
+int64_t kit_count_jobs(const char *bootstrap, const char *topic, const char *prefix, int n,
+                       int *counts, int64_t want, int64_t timeout_ms);
+
+/* The counts from a stopped worker's last log line ("stopped: consumed N, results M, ..."), so
+ * a test can tell jobs the worker ran twice from results stored twice. Returns 0 when found. */
+int kit_worker_counts(const char *log_path, long long *consumed, long long *results);
 
 /* The group's committed offsets of partitions 0..np-1 of topic (0 where none). 0 on success. */
 int kit_committed(const char *bootstrap, const char *group, const char *topic, int64_t *out,

@@ -29,6 +29,7 @@
 
 struct sim_opts {
     unsigned port;
+    struct in_addr bind; /* 127.0.0.1 unless --bind names another private address */
     const char *port_file;
     const char *klaviyo_key;
     const char *sendgrid_key;
@@ -282,8 +283,11 @@ static void usage(FILE *f)
                "              [--threads N] [--fault PROVIDER:KEY=VALUE]... [--max-ids N]\n"
                "              [--early-grace-ms N] [--conn-limit N] [--conn-timeout S]\n"
                "              [--enforce-limits 0|1]\n"
+               "              [--bind ADDR]\n"
                "PROVIDER is klaviyo, sendgrid or '*'; KEY is rate_503, rate_429, rate_bad_json,\n"
-               "retry_after_s, delay_ms or seed. Binds 127.0.0.1 only; prints PORT=<n>.\n");
+               "retry_after_s, delay_ms or seed. Binds 127.0.0.1 unless --bind names another\n"
+               "loopback, private (10/8, 172.16/12, 192.168/16) or link-local IPv4 address;\n"
+               "prints PORT=<n>.\n");
 }
 
 static int parse_num(const char *s, long lo, long hi, long *out)
@@ -300,6 +304,23 @@ static int parse_num(const char *s, long lo, long hi, long *out)
     }
     *out = v;
     return 0;
+}
+
+/* Loopback, RFC 1918 private or link-local only: never an address the internet can reach. The
+ * network-fault tests bind the simulator to a veth address inside a network namespace. */
+static int parse_bind(const char *s, struct in_addr *out)
+{
+    uint32_t a;
+
+    if (inet_pton(AF_INET, s, out) != 1) {
+        return -1;
+    }
+    a = ntohl(out->s_addr);
+    if ((a >> 24) == 127 || (a >> 24) == 10 || (a >> 20) == 0xAC1 || (a >> 16) == 0xC0A8 ||
+        (a >> 16) == 0xA9FE) {
+        return 0;
+    }
+    return -1;
 }
 
 static int parse_fault_arg(struct sim_opts *o, const char *arg)
@@ -354,6 +375,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         i++;
         if (strcmp(a, "--port") == 0 && parse_num(val, 0, 65535, &v) == 0) {
             o->port = (unsigned)v;
+        } else if (strcmp(a, "--bind") == 0 && parse_bind(val, &o->bind) == 0) {
+            continue;
         } else if (strcmp(a, "--port-file") == 0) {
             o->port_file = val;
         } else if (strcmp(a, "--key") == 0 && strncmp(val, "klaviyo=", 8) == 0 && val[8]) {
@@ -445,7 +468,7 @@ static struct MHD_Daemon *start_daemon(const struct sim_opts *o, struct sim_serv
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
     addr.sin_port = htons((unsigned short)o->port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only, never a public interface */
+    addr.sin_addr = o->bind; /* loopback or private only (parse_bind), never a public interface */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 1 ? o->threads : 0),
@@ -468,6 +491,7 @@ int main(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     memset(&srv, 0, sizeof(srv));
+    o.bind.s_addr = htonl(INADDR_LOOPBACK);
     o.klaviyo_key = "sim-klaviyo-key";
     o.sendgrid_key = "sim-sendgrid-key";
     o.threads = 2;
@@ -509,7 +533,7 @@ int main(int argc, char **argv)
     }
     d = start_daemon(&o, &srv);
     if (!d) {
-        fprintf(stderr, "segsim: cannot listen on 127.0.0.1:%u\n", o.port);
+        fprintf(stderr, "segsim: cannot listen on %s:%u\n", inet_ntoa(o.bind), o.port);
         goto out;
     }
     info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -518,7 +542,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "segsim: cannot read the bound port\n");
         goto out;
     }
-    snprintf(srv.host_fallback, sizeof(srv.host_fallback), "127.0.0.1:%u", port);
+    snprintf(srv.host_fallback, sizeof(srv.host_fallback), "%s:%u", inet_ntoa(o.bind), port);
     printf("PORT=%u\n", port);
     fflush(stdout);
     if (o.port_file && write_port_file(o.port_file, port) != 0) {

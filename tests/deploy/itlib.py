@@ -91,6 +91,7 @@ def await_finals(bootstrap, topic, job_ids, seconds):
             r = json.loads(m["value"])
             r["_headers"] = m["headers"]
             by_job.setdefault(r["job_id"], []).append(r)
+        by_job = {j: rs for j, rs in by_job.items() if j in want}
         finals = {j for j, rs in by_job.items() if any(r["part"]["last"] for r in rs)}
         if want <= finals or time.monotonic() > end:
             return by_job

@@ -465,6 +465,13 @@ def main():
     accounts_ex = load_json(os.path.join(DEPLOY, "accounts.example.json"))
     run = f"dw{os.getpid()}"
 
+    # Conductor OSS 3.32.3's server jar has zstd-jni and snappy-java but not lz4-java: its Kafka
+    # event queue cannot read lz4 batches (NoClassDefFoundError net/jpountz/lz4/LZ4Exception, seen
+    # with tests/deploy/conductor_e2e.py), and the handlers would never fire.
+    compression = config_ex.get("kafka", {}).get("producer", {}).get("compression.type", "none")
+    t.check(compression in ("none", "gzip", "snappy", "zstd"),
+            f"results compression {compression} is readable by Conductor's Kafka client")
+
     st, sim_port = run_compose(t, args, bootstrap, kdir, config_ex)
     try:
         run_conductor(t, st, bootstrap, config_ex, run, sim_port)

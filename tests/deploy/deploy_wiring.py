@@ -24,7 +24,8 @@ static: ConfigMap files equal deploy/segworker.example.json and deploy/accounts.
   brokers, with maxReplicaCount = the jobs topic's partitions; the PDB selects the pods; the
   probes use the metrics port of SEGWORKER_HTTP_ADDR; grace periods exceed shutdown.grace_ms;
   the pod's uid is the image's USER; every env:/file: reference of both account stores is
-  provided by the environment or a mounted secret.
+  provided by the environment or a mounted secret; the Dockerfile's runtime stages install the
+  Debian package of every shared library segworker and segsim link directly (readelf + dpkg).
 /healthz and /readyz: checked when the worker serves them (the listener comes with the
   observability work; until then the worker logs that it is not implemented and this part says
   so on stdout).
@@ -351,6 +352,37 @@ def k8s_docs():
     return docs
 
 
+def runtime_packages():
+    """{stage name: apt packages its RUN apt-get install line names} of deploy/Dockerfile."""
+    with open(os.path.join(DEPLOY, "Dockerfile"), encoding="utf-8") as f:
+        text = f.read()
+    stages = {}
+    for m in re.finditer(r"^FROM\s+\S+\s+AS\s+(\S+)\n(.*?)(?=^FROM|\Z)", text, re.M | re.S):
+        body = m.group(2).replace("\\\n", " ")
+        inst = re.search(r"apt-get install -y --no-install-recommends ([^&]*)", body)
+        stages[m.group(1)] = set(inst.group(1).split()) if inst else set()
+    return stages
+
+
+def needed_packages(binary):
+    """Debian packages providing the binary's direct (NEEDED) shared libraries, less libc6."""
+    dyn = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True,
+                         check=True).stdout
+    ldd = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    paths = dict(re.findall(r"^\s*(\S+) => (/\S+)", ldd, re.M))
+    pkgs = set()
+    for soname in re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dyn):
+        owner = ""
+        # dpkg knows a file by the path its package installed, /lib/... or /usr/lib/...
+        for cand in (paths[soname], os.path.realpath(paths[soname])):
+            for path in (cand, cand.replace("/usr/lib/", "/lib/", 1)):
+                owner = owner or subprocess.run(["dpkg", "-S", path], capture_output=True,
+                                                text=True).stdout
+        pkgs.add(owner.split(":")[0] if owner else f"?{soname}")
+    # libc6 is in the base image; sanitizer runtimes only in the ASan build of the tests.
+    return {p for p in pkgs - {"libc6"} if not re.match(r"lib(asan|ubsan|lsan|tsan)\d", p)}
+
+
 def image_uid():
     with open(os.path.join(DEPLOY, "Dockerfile"), encoding="utf-8") as f:
         users = re.findall(r"^USER\s+(\d+)", f.read(), re.M)
@@ -401,6 +433,15 @@ def check_k8s_static(t, docs, config_ex, accounts_ex, topics_partitions):
     t.check(all(k in c["resources"].get(x, {}) for x in ("requests", "limits")
                 for k in ("cpu", "memory")), "k8s: cpu and memory requests and limits")
     return probes
+
+
+def check_image_libs(t, args):
+    """The runtime stages install the packages of every library the binaries link directly."""
+    stages = runtime_packages()
+    for binary, stage in ((args.worker, "runtime"), (args.sim, "segsim")):
+        missing = needed_packages(binary) - stages.get(stage, set())
+        t.check(not missing, f"image: stage {stage} lacks {sorted(missing)} for "
+                f"{os.path.basename(binary)}")
 
 
 def run_k8s(t, args, bootstrap, docs):
@@ -484,6 +525,7 @@ def main():
     topic_cmd = " ".join(compose["services"]["topics"]["command"])
     parts = int(re.search(re.escape(config_ex["topics"]["jobs"]) + r":(\d+)", topic_cmd).group(1))
     probes = check_k8s_static(t, docs, config_ex, accounts_ex, parts)
+    check_image_libs(t, args)
 
     st, sim_port = run_k8s(t, args, bootstrap, docs)
     try:

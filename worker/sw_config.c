@@ -51,8 +51,8 @@ static const struct cfg_entry table[] = {
      "Delivery guarantee for results. transactional is not implemented yet and is refused at "
      "startup."},
     {"http_addr", "SEGWORKER_HTTP_ADDR", CFG_STR, "", 0, 0, NULL, S(http_addr),
-     "Metrics/health listener host:port (not implemented yet: a warning is logged and nothing "
-     "listens)."},
+     "Admin listener for GET /metrics, /healthz and /readyz: host:port, [ipv6]:port or :port "
+     "(every interface); port 0 picks a free one (logged). Empty: no listener."},
     {"log_level", "SEGWORKER_LOG_LEVEL", CFG_ENUM, "info", 0, 0, "debug|info|warn|error|off",
      S(log_level), "Minimum level of the JSON log lines on stderr."},
     {"http.ca_file", "SEGWORKER_CA_FILE", CFG_STR, NULL, 0, 0, NULL, S(ca_file),
@@ -95,6 +95,10 @@ static const struct cfg_entry table[] = {
      "timeout)."},
     {"shutdown.grace_ms", "SEGWORKER_SHUTDOWN_GRACE_MS", CFG_INT, "30000", 0, 3600000, NULL,
      S(shutdown_grace_ms), "On SIGTERM, how long running jobs may take to finish."},
+    {"health.max_loop_stall_ms", "SEGWORKER_HEALTH_MAX_LOOP_STALL_MS", CFG_INT, "90000", 100,
+     3600000, NULL, S(health_max_stall_ms),
+     "/healthz fails when the event loop has not turned for this long (keep it above the 60 s a "
+     "result may wait for producer queue space)."},
     {NULL, NULL, CFG_STR, NULL, 0, 0, NULL, 0, NULL},
 };
 

@@ -45,6 +45,7 @@ struct sw_config {
     long long http_connect_timeout_ms;
     long long http_max_host_connections;
     long long shutdown_grace_ms;
+    long long health_max_stall_ms;
     struct sw_kv *kafka;
     size_t nkafka;
 };

@@ -35,6 +35,7 @@ struct sw_job {
     long timeout_ms;           /* 0: the worker default */
     int64_t deadline_ms;       /* wall-clock epoch ms; 0: none */
     int allow_ambiguous_retry;
+    char *traceparent; /* W3C trace context from the message headers; owned, may be NULL */
 };
 
 /* Parse a job. Returns SW_E_OK with *out set, or an error with st filled; on error *out may

@@ -6,10 +6,12 @@
  * wake the same wait.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_worker.h"
+#include "sw_admin.h"
 #include "sw_exec.h"
 #include "sw_job.h"
 #include "sw_log.h"
 #include "sw_loop.h"
+#include "sw_metrics.h"
 #include "sw_offsets.h"
 #include "sw_time.h"
 #include "sw_version.h"
@@ -59,6 +61,8 @@ struct sw_worker {
     int draining;
     int fatal;
     unsigned long long consumed, results, dead_letters;
+    struct sw_metrics *metrics;
+    struct sw_admin *admin;
 };
 
 static void msg_free(struct sw_msg *m)
@@ -161,6 +165,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
         sw_log_error(NULL, "delivery to %s failed: %s", rd_kafka_topic_name(rkm->rkt),
                      rd_kafka_err2str(rkm->err));
         m->delivery_failed = 1;
+        sw_metrics_set_producer_ok(w->metrics, 0);
     }
     m->pending--;
     if (m->final_emitted && m->pending == 0) {
@@ -244,6 +249,7 @@ static int produce_dlq(struct sw_worker *w, struct sw_msg *m, const struct sw_em
         len = cap;
     }
     w->dead_letters++;
+    sw_metrics_dead_letter(w->metrics, em->code);
     return produce(w, m, w->cfg->dlq_topic, m->key, m->key_len, m->raw, len, h);
 }
 
@@ -368,6 +374,7 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
         sw_exec_reject(&w->loop.eng, job, &st, m, now);
         return;
     }
+    job->traceparent = m->traceparent ? strdup(m->traceparent) : NULL; /* for its requests */
     if (job->reply_to) {
         if (!reply_allowed(w->cfg, job->reply_to)) {
             sw_status_set(&st, SW_E_INVALID_JOB, SW_CLASS_TERMINAL,
@@ -394,6 +401,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             sw_offsets_get(&w->offsets, parts->elems[i].topic, parts->elems[i].partition, 1);
         }
         sw_log_info(NULL, "assigned %d partition(s)", parts->cnt);
+        sw_metrics_set_joined(w->metrics, 1);
         if (coop) {
             rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
 
@@ -413,6 +421,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
      * for these partitions finish and publish, but can no longer move the offsets: the new owner
      * redoes them (at-least-once). */
     sw_log_info(NULL, "revoking %d partition(s)", parts->cnt);
+    if (rd_kafka_assignment_lost(rk)) {
+        sw_metrics_set_joined(w->metrics, 0); /* out of the group until the next assignment */
+    }
     if (!rd_kafka_assignment_lost(rk)) {
         rd_kafka_commit(rk, NULL, 0);
     }
@@ -453,10 +464,19 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         rd_kafka_fatal_error(rk, buf, sizeof(buf));
         sw_log_error(NULL, "fatal Kafka error: %s", buf);
         w->fatal = 1;
+        sw_metrics_set_producer_ok(w->metrics, 0);
         return;
     }
     /* Everything else (broker down, transport errors) librdkafka retries by itself. */
     sw_log_warn(NULL, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    struct sw_worker *w = opaque;
+
+    sw_metrics_committed(w->metrics, offsets); /* per-partition errors are skipped there */
 }
 
 /* ---- setup ---- */
@@ -492,6 +512,7 @@ static rd_kafka_conf_t *base_conf(struct sw_worker *w, int scope)
             goto fail;
         }
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
     } else {
         /* 64 MiB of unacknowledged results at most: past it produce() waits (backpressure). */
         if (conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "linger.ms", "5") ||
@@ -615,8 +636,49 @@ static void poll_kafka(struct sw_worker *w)
     rd_kafka_poll(w->producer, 0);
 }
 
+/* SIGHUP: swap the account store between turns; a bad file keeps the current one. */
+static void reload_accounts(struct sw_worker *w)
+{
+    struct sw_status st;
+
+    sw_status_clear(&st);
+    if (sw_loop_reload_accounts(&w->loop, w->cfg->accounts, &st) != 0) {
+        sw_log_error(NULL, "account store reload failed, keeping the current store: %s", st.msg);
+        sw_metrics_accounts_reload(w->metrics, 0);
+        return;
+    }
+    sw_log_info(NULL, "account store reloaded from %s (%zu account(s))", w->cfg->accounts,
+                w->loop.eng.accounts->n);
+    sw_metrics_accounts_reload(w->metrics, 1);
+}
+
+/* Metrics, health, and the admin listener (http_addr). 0 when none is configured. */
+static int admin_start(struct sw_worker *w, const struct sw_specs *specs)
+{
+    struct sw_status st;
+
+    w->metrics = sw_metrics_create(specs);
+    w->loop.eng.metrics = w->metrics;
+    if (!w->metrics) {
+        return -1;
+    }
+    if (!w->cfg->http_addr[0]) {
+        return 0;
+    }
+    sw_status_clear(&st);
+    w->admin = sw_admin_start(w->cfg->http_addr, w->metrics, w->cfg->health_max_stall_ms, &st);
+    if (!w->admin) {
+        sw_log_error(NULL, "%s", st.msg);
+        return -1;
+    }
+    sw_log_info(NULL, "admin endpoints /metrics /healthz /readyz on %s, port %d", w->cfg->http_addr,
+                sw_admin_port(w->admin));
+    return 0;
+}
+
 int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
-                  const struct sw_accounts *accounts, volatile sig_atomic_t *stop)
+                  const struct sw_accounts *accounts, volatile sig_atomic_t *stop,
+                  volatile sig_atomic_t *reload)
 {
     struct sw_worker w;
     struct curl_waitfd wfd;
@@ -629,15 +691,12 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
         sw_log_error(NULL, "delivery=transactional is not implemented yet; use at-least-once");
         return 2;
     }
-    if (cfg->http_addr[0]) {
-        sw_log_warn(NULL, "http_addr=%s: the metrics/health listener is not implemented yet",
-                    cfg->http_addr);
-    }
     w.cfg = cfg;
     w.pipefd[0] = w.pipefd[1] = -1;
     sw_offsets_init(&w.offsets);
     sw_job_limits_from(cfg, &w.job_lim);
-    if (sw_loop_init(&w.loop, cfg, specs, accounts, on_emit, &w) != 0 || setup(&w) != 0) {
+    if (sw_loop_init(&w.loop, cfg, specs, accounts, on_emit, &w) != 0 ||
+        admin_start(&w, specs) != 0 || setup(&w) != 0) {
         goto out;
     }
     sw_log_info(NULL, "segworker %s consuming %s as group %s, results to %s", SW_VERSION,
@@ -652,6 +711,11 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
             drain_deadline = sw_now_mono_ms() + cfg->shutdown_grace_ms;
             sw_log_info(NULL, "draining: %ld job(s) in flight, grace %lld ms", w.in_flight,
                         cfg->shutdown_grace_ms);
+            sw_metrics_set_draining(w.metrics, 1);
+        }
+        if (reload && *reload) {
+            *reload = 0;
+            reload_accounts(&w);
         }
         if (w.fatal) {
             break;
@@ -663,6 +727,8 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
         sw_loop_turn(&w.loop, &wfd, 1, 100);
         drain_pipe(w.pipefd[0]);
         poll_kafka(&w);
+        sw_metrics_loop_turned(w.metrics, sw_now_mono_ms());
+        sw_metrics_kafka_tick(w.metrics, w.consumer, w.in_flight, w.paused, sw_now_mono_ms());
     }
     if (w.in_flight && !w.fatal) {
         sw_log_warn(NULL,
@@ -697,7 +763,9 @@ out:
     if (w.producer) {
         rd_kafka_destroy(w.producer);
     }
+    sw_admin_stop(w.admin); /* before the registry it reads */
     sw_loop_free(&w.loop);
+    sw_metrics_destroy(w.metrics);
     while (w.msgs) {
         msg_free(w.msgs);
     }

@@ -200,11 +200,20 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return c;
 }
 
+static enum MHD_Result add_header_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    (void)value;
+    return cJSON_AddItemToArray(cls, cJSON_CreateString(key)) ? MHD_YES : MHD_NO;
+}
+
 /* Record what reached us, so tests can check where a worker's requests went and what they
- * carried (the trace context); never the credentials. */
+ * carried (the trace context, the header names); never header values or credentials. */
 static void log_request(struct sim_server *srv, struct sim_conn *c, const char *method)
 {
     cJSON *o;
+    cJSON *names;
     char *line;
     const char *tp = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "traceparent");
 
@@ -219,6 +228,10 @@ static void log_request(struct sim_server *srv, struct sim_conn *c, const char *
              : cJSON_AddNullToObject(o, "traceparent"))) {
         cJSON_Delete(o);
         return;
+    }
+    names = cJSON_AddArrayToObject(o, "header_names");
+    if (names) {
+        MHD_get_connection_values(c->conn, MHD_HEADER_KIND, add_header_name, names);
     }
     line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

@@ -128,7 +128,13 @@ static int emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
     em.http_status = err ? err->http_status : 0;
     em.message = err ? err->msg : NULL;
     if (em.last) {
+        struct sw_log_ctx lc = {r->job->job_id, r->job->provider, r->job->operation, r->attempt};
+
         sw_metrics_job_done(r->eng->metrics, r->job->provider, r->job->operation, em.code);
+        if (!err) {
+            sw_log_debug(&lc, "job succeeded: %d part(s), %lld item(s)", part->index + 1,
+                         r->total_items);
+        }
     }
     rc = r->eng->emit(r->eng->emit_arg, &em);
     cJSON_free(payload);

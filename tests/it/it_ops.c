@@ -181,6 +181,30 @@ static void produce_job(rd_kafka_t *p, const char *topic, const char *id, const 
     CHECK(kit_flush(p) == 0);
 }
 
+/* A line of the file containing every needle (NULL-terminated). */
+static int line_with(const char *path, const char *const *needles)
+{
+    char *s = ops_read_file(path, NULL);
+    char *line = s;
+    int found = 0;
+
+    while (line && *line && !found) {
+        char *nl = strchr(line, '\n');
+        int i;
+
+        if (nl) {
+            *nl = '\0';
+        }
+        found = 1;
+        for (i = 0; needles[i] && found; i++) {
+            found = strstr(line, needles[i]) != NULL;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(s);
+    return found;
+}
+
 /* The request-log line (JSON) of the first request whose URI contains needle. */
 static cJSON *request_for(const char *reqlog, const char *needle)
 {
@@ -471,6 +495,29 @@ static void test_ops(void)
     }
     free(m);
     m = NULL;
+
+    /* Structured logs: job lines carry the job's identity and attempt, levels are honoured. */
+    {
+        char jid[80];
+        const char *ok_line[] = {"\"level\":\"debug\"",
+                                 "job succeeded",
+                                 jid,
+                                 "\"provider\":\"klaviyo\"",
+                                 "\"operation\":\"segments.get\"",
+                                 "\"attempt\":1",
+                                 NULL};
+        const char *fail_line[] = {"\"level\":\"info\"",       "job failed: not_found", jid,
+                                   "\"provider\":\"klaviyo\"", "\"attempt\":1",         NULL};
+        const char *retry_line[] = {"\"level\":\"debug\"",       "retrying in",   jid,
+                                    "\"provider\":\"sendgrid\"", "\"attempt\":1", NULL};
+
+        snprintf(jid, sizeof(jid), "\"job_id\":\"%s\"", id[0]);
+        CHECK(line_with(log1, ok_line));
+        snprintf(jid, sizeof(jid), "\"job_id\":\"%s\"", id[5]);
+        CHECK(line_with(log1, fail_line));
+        snprintf(jid, sizeof(jid), "\"job_id\":\"%s\"", id[4]);
+        CHECK(line_with(log1, retry_line));
+    }
 
     /* 5. traceparent: a child of the job's context on each traced request, none otherwise. */
     {

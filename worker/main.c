@@ -1,6 +1,7 @@
 /* segworker: command line, signals, and the only place that ends the process.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_accounts.h"
+#include "sw_admin.h"
 #include "sw_client.h"
 #include "sw_config.h"
 #include "sw_exec.h"
@@ -627,8 +628,15 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!strcmp(cli.cmd, "validate")) {
+        struct sw_status st;
+
+        sw_status_clear(&st);
         if (sw_worker_check_config(&cfg) != 0) {
             goto out; /* the reason was logged */
+        }
+        if (cfg.http_addr[0] && sw_admin_check_addr(cfg.http_addr, &st) != 0) {
+            fprintf(stderr, "segworker: %s\n", st.msg);
+            goto out;
         }
         printf("ok: %zu provider spec(s), %zu account(s)\n", specs->n, accounts->n);
         rc = 0;

@@ -122,30 +122,51 @@ static int split_addr(const char *addr, char *host, size_t hn, char *port, size_
     return 0;
 }
 
-struct sw_admin *sw_admin_start(const char *addr, struct sw_metrics *m, int64_t max_stall_ms,
-                                struct sw_status *st)
+/* Parse and resolve addr into *res (freeaddrinfo it). 0 on success. */
+static int resolve(const char *addr, struct addrinfo **res, struct sw_status *st)
 {
-    struct sw_admin *a = NULL;
     struct addrinfo hints;
-    struct addrinfo *res = NULL;
-    const union MHD_DaemonInfo *info;
     char host[256], port[16];
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
     int gai;
 
     if (split_addr(addr, host, sizeof(host), port, sizeof(port)) != 0) {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
                       "http_addr \"%s\": expected host:port, [ipv6]:port or :port", addr);
-        return NULL;
+        return -1;
     }
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    gai = getaddrinfo(host[0] ? host : NULL, port, &hints, res);
     if (gai != 0) {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "http_addr \"%s\": %s", addr,
                       gai_strerror(gai));
+        return -1;
+    }
+    return 0;
+}
+
+int sw_admin_check_addr(const char *addr, struct sw_status *st)
+{
+    struct addrinfo *res = NULL;
+
+    if (resolve(addr, &res, st) != 0) {
+        return -1;
+    }
+    freeaddrinfo(res);
+    return 0;
+}
+
+struct sw_admin *sw_admin_start(const char *addr, struct sw_metrics *m, int64_t max_stall_ms,
+                                struct sw_status *st)
+{
+    struct sw_admin *a = NULL;
+    struct addrinfo *res = NULL;
+    const union MHD_DaemonInfo *info;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+
+    if (resolve(addr, &res, st) != 0) {
         return NULL;
     }
     a = calloc(1, sizeof(*a));

@@ -16,6 +16,9 @@ struct sw_admin;
  * (st says why). The registry must outlive the listener. */
 struct sw_admin *sw_admin_start(const char *addr, struct sw_metrics *m, int64_t max_stall_ms,
                                 struct sw_status *st);
+/* Check an address as sw_admin_start would (syntax and resolution), without listening; for
+ * `segworker validate`. 0 when usable. */
+int sw_admin_check_addr(const char *addr, struct sw_status *st);
 /* The bound port (useful with port 0). */
 int sw_admin_port(const struct sw_admin *a);
 /* Stop serving and free; accepts NULL. */

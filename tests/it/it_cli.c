@@ -149,6 +149,14 @@ static void test_validate_exec(void)
         CHECK_INT(run_cli(NULL, av), 2);
     }
     {
+        const char *av[] = {"validate", "--accounts", accounts, "--set", "http_addr=9464", NULL};
+        const char *av2[] = {"validate", "--accounts", accounts, "--set", "http_addr=:9464", NULL};
+
+        CHECK_INT(run_cli(NULL, av), 2);
+        CHECK(err_has("http_addr \"9464\": expected host:port"));
+        CHECK_INT(run_cli(NULL, av2), 0);
+    }
+    {
         const char *av[] = {"exec", "--accounts", accounts, NULL};
 
         snprintf(in_path, sizeof(in_path), "%s/exec-job.json", work);

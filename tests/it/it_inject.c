@@ -31,6 +31,7 @@ static char reqlog[1100], evil_log[1100], accounts[1100];
 static int port, evil_port;
 static size_t log_seen; /* bytes of reqlog already examined */
 static int cases, refused, sent;
+static const cJSON *cur_spec; /* the spec whose operations are being tried */
 
 static char evil_abs[128], evil_rel[128], evil_at[128], evil_user[128];
 
@@ -400,6 +401,9 @@ static void run_op(const char *provider, const char *opname, const cJSON *op, co
     int n = 0, i, j;
 
     collect_params(op, names, &n, 32);
+    /* Spec-wide headers and auth may name job parameters too (none do today). */
+    collect_params(cJSON_GetObjectItemCaseSensitive(cur_spec, "headers"), names, &n, 32);
+    collect_params(cJSON_GetObjectItemCaseSensitive(cur_spec, "auth"), names, &n, 32);
     for (j = 0; payloads[j]; j++) {
         for (i = 0; i < n; i++) {
             run_case(provider, opname, op, variants, names[i], payloads[j], 0);
@@ -486,6 +490,7 @@ static void test_inject(void)
         const cJSON *op;
         int first = 1;
 
+        cur_spec = specs[i];
         cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(specs[i], "operations"))
         {
             if (cJSON_IsArray(op)) {

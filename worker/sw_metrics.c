@@ -253,8 +253,8 @@ static struct part *part_find(struct part *v, size_t n, const char *topic, int32
     return NULL;
 }
 
-void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_flight, int paused,
-                           int64_t now_mono_ms)
+void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_flight,
+                           int paused_partitions, int64_t now_mono_ms)
 {
     rd_kafka_topic_partition_list_t *a = NULL;
     struct part *fresh = NULL;
@@ -273,7 +273,8 @@ void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_f
         return;
     }
     atomic_store_explicit(&m->parts_assigned, a->cnt, memory_order_relaxed);
-    atomic_store_explicit(&m->parts_paused, paused ? a->cnt : 0, memory_order_relaxed);
+    atomic_store_explicit(&m->parts_paused, paused_partitions < a->cnt ? paused_partitions : a->cnt,
+                          memory_order_relaxed);
     /* Local state only: the position of each partition and the watermark cached from fetches. */
     rd_kafka_position(consumer, a);
     fresh = calloc(SW_METRICS_MAX_PARTITIONS, sizeof(*fresh));

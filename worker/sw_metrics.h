@@ -51,11 +51,12 @@ void sw_metrics_set_joined(struct sw_metrics *m, int joined);
 void sw_metrics_set_producer_ok(struct sw_metrics *m, int ok);
 void sw_metrics_set_draining(struct sw_metrics *m, int draining);
 
-/* Once a second at most (cheap otherwise): in-flight jobs, assigned/paused partitions, and per
- * partition the consume position and the high watermark. Uses only librdkafka's local state
- * (rd_kafka_assignment, rd_kafka_position, cached watermarks): no broker round trip. */
-void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_flight, int paused,
-                           int64_t now_mono_ms);
+/* Once a second at most (cheap otherwise): in-flight jobs, assigned partitions and how many of
+ * them are paused (the caller knows why), and per partition the consume position and the high
+ * watermark. Uses only librdkafka's local state (rd_kafka_assignment, rd_kafka_position, cached
+ * watermarks): no broker round trip. */
+void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_flight,
+                           int paused_partitions, int64_t now_mono_ms);
 /* Offsets the group just committed (from the offset-commit callback). */
 void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets);
 

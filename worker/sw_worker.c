@@ -636,6 +636,12 @@ static void poll_kafka(struct sw_worker *w)
     rd_kafka_poll(w->producer, 0);
 }
 
+/* Assigned partitions paused right now (backpressure or draining), for the metrics. */
+static int paused_partitions(const struct sw_worker *w)
+{
+    return w->paused ? (int)w->offsets.n : 0;
+}
+
 /* SIGHUP: swap the account store between turns; a bad file keeps the current one. */
 static void reload_accounts(struct sw_worker *w)
 {
@@ -728,7 +734,8 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
         drain_pipe(w.pipefd[0]);
         poll_kafka(&w);
         sw_metrics_loop_turned(w.metrics, sw_now_mono_ms());
-        sw_metrics_kafka_tick(w.metrics, w.consumer, w.in_flight, w.paused, sw_now_mono_ms());
+        sw_metrics_kafka_tick(w.metrics, w.consumer, w.in_flight, paused_partitions(&w),
+                              sw_now_mono_ms());
     }
     if (w.in_flight && !w.fatal) {
         sw_log_warn(NULL,

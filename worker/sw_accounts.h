@@ -28,6 +28,7 @@ struct sw_account {
 struct sw_accounts {
     struct sw_account *v;
     size_t n;
+    int refs; /* holders (the engine and each run using it); loop thread only */
 };
 
 /* Load and resolve a store from a file. NULL on error (st says which account and why, never a
@@ -35,7 +36,12 @@ struct sw_accounts {
 struct sw_accounts *sw_accounts_load(const char *path, struct sw_status *st);
 /* Same from a JSON text already in memory (used by tests). */
 struct sw_accounts *sw_accounts_parse(const char *text, size_t len, struct sw_status *st);
+/* Drop one reference; the store (and its secrets, scrubbed) is freed with the last. Accepts NULL.
+ */
 void sw_accounts_destroy(struct sw_accounts *a);
+/* Take one more reference, so a reload can replace the store while runs still use the old one.
+ * The count is bookkeeping, not content: a const store may be referenced. Accepts NULL. */
+struct sw_accounts *sw_accounts_ref(const struct sw_accounts *a);
 
 const struct sw_account *sw_accounts_find(const struct sw_accounts *a, const char *name);
 const char *sw_account_cred(const struct sw_account *acct, const char *key);

@@ -61,8 +61,8 @@ static const struct cfg_entry table[] = {
      "delivery=transactional: how often the open transaction is committed (results become "
      "visible to read_committed readers then)."},
     {"http_addr", "SEGWORKER_HTTP_ADDR", CFG_STR, "", 0, 0, NULL, S(http_addr),
-     "Metrics/health listener host:port (not implemented yet: a warning is logged and nothing "
-     "listens)."},
+     "Admin listener for GET /metrics, /healthz and /readyz: host:port, [ipv6]:port or :port "
+     "(every interface); port 0 picks a free one (logged). Empty: no listener."},
     {"log_level", "SEGWORKER_LOG_LEVEL", CFG_ENUM, "info", 0, 0, "debug|info|warn|error|off",
      S(log_level), "Minimum level of the JSON log lines on stderr."},
     {"http.ca_file", "SEGWORKER_CA_FILE", CFG_STR, NULL, 0, 0, NULL, S(ca_file),
@@ -131,6 +131,10 @@ static const struct cfg_entry table[] = {
      "When partitions are revoked, how long their running jobs may take to finish (and commit) "
      "before the partitions are released; jobs still running then are abandoned to the next "
      "owner."},
+    {"health.max_loop_stall_ms", "SEGWORKER_HEALTH_MAX_LOOP_STALL_MS", CFG_INT, "90000", 100,
+     3600000, NULL, S(health_max_stall_ms),
+     "/healthz fails when the event loop has not turned for this long (keep it above the 60 s a "
+     "result may wait for producer queue space)."},
     {NULL, NULL, CFG_STR, NULL, 0, 0, NULL, 0, NULL},
 };
 

@@ -53,6 +53,7 @@ struct sw_config {
     long long retry_max_park_ms;
     long long rebalance_drain_ms;
     long long transaction_commit_ms;
+    long long health_max_stall_ms;
     struct sw_kv *kafka;
     size_t nkafka;
 };

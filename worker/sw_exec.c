@@ -6,6 +6,7 @@
 #include "sw_result.h"
 #include "sw_retry.h"
 #include "sw_time.h"
+#include "sw_trace.h"
 
 #include "../tasks/sw_spec.h"
 
@@ -25,6 +26,7 @@ struct sw_run {
     const struct sw_spec *spec;
     const cJSON *op;
     const struct sw_account *acct;
+    struct sw_accounts *store; /* the store acct lives in, kept alive while the run is */
     void *user;
     int is_list;
     int redelivered;
@@ -92,6 +94,7 @@ static void run_free(struct sw_run *r)
     free(r->seen);
     free(r->cursor);
     sw_job_destroy(r->job);
+    sw_accounts_destroy(r->store);
     eng->running--;
     free(r);
 }
@@ -137,6 +140,15 @@ static int emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
     em.code = err ? err->code : SW_E_OK;
     em.http_status = err ? err->http_status : 0;
     em.message = err ? err->msg : NULL;
+    if (em.last) {
+        struct sw_log_ctx lc = {r->job->job_id, r->job->provider, r->job->operation, r->attempt};
+
+        sw_metrics_job_done(r->eng->metrics, r->job->provider, r->job->operation, em.code);
+        if (!err) {
+            sw_log_debug(&lc, "job succeeded: %d part(s), %lld item(s)", part->index + 1,
+                         r->total_items);
+        }
+    }
     rc = r->eng->emit(r->eng->emit_arg, &em);
     cJSON_free(payload);
     return rc;
@@ -271,6 +283,7 @@ static void send_granted(void *arg)
     if (r->attempt > r->max_attempt) {
         r->max_attempt = r->attempt;
     }
+    sw_trace_set_child(&r->req.headers, r->job->traceparent, &r->eng->rng);
     r->xfer = sw_http_submit(r->eng->http, &r->req, timeout, on_response, r, &st);
     if (!r->xfer) {
         finish_failed(r, &st, NULL);
@@ -286,6 +299,16 @@ static void rate_wait_expired(void *arg)
          "the job's deadline passed while it waited for the provider's rate limit");
 }
 
+/* Granted after a wait in the rate limiter's queue: count the wait, then send. */
+static void rate_granted(void *arg)
+{
+    struct sw_run *r = arg;
+
+    sw_metrics_ratelimit_wait(r->eng->metrics, r->spec->name,
+                              (long)(sw_now_mono_ms() - r->rlw.since_ms));
+    send_granted(r);
+}
+
 /* Send the current request as soon as the provider's rate limit allows. */
 static void send_now(void *arg)
 {
@@ -297,7 +320,7 @@ static void send_now(void *arg)
              "the job's deadline passed before the request could be sent");
         return;
     }
-    if (sw_rl_acquire(r->bucket, &r->rlw, send_granted, r, now)) {
+    if (sw_rl_acquire(r->bucket, &r->rlw, rate_granted, r, now)) {
         send_granted(r);
         return;
     }
@@ -367,6 +390,7 @@ static void retry_or_fail(struct sw_run *r, struct sw_status *st, cJSON *perr, i
         return;
     }
     cJSON_Delete(perr);
+    sw_metrics_retry(eng->metrics, r->spec->name, st->code);
     sw_log_debug(&lc, "retrying in %lld ms: %s", (long long)wait, st->msg);
     if (sw_timers_add(eng->timers, &r->timer, now + wait, send_now, r) != 0) {
         fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory arming a retry timer");
@@ -613,6 +637,8 @@ static void on_response(void *arg, struct sw_http_resp *resp)
 
     r->xfer = NULL;
     r->http_ms += resp->total_ms;
+    sw_metrics_http(r->eng->metrics, r->spec->name,
+                    resp->transport_err == SW_E_OK ? resp->status : 0, resp->total_ms);
     sw_status_clear(&st);
     if (resp->transport_err == SW_E_OK) {
         have_hint = sw_retry_hint_ms(&resp->headers, sw_spec_retry_hints(r->spec), resp->status,
@@ -939,6 +965,7 @@ void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_s
     em.code = st->code;
     em.http_status = st->http_status;
     em.message = st->msg;
+    sw_metrics_job_done(eng->metrics, m.provider, m.operation, st->code);
     eng->emit(eng->emit_arg, &em);
     cJSON_free(payload);
     sw_job_destroy(job);
@@ -990,7 +1017,8 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
         finish_failed(r, &st, NULL);
         return;
     }
-    r->acct = sw_accounts_find(eng->accounts, job->account);
+    r->store = sw_accounts_ref(eng->accounts);
+    r->acct = sw_accounts_find(r->store, job->account);
     if (!r->acct) {
         sw_status_set(&st, SW_E_UNKNOWN_ACCOUNT, SW_CLASS_TERMINAL,
                       "no account named \"%s\" in the account store", job->account);

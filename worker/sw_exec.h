@@ -9,6 +9,7 @@
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_job.h"
+#include "sw_metrics.h"
 #include "sw_ratelimit.h"
 #include "sw_timer.h"
 
@@ -57,8 +58,9 @@ struct sw_engine {
     struct sw_http *http;
     struct sw_timers *timers;
     const struct sw_specs *specs;
-    const struct sw_accounts *accounts;
-    struct sw_ratelimit *rl; /* NULL: no rate limiting */
+    const struct sw_accounts *accounts; /* each run holds a reference (SIGHUP reloads) */
+    struct sw_ratelimit *rl;            /* NULL: no rate limiting */
+    struct sw_metrics *metrics;         /* NULL: none (exec) */
     struct sw_exec_limits lim;
     sw_emit_fn emit;
     void *emit_arg;

@@ -24,6 +24,7 @@ void sw_job_destroy(struct sw_job *job)
         return;
     }
     cJSON_Delete(job->root);
+    free(job->traceparent);
     free(job);
 }
 

@@ -36,6 +36,7 @@ struct sw_job {
     int64_t deadline_ms;       /* wall-clock epoch ms; 0: none */
     int allow_ambiguous_retry;
     int prior_attempts; /* not from the message: tries made before the job was parked */
+    char *traceparent;  /* W3C trace context from the message headers; owned, may be NULL */
 };
 
 /* Parse a job. Returns SW_E_OK with *out set, or an error with st filled; on error *out may

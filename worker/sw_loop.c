@@ -3,6 +3,8 @@
 #include "sw_loop.h"
 #include "sw_time.h"
 
+#include "../tasks/sw_spec.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -33,7 +35,7 @@ int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct
     loop->eng.http = loop->http;
     loop->eng.timers = &loop->timers;
     loop->eng.specs = specs;
-    loop->eng.accounts = accounts;
+    loop->eng.accounts = sw_accounts_ref(accounts); /* released in sw_loop_free */
     loop->eng.emit = emit;
     loop->eng.emit_arg = emit_arg;
     /* Seed jitter per process so workers started together do not retry in lock-step. */
@@ -59,6 +61,8 @@ void sw_loop_free(struct sw_loop *loop)
         return;
     }
     sw_exec_abort_all(&loop->eng);
+    sw_accounts_destroy((struct sw_accounts *)loop->eng.accounts);
+    loop->eng.accounts = NULL;
     sw_rl_free(&loop->rl);
     sw_http_destroy(loop->http);
     sw_timers_free(&loop->timers);
@@ -83,4 +87,35 @@ void sw_job_limits_from(const struct sw_config *cfg, struct sw_job_limits *lim)
 {
     lim->max_bytes = (size_t)cfg->max_job_bytes;
     lim->max_depth = (int)cfg->max_json_depth;
+}
+
+struct sw_accounts *sw_accounts_load_checked(const char *path, const struct sw_specs *specs,
+                                             struct sw_status *st)
+{
+    struct sw_accounts *a = sw_accounts_load(path, st);
+    size_t i;
+
+    for (i = 0; a && i < a->n; i++) {
+        if (!sw_specs_find(specs, a->v[i].provider)) {
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "account %s: unknown provider %s",
+                          a->v[i].name, a->v[i].provider);
+            sw_accounts_destroy(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+int sw_loop_reload_accounts(struct sw_loop *loop, const char *path, struct sw_status *st)
+{
+    struct sw_accounts *fresh = sw_accounts_load_checked(path, loop->eng.specs, st);
+    struct sw_accounts *old = (struct sw_accounts *)loop->eng.accounts;
+
+    if (!fresh) {
+        return -1;
+    }
+    /* Runs hold their own references: the old store lives until the last of them ends. */
+    loop->eng.accounts = fresh;
+    sw_accounts_destroy(old);
+    return 0;
 }

@@ -23,6 +23,13 @@ void sw_loop_free(struct sw_loop *loop);
 /* One turn: wait for sockets/extra fds/timers up to max_wait_ms, then run what is ready. */
 void sw_loop_turn(struct sw_loop *loop, struct curl_waitfd *extra, unsigned nextra,
                   int max_wait_ms);
+/* Load an account store and check that every account names a loaded provider. NULL on error
+ * (st says why, never with a secret). */
+struct sw_accounts *sw_accounts_load_checked(const char *path, const struct sw_specs *specs,
+                                             struct sw_status *st);
+/* Replace the engine's account store with the one at path (SIGHUP). Runs already started keep
+ * the store they started with until they end. On error the current store stays; -1 and st. */
+int sw_loop_reload_accounts(struct sw_loop *loop, const char *path, struct sw_status *st);
 void sw_job_limits_from(const struct sw_config *cfg, struct sw_job_limits *lim);
 
 #endif

@@ -6,10 +6,12 @@
  * wake the same wait.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_worker.h"
+#include "sw_admin.h"
 #include "sw_exec.h"
 #include "sw_job.h"
 #include "sw_log.h"
 #include "sw_loop.h"
+#include "sw_metrics.h"
 #include "sw_offsets.h"
 #include "sw_time.h"
 #include "sw_version.h"
@@ -101,6 +103,8 @@ struct sw_worker {
     int64_t retry_next_check_ms;
     char txn_id[256];
     unsigned long long consumed, results, dead_letters, parked, rewound;
+    struct sw_metrics *metrics;
+    struct sw_admin *admin;
 };
 
 static void out_free(struct sw_out *o)
@@ -307,6 +311,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
         sw_log_error(NULL, "delivery to %s failed: %s", rd_kafka_topic_name(rkm->rkt),
                      rd_kafka_err2str(rkm->err));
         m->delivery_failed = 1;
+        sw_metrics_set_producer_ok(w->metrics, 0);
     }
     m->pending--;
     if (m->final_emitted && m->pending == 0 && !w->transactional) {
@@ -464,6 +469,7 @@ static int produce_dlq(struct sw_worker *w, struct sw_msg *m, const struct sw_em
         len = cap;
     }
     w->dead_letters++;
+    sw_metrics_dead_letter(w->metrics, em->code);
     return produce(w, m, w->cfg->dlq_topic, m->key, m->key_len, m->raw, len, h);
 }
 
@@ -706,6 +712,7 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
         sw_exec_reject(&w->loop.eng, job, &st, m, m->received_wall_ms);
         return;
     }
+    job->traceparent = m->traceparent ? strdup(m->traceparent) : NULL; /* for its requests */
     if (job->reply_to) {
         if (!reply_allowed(w->cfg, job->reply_to)) {
             sw_status_set(&st, SW_E_INVALID_JOB, SW_CLASS_TERMINAL,
@@ -937,6 +944,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             }
         }
         sw_log_info(NULL, "assigned %d partition(s)", parts->cnt);
+        sw_metrics_set_joined(w->metrics, 1);
         if (coop) {
             rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
 
@@ -955,6 +963,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     sw_log_info(NULL, "%s %d partition(s)", rd_kafka_assignment_lost(rk) ? "lost" : "revoking",
                 parts->cnt);
+    if (rd_kafka_assignment_lost(rk)) {
+        sw_metrics_set_joined(w->metrics, 0); /* out of the group until the next assignment */
+    }
     revoke_partitions(w, parts, rd_kafka_assignment_lost(rk));
     if (coop) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
@@ -990,10 +1001,19 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         rd_kafka_fatal_error(rk, buf, sizeof(buf));
         sw_log_error(NULL, "fatal Kafka error: %s", buf);
         w->fatal = 1;
+        sw_metrics_set_producer_ok(w->metrics, 0);
         return;
     }
     /* Everything else (broker down, transport errors) librdkafka retries by itself. */
     sw_log_warn(NULL, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    struct sw_worker *w = opaque;
+
+    sw_metrics_committed(w->metrics, offsets); /* per-partition errors are skipped there */
 }
 
 /* ---- setup ---- */
@@ -1032,6 +1052,7 @@ static rd_kafka_conf_t *base_conf(struct sw_worker *w, int scope)
             goto fail;
         }
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
     } else {
         /* 64 MiB of unacknowledged results at most: past it produce() waits (backpressure). */
         if (conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "linger.ms", "5") ||
@@ -1275,8 +1296,61 @@ static void txn_id_default(struct sw_worker *w)
     snprintf(w->txn_id, sizeof(w->txn_id), "%s-%s", w->cfg->group, host);
 }
 
+/* Assigned partitions paused right now (own window, global window or drain), for the metrics. */
+static int paused_partitions(const struct sw_worker *w)
+{
+    size_t i;
+    int n = 0;
+
+    for (i = 0; i < w->offsets.n; i++) {
+        n += w->offsets.v[i].eff_paused != 0;
+    }
+    return n;
+}
+
+/* SIGHUP: swap the account store between turns; a bad file keeps the current one. */
+static void reload_accounts(struct sw_worker *w)
+{
+    struct sw_status st;
+
+    sw_status_clear(&st);
+    if (sw_loop_reload_accounts(&w->loop, w->cfg->accounts, &st) != 0) {
+        sw_log_error(NULL, "account store reload failed, keeping the current store: %s", st.msg);
+        sw_metrics_accounts_reload(w->metrics, 0);
+        return;
+    }
+    sw_log_info(NULL, "account store reloaded from %s (%zu account(s))", w->cfg->accounts,
+                w->loop.eng.accounts->n);
+    sw_metrics_accounts_reload(w->metrics, 1);
+}
+
+/* Metrics, health, and the admin listener (http_addr). 0 when none is configured. */
+static int admin_start(struct sw_worker *w, const struct sw_specs *specs)
+{
+    struct sw_status st;
+
+    w->metrics = sw_metrics_create(specs);
+    w->loop.eng.metrics = w->metrics;
+    if (!w->metrics) {
+        return -1;
+    }
+    if (!w->cfg->http_addr[0]) {
+        return 0;
+    }
+    sw_status_clear(&st);
+    w->admin = sw_admin_start(w->cfg->http_addr, w->metrics, w->cfg->health_max_stall_ms, &st);
+    if (!w->admin) {
+        sw_log_error(NULL, "%s", st.msg);
+        return -1;
+    }
+    sw_log_info(NULL, "admin endpoints /metrics /healthz /readyz on %s, port %d", w->cfg->http_addr,
+                sw_admin_port(w->admin));
+    return 0;
+}
+
 int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
-                  const struct sw_accounts *accounts, volatile sig_atomic_t *stop)
+                  const struct sw_accounts *accounts, volatile sig_atomic_t *stop,
+                  volatile sig_atomic_t *reload)
 {
     struct sw_worker w;
     int64_t drain_deadline = 0;
@@ -1284,10 +1358,6 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
     int rc = 1;
 
     memset(&w, 0, sizeof(w));
-    if (cfg->http_addr[0]) {
-        sw_log_warn(NULL, "http_addr=%s: the metrics/health listener is not implemented yet",
-                    cfg->http_addr);
-    }
     w.cfg = cfg;
     w.pipefd[0] = w.pipefd[1] = -1;
     w.transactional = !strcmp(cfg->delivery, "transactional");
@@ -1297,7 +1367,8 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
     txn_id_default(&w);
     sw_offsets_init(&w.offsets);
     sw_job_limits_from(cfg, &w.job_lim);
-    if (sw_loop_init(&w.loop, cfg, specs, accounts, on_emit, &w) != 0 || setup(&w) != 0) {
+    if (sw_loop_init(&w.loop, cfg, specs, accounts, on_emit, &w) != 0 ||
+        admin_start(&w, specs) != 0 || setup(&w) != 0) {
         goto out;
     }
     w.loop.eng.park = on_park;
@@ -1317,6 +1388,11 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
             drain_deadline = sw_now_mono_ms() + cfg->shutdown_grace_ms;
             sw_log_info(NULL, "draining: %ld job(s) in flight, grace %lld ms", w.in_flight,
                         cfg->shutdown_grace_ms);
+            sw_metrics_set_draining(w.metrics, 1);
+        }
+        if (reload && *reload) {
+            *reload = 0;
+            reload_accounts(&w);
         }
         if (w.fatal) {
             break;
@@ -1340,6 +1416,9 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
             update_share(&w);
             next_share_try = now + 1000;
         }
+        sw_metrics_loop_turned(w.metrics, sw_now_mono_ms());
+        sw_metrics_kafka_tick(w.metrics, w.consumer, w.in_flight, paused_partitions(&w),
+                              sw_now_mono_ms());
     }
     if (w.in_flight && !w.fatal) {
         sw_log_warn(NULL,
@@ -1391,11 +1470,13 @@ out:
     if (w.producer) {
         rd_kafka_destroy(w.producer);
     }
+    sw_admin_stop(w.admin); /* before the registry it reads */
     sw_exec_abort_all(&w.loop.eng);
     while (w.msgs) {
         msg_free(w.msgs); /* before the timer heap goes: held jobs are on it */
     }
     sw_loop_free(&w.loop);
+    sw_metrics_destroy(w.metrics);
     sw_offsets_free(&w.offsets);
     if (w.pipefd[0] >= 0) {
         close(w.pipefd[0]);

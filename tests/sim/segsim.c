@@ -41,6 +41,7 @@ struct sim_opts {
     int enforce_limits;
     struct sim_fault fault[SIM_P_NPROV];
     int fault_set[SIM_P_NPROV];
+    const char *request_log;
 };
 
 /* Everything the request handlers share; owned by main and passed to MHD as the closure. */
@@ -51,11 +52,14 @@ struct sim_server {
     const char *klaviyo_key;
     const char *sendgrid_key;
     char host_fallback[32];
+    FILE *reqlog; /* --request-log: one JSON line per provider request, NULL when off */
+    pthread_mutex_t reqlog_lock;
 };
 
 /* Per-request record (MHD's con_cls), freed in on_completed. */
 struct sim_conn {
-    struct MHD_Connection *conn;
+    struct MHD_Connection *conn; /* NULL until the first on_request call */
+    char *raw_uri;               /* the request target as received, before MHD decodes it */
     int provider;
     int delayed; /* the reply is decided and waits for the timer */
     char *body;
@@ -196,6 +200,64 @@ static int append_body(struct sim_conn *c, const char *data, size_t n)
     return 0;
 }
 
+/* MHD's URI log callback runs first for every request and sees the target undecoded; its return
+ * value becomes the request's con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct sim_conn *c = calloc(1, sizeof(*c));
+
+    (void)cls;
+    (void)conn;
+    if (c) {
+        c->raw_uri = strdup(uri ? uri : "");
+    }
+    return c;
+}
+
+static enum MHD_Result add_header_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    (void)value;
+    return cJSON_AddItemToArray(cls, cJSON_CreateString(key)) ? MHD_YES : MHD_NO;
+}
+
+/* Record what reached us, so tests can check where a worker's requests went and what they
+ * carried (the trace context, the header names); never header values or credentials. */
+static void log_request(struct sim_server *srv, struct sim_conn *c, const char *method)
+{
+    cJSON *o;
+    cJSON *names;
+    char *line;
+    const char *tp = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "traceparent");
+
+    if (!srv->reqlog) {
+        return;
+    }
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "method", method) ||
+        !cJSON_AddStringToObject(o, "uri", c->raw_uri ? c->raw_uri : "") ||
+        !cJSON_AddStringToObject(o, "host", header_or(c->conn, MHD_HTTP_HEADER_HOST, "")) ||
+        !(tp ? cJSON_AddStringToObject(o, "traceparent", tp)
+             : cJSON_AddNullToObject(o, "traceparent"))) {
+        cJSON_Delete(o);
+        return;
+    }
+    names = cJSON_AddArrayToObject(o, "header_names");
+    if (names) {
+        MHD_get_connection_values(c->conn, MHD_HEADER_KIND, add_header_name, names);
+    }
+    line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (line) {
+        pthread_mutex_lock(&srv->reqlog_lock);
+        fprintf(srv->reqlog, "%s\n", line);
+        fflush(srv->reqlog);
+        pthread_mutex_unlock(&srv->reqlog_lock);
+        cJSON_free(line);
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -205,14 +267,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     (void)version;
     if (!c) {
-        c = calloc(1, sizeof(*c));
-        if (!c) {
-            return MHD_NO;
-        }
+        return MHD_NO; /* on_uri could not allocate */
+    }
+    if (!c->conn) {
         c->conn = conn;
         c->provider = classify(url);
         c->body_max = c->provider == SIM_P_CONTROL ? BODY_MAX_CONTROL : BODY_MAX_API;
         c->arrival_ms = epoch_ms();
+        if (c->provider != SIM_P_CONTROL) {
+            log_request(srv, c, method);
+        }
         if (c->provider < SIM_P_NPROV) {
             sim_state_note_arrival(srv->st, c->provider,
                                    header_or(conn, MHD_HTTP_HEADER_AUTHORIZATION, ""), url,
@@ -266,6 +330,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     sim_reply_free(&c->reply);
     free(c->body);
+    free(c->raw_uri);
     free(c);
     *con_cls = NULL;
 }
@@ -284,6 +349,7 @@ static void usage(FILE *f)
                "              [--early-grace-ms N] [--conn-limit N] [--conn-timeout S]\n"
                "              [--enforce-limits 0|1]\n"
                "              [--bind ADDR]\n"
+               "              [--request-log FILE]\n"
                "PROVIDER is klaviyo, sendgrid or '*'; KEY is rate_503, rate_429, rate_bad_json,\n"
                "retry_after_s, delay_ms or seed. Binds 127.0.0.1 unless --bind names another\n"
                "loopback, private (10/8, 172.16/12, 192.168/16) or link-local IPv4 address;\n"
@@ -397,6 +463,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             o->conn_limit = (unsigned)v;
         } else if (strcmp(a, "--conn-timeout") == 0 && parse_num(val, 1, 3600, &v) == 0) {
             o->conn_timeout_s = (unsigned)v;
+        } else if (strcmp(a, "--request-log") == 0) {
+            o->request_log = val;
         } else {
             fprintf(stderr, "segsim: bad option or value: %s %s\n", a, val);
             return -1;
@@ -474,7 +542,7 @@ static struct MHD_Daemon *start_daemon(const struct sim_opts *o, struct sim_serv
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 1 ? o->threads : 0),
         MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
         o->conn_timeout_s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096U, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)
@@ -522,6 +590,14 @@ int main(int argc, char **argv)
     srv.st = sim_state_new((size_t)o.max_ids, o.grace_ms);
     srv.timer = sim_timer_new(MAX_DELAYED, on_timer);
     srv.watch = sim_watch_new(o.enforce_limits, o.max_ids);
+    pthread_mutex_init(&srv.reqlog_lock, NULL);
+    if (o.request_log) {
+        srv.reqlog = fopen(o.request_log, "a");
+        if (!srv.reqlog) {
+            fprintf(stderr, "segsim: cannot open %s\n", o.request_log);
+            goto out;
+        }
+    }
     if (!srv.st || !srv.timer || !srv.watch) {
         fprintf(stderr, "segsim: out of memory\n");
         goto out;
@@ -562,5 +638,9 @@ out:
     sim_timer_free(srv.timer);
     sim_state_free(srv.st);
     sim_watch_free(srv.watch);
+    if (srv.reqlog) {
+        fclose(srv.reqlog);
+    }
+    pthread_mutex_destroy(&srv.reqlog_lock);
     return rc;
 }

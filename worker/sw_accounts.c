@@ -95,9 +95,7 @@ fail:
     return NULL;
 }
 
-/* Resolve "env:NAME" or "file:/path" into a fresh string. */
-static char *resolve_secret(const char *acct, const char *key, const char *ref,
-                            struct sw_status *st)
+char *sw_secret_resolve(const char *what, const char *ref, struct sw_status *st)
 {
     char *v = NULL;
     size_t len = 0;
@@ -106,9 +104,8 @@ static char *resolve_secret(const char *acct, const char *key, const char *ref,
         const char *e = getenv(ref + 4);
 
         if (!e || !*e) {
-            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                          "account %s: credential %s: environment variable %s is not set", acct,
-                          key, ref + 4);
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s: environment variable %s is not set",
+                          what, ref + 4);
             return NULL;
         }
         v = strdup(e);
@@ -117,8 +114,7 @@ static char *resolve_secret(const char *acct, const char *key, const char *ref,
 
         v = read_file(ref + 5, MAX_SECRET_BYTES, &len, &fst);
         if (!v) {
-            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "account %s: credential %s: %s", acct,
-                          key, fst.msg);
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s: %s", what, fst.msg);
             return NULL;
         }
         /* Secret files conventionally end with a newline that is not part of the secret. */
@@ -126,22 +122,29 @@ static char *resolve_secret(const char *acct, const char *key, const char *ref,
             v[--len] = '\0';
         }
         if (!len) {
-            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                          "account %s: credential %s: file %s is empty", acct, key, ref + 5);
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "%s: file %s is empty", what, ref + 5);
             free(v);
             return NULL;
         }
     } else {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                      "account %s: credential %s must be an env:NAME or file:/path reference "
-                      "(inline secrets are refused)",
-                      acct, key);
+                      "%s must be an env:NAME or file:/path reference (inline secrets are refused)",
+                      what);
         return NULL;
     }
     if (!v) {
         sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
     }
     return v;
+}
+
+static char *resolve_secret(const char *acct, const char *key, const char *ref,
+                            struct sw_status *st)
+{
+    char what[512];
+
+    snprintf(what, sizeof(what), "account %s: credential %s", acct, key);
+    return sw_secret_resolve(what, ref, st);
 }
 
 static int valid_base_url(const char *u)

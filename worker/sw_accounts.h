@@ -50,4 +50,8 @@ const char *sw_account_cred(const struct sw_account *acct, const char *key);
 void sw_accounts_each_secret(const struct sw_accounts *a, void (*fn)(void *, const char *),
                              void *arg);
 
+/* Resolve an "env:NAME" or "file:/path" reference into a fresh string (trailing newlines of a
+ * file dropped); anything else is refused. what names the setting in error messages. */
+char *sw_secret_resolve(const char *what, const char *ref, struct sw_status *st);
+
 #endif

@@ -1,6 +1,7 @@
 /* Configuration table and loader (see sw_config.h).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_config.h"
+#include "sw_accounts.h"
 #include "sw_json.h"
 
 #include <errno.h>
@@ -216,7 +217,20 @@ static int add_kafka(struct sw_config *cfg, const char *prop, int scope, const c
     }
     cfg->kafka = nv;
     nv[cfg->nkafka].key = strdup(prop);
-    nv[cfg->nkafka].value = strdup(value);
+    if (!strncmp(value, "env:", 4) || !strncmp(value, "file:", 5)) {
+        /* kafka.sasl.password, kafka.ssl.key.password, ...: secrets by reference, like account
+         * credentials, so none has to sit in a config file. */
+        char what[300];
+
+        snprintf(what, sizeof(what), "kafka.%s", prop);
+        nv[cfg->nkafka].value = sw_secret_resolve(what, value, st);
+        if (!nv[cfg->nkafka].value) {
+            free(nv[cfg->nkafka].key);
+            return -1;
+        }
+    } else {
+        nv[cfg->nkafka].value = strdup(value);
+    }
     nv[cfg->nkafka].scope = scope;
     if (!nv[cfg->nkafka].key || !nv[cfg->nkafka].value) {
         free(nv[cfg->nkafka].key);
@@ -409,5 +423,7 @@ void sw_config_dump_md(FILE *out)
     }
     fprintf(out, "\n`kafka.<property>` passes a librdkafka property to both the consumer and the "
                  "producer; `kafka.consumer.<property>` and `kafka.producer.<property>` to one of "
-                 "them (for example `kafka.security.protocol`, `kafka.sasl.mechanisms`).\n");
+                 "them (for example `kafka.security.protocol`, `kafka.sasl.mechanisms`). A value "
+                 "written `env:NAME` or `file:/path` is resolved at start-up, so secrets such as "
+                 "`kafka.sasl.password` stay out of the file.\n");
 }

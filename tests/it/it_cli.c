@@ -102,7 +102,8 @@ static void test_version_providers(void)
     CHECK_INT(run_cli(NULL, v), 0);
     CHECK(out_has("segworker ") && out_has("librdkafka"));
     CHECK_INT(run_cli(NULL, p), 0);
-    CHECK(out_has("klaviyo") && out_has("sendgrid") && out_has("segments.get"));
+    CHECK(out_has("klaviyo") && out_has("sendgrid") && out_has("hubspot") && out_has("members") &&
+          out_has("response formats"));
 }
 
 static void write_accounts(const char *path, int port)
@@ -134,7 +135,7 @@ static void test_validate_exec(void)
         const char *av[] = {"validate", "--accounts", accounts, NULL};
 
         CHECK_INT(run_cli(NULL, av), 0);
-        CHECK(out_has("ok: 2 provider spec(s), 2 account(s)"));
+        CHECK(out_has("ok: 10 provider spec(s), 2 account(s)"));
     }
     {
         const char *av[] = {"validate", "--accounts", bad, NULL};
@@ -166,7 +167,7 @@ static void test_validate_exec(void)
         CHECK_INT(run_cli(in_path, av), 0);
         CHECK(out_has("\"status\":\"succeeded\"") && out_has("\"id\":\"AmOy43\""));
     }
-    kill(sim, SIGTERM);
+    kit_signal(sim, SIGTERM);
     CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
 }
 
@@ -355,9 +356,9 @@ static void test_submit_run_await(void)
         CHECK_INT(run_cli(NULL, av2), 2);
     }
 
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
-    kill(sim, SIGTERM);
+    kit_signal(sim, SIGTERM);
     CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
 }
 

@@ -627,7 +627,7 @@ static void test_e2e(void)
     CHECK(kit_wait_committed_at_end(bootstrap, group, jobs, kit_deadline_ms(60000)) == 0);
 
     /* A clean drain on SIGTERM. */
-    kill(worker, SIGTERM);
+    kit_signal(worker, SIGTERM);
     CHECK_INT(kit_wait(worker, kit_deadline_ms(60000)), 0);
     worker = -1;
 
@@ -648,7 +648,7 @@ static void test_e2e(void)
     }
     rd_kafka_destroy(prod);
     kit_kill(worker);
-    kill(sim, SIGTERM);
+    kit_signal(sim, SIGTERM);
     CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
 }
 

@@ -407,7 +407,7 @@ int main(int argc, char **argv)
             port, port);
     fclose(f);
     rc = sw_test_run(tests, NULL);
-    kill(sim, SIGTERM);
+    kit_signal(sim, SIGTERM);
     if (kit_wait(sim, kit_deadline_ms(10000)) != 0) {
         fprintf(stderr, "the simulator did not exit cleanly\n");
         rc = 1;

@@ -515,8 +515,8 @@ static void test_inject(void)
     evil_seen = ops_read_file(evil_log, &evil_len);
     CHECK(evil_seen != NULL && evil_len == 0);
     free(evil_seen);
-    kill(sim, SIGTERM);
-    kill(evil, SIGTERM);
+    kit_signal(sim, SIGTERM);
+    kit_signal(evil, SIGTERM);
     CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
     CHECK_INT(kit_wait(evil, kit_deadline_ms(10000)), 0);
 }

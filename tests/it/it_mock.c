@@ -311,7 +311,7 @@ static void test_mock_faults(void)
     }
     /* The simulator answers every job here; a failure would mean the faults leaked into jobs. */
     CHECK_INT(failed, 0);
-    kill(worker, SIGTERM);
+    kit_signal(worker, SIGTERM);
     CHECK_INT(kit_wait(worker, kit_deadline_ms(30000)), 0);
     worker = -1;
     /* Duplicates can only come from redelivery; read a little longer so late ones count too. */
@@ -338,7 +338,7 @@ out:
     }
     kit_kill(worker);
     if (sim > 0) {
-        kill(sim, SIGTERM);
+        kit_signal(sim, SIGTERM);
         CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
     }
     if (mc) {

@@ -342,7 +342,7 @@ static void test_netfault(struct kit_netns *ns, const char *log)
     printf("netfault: %d jobs, %d final results, %d duplicate(s)\n", run->n, run->t.complete,
            run->t.duplicates);
     CHECK(kit_wait_committed_at_end(bootstrap, group, jobs, kit_deadline_ms(30000)) == 0);
-    kill(worker, SIGTERM);
+    kit_signal(worker, SIGTERM);
     CHECK_INT(kit_wait(worker, kit_deadline_ms(30000)), 0);
     worker = -1;
 out:
@@ -356,7 +356,7 @@ out:
     kit_kill(worker);
     kit_netem_stop(ne);
     if (sim > 0) {
-        kill(sim, SIGTERM);
+        kit_signal(sim, SIGTERM);
         CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
     }
     kit_tally_free(&run->t);

@@ -555,7 +555,7 @@ static void test_ops(void)
         produce_job(prod, jobs, id[11], body, NULL);
         CHECK(ops_wait_file_contains(reqlog, uri, kit_deadline_ms(20000)) == 0);
         write_accounts(accounts, keyfile2, 1, port);
-        kill(w1, SIGHUP);
+        kit_signal(w1, SIGHUP);
         CHECK(ops_wait_file_contains(log1, "account store reloaded", kit_deadline_ms(10000)) == 0);
         produce_job(prod, jobs, id[12],
                     "\"operation\":\"segments.get\",\"provider\":\"klaviyo\",\"account\":"
@@ -578,7 +578,7 @@ static void test_ops(void)
         }
         /* A broken file: logged, the current store stays. */
         CHECK(ops_write_file(accounts, "{\"accounts\": not json\n") == 0);
-        kill(w1, SIGHUP);
+        kit_signal(w1, SIGHUP);
         CHECK(ops_wait_file_contains(log1, "account store reload failed", kit_deadline_ms(10000)) ==
               0);
         produce_job(prod, jobs, id[14],
@@ -611,7 +611,7 @@ static void test_ops(void)
         produce_job(prod, jobs, id[15], body, NULL);
         CHECK(ops_wait_file_contains(reqlog, uri, kit_deadline_ms(20000)) == 0);
         CHECK_INT(kit_http_get(admin, "/readyz", buf, sizeof(buf)), 200);
-        kill(w1, SIGTERM);
+        kit_signal(w1, SIGTERM);
         CHECK_INT(
             ops_http_wait_status(admin, "/readyz", 503, buf, sizeof(buf), kit_deadline_ms(5000)),
             503);
@@ -689,7 +689,7 @@ static void test_ops(void)
         rd_kafka_destroy(prod);
     }
     kit_kill(w1);
-    kill(sim, SIGTERM);
+    kit_signal(sim, SIGTERM);
     CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
     for (i = 0; i < nseen; i++) {
         cJSON_Delete(seen[i].final);

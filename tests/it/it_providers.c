@@ -698,7 +698,7 @@ static void test_kafka(void)
         CHECK(check_want(&kjobs[i], lines, kjobs[i].want));
         cJSON_Delete(lines);
     }
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
     {
         char schema[1100];
@@ -795,7 +795,7 @@ int main(int argc, char **argv)
         fclose(f);
     }
     rc = sw_test_run(tests, NULL);
-    kill(sim, SIGTERM);
+    kit_signal(sim, SIGTERM);
     if (kit_wait(sim, kit_deadline_ms(10000)) != 0) {
         fprintf(stderr, "the simulator did not exit cleanly\n");
         rc = 1;

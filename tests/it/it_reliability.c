@@ -481,7 +481,7 @@ static void crash_run(int transactional)
     w = spawn_worker(&r, "worker-final.log", extra);
     CHECK(wait_finals(&r, n, kit_deadline_ms(300000)) == 0);
     CHECK(kit_wait_committed_at_end(bootstrap, r.group, r.jobs, kit_deadline_ms(60000)) == 0);
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
     CHECK(read_to_end(&r, kit_deadline_ms(30000)) == 0);
     CHECK_INT(ahead, 0);
@@ -540,7 +540,7 @@ static void test_rebalance_keeps_key_order(void)
     CHECK(produce_jobs(&r, make_seq, 0, 1000, 500) == 0);
     w3 = spawn_worker(&r, "w3.log", NULL); /* joins mid-run */
     CHECK(produce_jobs(&r, make_seq, 1000, 2000, 500) == 0);
-    kill(w1, SIGTERM); /* leaves mid-run */
+    kit_signal(w1, SIGTERM); /* leaves mid-run */
     CHECK(produce_jobs(&r, make_seq, 2000, n, 500) == 0);
     CHECK_INT(kit_wait(w1, kit_deadline_ms(60000)), 0);
     CHECK(wait_finals(&r, n, kit_deadline_ms(120000)) == 0);
@@ -559,8 +559,8 @@ static void test_rebalance_keeps_key_order(void)
            n, r.dups, json_num(watch, "sequence", "checked"),
            json_num(watch, "sequence", "violations"));
     cJSON_Delete(watch);
-    kill(w2, SIGTERM);
-    kill(w3, SIGTERM);
+    kit_signal(w2, SIGTERM);
+    kit_signal(w3, SIGTERM);
     CHECK_INT(kit_wait(w2, kit_deadline_ms(60000)), 0);
     CHECK_INT(kit_wait(w3, kit_deadline_ms(60000)), 0);
     run_free(&r);
@@ -621,7 +621,7 @@ static void test_stuck_key_holds_only_itself(void)
     printf("stuck key: %d of %d jobs of other keys in its partition finished before the 3 s "
            "job; its own next job after it\n",
            before, n - 2);
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
     run_free(&r);
 }
@@ -696,7 +696,7 @@ static void test_retry_after_and_jitter(void)
     printf("retry-after: %d jobs, %d throttled once, early requests %.0f\n", n, two,
            json_num(stats, "early_retries", NULL));
     cJSON_Delete(stats);
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
     run_free(&r);
 
@@ -723,7 +723,7 @@ static void test_retry_after_and_jitter(void)
         printf("jitter: finish times of %d jobs retried twice spread %lld ms (p10..p90)\n", m,
                (long long)(t[m * 9 / 10] - t[m / 10]));
         CHECK(t[m * 9 / 10] - t[m / 10] >= 60);
-        kill(w, SIGTERM);
+        kit_signal(w, SIGTERM);
         CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
         run_free(&r);
     }
@@ -786,7 +786,7 @@ static void rate_run(const char *mode)
         CHECK(total - first == 0);
     }
     cJSON_Delete(watch);
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
     run_free(&r);
 }
@@ -864,7 +864,7 @@ static void test_long_wait_parks_in_retry_topic(void)
         rd_kafka_consumer_close(rt);
         rd_kafka_destroy(rt);
     }
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
     CHECK(kit_wait_committed_at_end(bootstrap, r.group, r.jobs, kit_deadline_ms(30000)) == 0);
     CHECK(kit_wait_committed_at_end(bootstrap, r.group, r.retry, kit_deadline_ms(30000)) == 0);
@@ -892,7 +892,7 @@ static void test_sigterm_under_load(void)
     w = spawn_worker(&r, "worker.log", extra);
     CHECK(wait_finals(&r, n / 4, kit_deadline_ms(60000)) == 0);
     t0 = kit_now_ms();
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(25000)), 0);
     printf("sigterm: exit 0 after %lld ms with %d of %d jobs done\n",
            (long long)(kit_now_ms() - t0), r.finals, n);
@@ -907,7 +907,7 @@ static void test_sigterm_under_load(void)
     /* And the rest is picked up by the next worker. */
     w = spawn_worker(&r, "worker2.log", extra);
     CHECK(wait_finals(&r, n, kit_deadline_ms(120000)) == 0);
-    kill(w, SIGTERM);
+    kit_signal(w, SIGTERM);
     CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
     CHECK_INT(r.dups, 0);
     run_free(&r);

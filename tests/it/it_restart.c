@@ -212,7 +212,7 @@ static void test_restart(void)
         }
     }
     CHECK_INT(failed, 0);
-    kill(worker, SIGTERM);
+    kit_signal(worker, SIGTERM);
     CHECK_INT(kit_wait(worker, kit_deadline_ms(30000)), 0);
     worker = -1;
     kit_tally_poll(&t, reader, 1000, NULL, NULL);
@@ -249,7 +249,7 @@ out:
         kit_wait(restarter, kit_deadline_ms(120000));
     }
     if (sim > 0) {
-        kill(sim, SIGTERM);
+        kit_signal(sim, SIGTERM);
         CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
     }
     {

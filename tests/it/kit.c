@@ -137,6 +137,14 @@ int kit_wait(pid_t pid, int64_t timeout_ms)
     }
 }
 
+void kit_signal(pid_t pid, int sig)
+{
+    /* Never kill(-1) or kill(0): a failed spawn must not signal every process we may reach. */
+    if (pid > 0) {
+        kill(pid, sig);
+    }
+}
+
 void kit_kill(pid_t pid)
 {
     if (pid > 0) {

@@ -31,6 +31,8 @@ int kit_http(int port, const char *method, const char *path, char *buf, size_t n
 /* Wait up to timeout_ms for the child; returns its exit status (0-255), 128+signal, or -1 on
  * timeout (the child is left running). */
 int kit_wait(pid_t pid, int64_t timeout_ms);
+/* Send sig to pid, only when pid is a real child (> 0). Tests use this, never kill(). */
+void kit_signal(pid_t pid, int sig);
 /* SIGKILL and reap. */
 void kit_kill(pid_t pid);
 

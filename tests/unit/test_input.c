@@ -194,6 +194,15 @@ static void test_config(void)
     CHECK(sw_config_set(&cfg, "worker.max_in_flight", "12abc", &st) != 0);
     CHECK(sw_config_set(&cfg, "delivery", "sometimes", &st) != 0);
     CHECK(sw_config_set(&cfg, "no.such.key", "1", &st) != 0 && strstr(st.msg, "unknown"));
+    /* Kafka secrets by reference: resolved at load, never written down in the file. */
+    setenv("SW_TEST_SASL_PW", "s3cret-pw", 1);
+    CHECK(sw_config_set(&cfg, "kafka.sasl.password", "env:SW_TEST_SASL_PW", &st) == 0);
+    CHECK_STR(cfg.kafka[cfg.nkafka - 1].key, "sasl.password");
+    CHECK_STR(cfg.kafka[cfg.nkafka - 1].value, "s3cret-pw");
+    CHECK(sw_config_set(&cfg, "kafka.sasl.password", "env:SW_TEST_NO_SUCH_VAR", &st) != 0 &&
+          strstr(st.msg, "kafka.sasl.password") && strstr(st.msg, "SW_TEST_NO_SUCH_VAR"));
+    CHECK(sw_config_set(&cfg, "kafka.ssl.key.password", "file:/nonexistent/pw", &st) != 0);
+    unsetenv("SW_TEST_SASL_PW");
     sw_config_free(&cfg);
     unsetenv("SEGWORKER_GROUP");
     unlink(path);

@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "sim_provider.h"
+#include "sim_data.h"
 #include "sim_state.h"
 #include "sim_timer.h"
 
@@ -35,6 +36,8 @@ struct sim_opts {
     unsigned conn_timeout_s;
     long max_ids;
     long grace_ms;
+    long kl_list_size;
+    long kl_max_page;
     struct sim_fault fault[2];
     int fault_set[2];
 };
@@ -45,6 +48,8 @@ struct sim_server {
     struct sim_timer *timer;
     const char *klaviyo_key;
     const char *sendgrid_key;
+    long kl_list_size;
+    long kl_max_page;
     char host_fallback[32];
 };
 
@@ -144,6 +149,8 @@ static int dispatch(struct sim_server *srv, struct sim_conn *c, const char *url,
     rq.seq = sim_state_next_seq(srv->st);
     rq.st = srv->st;
     rq.klaviyo_key = srv->klaviyo_key;
+    rq.kl_list_size = srv->kl_list_size;
+    rq.kl_max_page = srv->kl_max_page;
     rq.sendgrid_key = srv->sendgrid_key;
     if (c->too_big) {
         return sim_reply_text(
@@ -265,6 +272,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: segsim [--port N] [--port-file F] [--key klaviyo=K] [--key sendgrid=K]\n"
                "              [--threads N] [--fault PROVIDER:KEY=VALUE]... [--max-ids N]\n"
                "              [--early-grace-ms N] [--conn-limit N] [--conn-timeout S]\n"
+               "              [--klaviyo-list-size N] [--klaviyo-max-page-size M]\n"
                "PROVIDER is klaviyo, sendgrid or '*'; KEY is rate_503, rate_429, rate_bad_json,\n"
                "retry_after_s, delay_ms or seed. Binds 127.0.0.1 only; prints PORT=<n>.\n");
 }
@@ -353,6 +361,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             o->max_ids = v;
         } else if (strcmp(a, "--early-grace-ms") == 0 && parse_num(val, 0, 60000, &v) == 0) {
             o->grace_ms = v;
+        } else if (strcmp(a, "--klaviyo-list-size") == 0 &&
+                   parse_num(val, SIM_KLAVIYO_SEGMENTS, 100000000, &v) == 0) {
+            o->kl_list_size = v;
+        } else if (strcmp(a, "--klaviyo-max-page-size") == 0 &&
+                   parse_num(val, 10, 100000, &v) == 0) {
+            o->kl_max_page = v;
         } else if (strcmp(a, "--conn-limit") == 0 && parse_num(val, 1, 1000000, &v) == 0) {
             o->conn_limit = (unsigned)v;
         } else if (strcmp(a, "--conn-timeout") == 0 && parse_num(val, 1, 3600, &v) == 0) {
@@ -452,6 +466,8 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     memset(&srv, 0, sizeof(srv));
     o.klaviyo_key = "sim-klaviyo-key";
+    o.kl_list_size = SIM_KLAVIYO_SEGMENTS;
+    o.kl_max_page = 10;
     o.sendgrid_key = "sim-sendgrid-key";
     o.threads = 2;
     o.conn_limit = 10000;
@@ -476,6 +492,8 @@ int main(int argc, char **argv)
     raise_fd_limit();
 
     srv.klaviyo_key = o.klaviyo_key;
+    srv.kl_list_size = o.kl_list_size;
+    srv.kl_max_page = o.kl_max_page;
     srv.sendgrid_key = o.sendgrid_key;
     srv.st = sim_state_new((size_t)o.max_ids, o.grace_ms);
     srv.timer = sim_timer_new(MAX_DELAYED, on_timer);

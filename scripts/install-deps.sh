@@ -9,7 +9,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev
 libmicrohttpd-dev kcat python3-jsonschema clang-14 clang-format-14 clang-tools-14 iproute2
-shellcheck"
+shellcheck valgrind gnuplot-nox python3-venv"
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'

@@ -893,8 +893,11 @@ static cJSON *convert(const char *type, const cJSON *v, const char *field, struc
     return NULL;
 }
 
-cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
-                        const struct sw_job *job, struct sw_status *st)
+/* borrow: remote_data refers to item instead of copying it, so the result must not outlive the
+ * parsed body (true for a single item, published before the page is freed; list items move into
+ * parts that outlive their page, so they are copied). */
+static cJSON *map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
+                       const struct sw_job *job, struct sw_status *st, int borrow)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(spec->models, model);
     const cJSON *f;
@@ -941,9 +944,13 @@ cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJS
         }
     }
     if (!(job && job->ignore_remote_data) && !excluded(job, "remote_data")) {
-        cJSON *raw = cJSON_Duplicate(item, 1);
+        cJSON *raw = borrow ? NULL : cJSON_Duplicate(item, 1);
 
-        if (!raw || !cJSON_AddItemToObject(out, "remote_data", raw)) {
+        if (borrow) {
+            if (!cJSON_AddItemReferenceToObject(out, "remote_data", (cJSON *)item)) {
+                goto nomem;
+            }
+        } else if (!raw || !cJSON_AddItemToObject(out, "remote_data", raw)) {
             cJSON_Delete(raw);
             goto nomem;
         }
@@ -953,6 +960,12 @@ nomem:
     cJSON_Delete(out);
     sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
     return NULL;
+}
+
+cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
+                        const struct sw_job *job, struct sw_status *st)
+{
+    return map_item(spec, model, item, job, st, 0);
 }
 
 static cJSON *deleted_result(const struct sw_job *job)
@@ -1009,7 +1022,7 @@ sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct s
         }
         page->items = 1;
         page->result =
-            raw ? cJSON_Duplicate(page->body, 1) : sw_spec_map_item(spec, model, data, job, st);
+            raw ? cJSON_Duplicate(page->body, 1) : map_item(spec, model, data, job, st, 1);
         if (!page->result && st->code) {
             return st->code;
         }

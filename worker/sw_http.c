@@ -112,11 +112,19 @@ struct sw_http_xfer {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/* Idle easy handles kept for the next request: curl_easy_init + cleanup per request cost more
+ * than a reset. Bounded, since each keeps its receive buffer (16 KiB). */
+#define SW_HTTP_POOL 256
+
+#define SW_HTTP_RECV_BUFFER 4096L
+
 struct sw_http {
     CURLM *multi;
     struct sw_http_opts opts;
     int active;
     struct sw_http_xfer *xfers;
+    CURL *pool[SW_HTTP_POOL];
+    int npool;
 };
 
 struct sw_http *sw_http_create(const struct sw_http_opts *opts)
@@ -156,7 +164,12 @@ static void xfer_free(struct sw_http_xfer *x)
     }
     if (x->easy) {
         curl_multi_remove_handle(x->h->multi, x->easy);
-        curl_easy_cleanup(x->easy);
+        if (x->h->npool < SW_HTTP_POOL) {
+            curl_easy_reset(x->easy);
+            x->h->pool[x->h->npool++] = x->easy;
+        } else {
+            curl_easy_cleanup(x->easy);
+        }
     }
     curl_slist_free_all(x->hdrs);
     free(x->body);
@@ -175,6 +188,9 @@ void sw_http_destroy(struct sw_http *h)
     /* Transfers still running at shutdown are dropped without callbacks. */
     while (h->xfers) {
         xfer_free(h->xfers);
+    }
+    while (h->npool > 0) {
+        curl_easy_cleanup(h->pool[--h->npool]);
     }
     curl_multi_cleanup(h->multi);
     free(h);
@@ -257,7 +273,7 @@ struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req 
     x->arg = arg;
     x->max_headers = h->opts.max_headers ? h->opts.max_headers : 100;
     x->resp = calloc(1, sizeof(*x->resp));
-    x->easy = curl_easy_init();
+    x->easy = h->npool > 0 ? h->pool[--h->npool] : curl_easy_init();
     if (!x->resp || !x->easy) {
         goto fail;
     }
@@ -294,6 +310,9 @@ struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req 
     curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
+    /* curl's default 16 KiB receive buffer per transfer dominated the memory of 1,000 jobs in
+     * flight; provider answers are mostly small, and big pages just take more reads. */
+    curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, SW_HTTP_RECV_BUFFER);
     curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
     if (h->opts.ca_file) {

@@ -1,6 +1,7 @@
 /* segworker: command line, signals, and the only place that ends the process.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_accounts.h"
+#include "sw_alloc.h"
 #include "sw_config.h"
 #include "sw_exec.h"
 #include "sw_job.h"
@@ -332,6 +333,7 @@ int main(int argc, char **argv)
     struct sigaction sa;
     int rc = EXIT_USAGE;
 
+    sw_alloc_install();
     if (parse_args(argc, argv, &cli) != 0) {
         return EXIT_USAGE;
     }
@@ -385,5 +387,6 @@ out:
     sw_specs_destroy(specs);
     sw_config_free(&cfg);
     curl_global_cleanup();
+    sw_alloc_release();
     return rc;
 }

@@ -56,6 +56,7 @@ struct sw_worker {
     struct sw_msg *msgs;
     long in_flight;
     int paused;
+    int64_t full_since; /* when the window filled up (monotonic ms); 0 while it is not full */
     int draining;
     int fatal;
     unsigned long long consumed, results, dead_letters;
@@ -105,6 +106,11 @@ static void set_paused(struct sw_worker *w, int pause)
     w->paused = pause;
 }
 
+/* A full window first only stops taking messages (poll_kafka leaves them in librdkafka's bounded
+ * queue); the partitions are paused when it stays full for a second. A pause/resume cycle costs
+ * 0.5-1 s in librdkafka 2.0.2 (the resumed partition waits for the broker thread's next fetch
+ * round), which held a window of 10 jobs against a 50 ms provider to 20 jobs/s (bench/). Pausing
+ * after a second keeps polling, and so rebalances, going while slow jobs hold the window. */
 static void check_window(struct sw_worker *w)
 {
     long max = (long)w->cfg->max_in_flight;
@@ -113,9 +119,19 @@ static void check_window(struct sw_worker *w)
         return;
     }
     if (!w->paused && w->in_flight >= max) {
-        set_paused(w, 1);
-    } else if (w->paused && w->in_flight <= max - max / 4 - 1) {
+        int64_t now = sw_now_mono_ms();
+
+        if (!w->full_since) {
+            w->full_since = now;
+        }
+        if (now - w->full_since >= 1000) {
+            set_paused(w, 1);
+        }
+    } else if (!w->paused) {
+        w->full_since = 0;
+    } else if (w->in_flight <= max - max / 4 - 1) {
         set_paused(w, 0);
+        w->full_since = 0;
     }
 }
 
@@ -599,8 +615,12 @@ static void poll_kafka(struct sw_worker *w)
     rd_kafka_message_t *rkm;
     int n = 0;
 
-    /* Bounded per turn so HTTP completions keep flowing under a flood of jobs. */
-    while (n++ < 1000 && (rkm = rd_kafka_consumer_poll(w->consumer, 0)) != NULL) {
+    /* Acknowledgements first: they free window slots for the messages polled below. */
+    rd_kafka_poll(w->producer, 0);
+    /* Bounded per turn so HTTP completions keep flowing under a flood of jobs; while the window
+     * is full (and not yet paused) messages stay in librdkafka's queue. */
+    while (n++ < 1000 && (w->paused || w->in_flight < (long)w->cfg->max_in_flight) &&
+           (rkm = rd_kafka_consumer_poll(w->consumer, 0)) != NULL) {
         if (rkm->err) {
             /* Informational (end of partition, transient broker trouble) unless fatal, which
              * the error callback handles. */
@@ -662,6 +682,7 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
         /* 100 ms bounds the latency of any wakeup the io-event pipe might miss. */
         sw_loop_turn(&w.loop, &wfd, 1, 100);
         drain_pipe(w.pipefd[0]);
+        check_window(&w); /* the one-second pause deadline */
         poll_kafka(&w);
     }
     if (w.in_flight && !w.fatal) {

@@ -65,6 +65,14 @@ def cpu_ns(pid):
     return total
 
 
+def machine_busy():
+    """(busy jiffies, total jiffies) of all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return sum(v) - idle, sum(v)
+
+
 def rss_kb(pid):
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -291,10 +299,14 @@ def run_contender(env, who, jobs, tag, rate=None, in_flight=1000, host_conns=Non
             sampler = RssSampler(proc.pid)
             sampler.start()
         c0 = cpu_ns(proc.pid)
+        m0 = machine_busy()
         t0 = env.kafka.produce(jt, jobs, rate)
         keys = [k for k, _ in jobs]
         done = col.wait(keys, timeout, proc)
         c1 = cpu_ns(proc.pid)
+        m1 = machine_busy()
+        # CPUs busy on the whole machine meanwhile (broker, segsim, this driver, other users).
+        out["machine_busy_cpus"] = (m1[0] - m0[0]) / float(m1[1] - m0[1]) * (os.cpu_count() or 1)
         out["rss_end_kb"] = rss_kb(proc.pid)
         if not done:
             out["error"] = "only %d of %d results in %ds" % (col.count(keys), len(keys), timeout)

@@ -251,22 +251,25 @@ def main():
     if sw:
         w("## Throughput with 50 ms provider latency as the in-flight window grows\n")
         w("Ideal = window / 50 ms (each job is one 50 ms request). CPU = worker CPU-seconds per "
-          "wall second.\n")
-        w("| in flight | ideal jobs/s | segworker jobs/s | segworker CPU | Python jobs/s | "
-          "Python CPU |")
-        w("|---:|---:|---:|---:|---:|---:|")
+          "wall second; machine busy = CPUs busy on the whole machine meanwhile (of %s: broker, "
+          "segsim, the driver and other users included).\n" % R.get("machine", {}).get("nproc"))
+        w("| in flight | ideal jobs/s | segworker jobs/s | segworker CPU | machine busy | "
+          "Python jobs/s | Python CPU | machine busy |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|")
         ks = sorted({int(k) for d in sw.values() for k in d})
         for k in ks:
             cells = []
             for who in ("segworker", "python"):
                 r = sw.get(who, {}).get(str(k))
                 if not r:
-                    cells += ["", ""]
+                    cells += ["", "", ""]
                 elif not r.get("ok"):
-                    cells += ["failed", ""]
+                    cells += ["failed", "", ""]
                 else:
                     cells += [f(r["jobs_per_s"], 0),
-                              "%.2f" % (r["jobs_per_s"] * r["cpu_us_per_job"] / 1e6)]
+                              "%.2f" % (r["jobs_per_s"] * r["cpu_us_per_job"] / 1e6),
+                              "%.2f" % r["machine_busy_cpus"] if r.get("machine_busy_cpus")
+                              is not None else "n/a"]
             w("| %s | %s | %s |" % (f(k, 0), f(k / 0.05, 0), " | ".join(cells)))
         w("")
         gnuplot_sweep(a.plots, sw, ks)

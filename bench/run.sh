@@ -55,23 +55,8 @@ VPY=$WORK/venv/bin/python
 
 # Redpanda Connect: one bounded attempt to build it from the Go module proxy, recorded as is.
 RPCN_LOG=$RUN/rpcn-install.log
-if command -v go >/dev/null 2>&1; then
-  log "trying: go install github.com/redpanda-data/connect/v4/cmd/redpanda-connect@latest (120 s max)"
-  set +e
-  (
-    export GOPATH=$WORK/go GOMODCACHE=$WORK/go/mod GOFLAGS=-modcacherw
-    echo "\$ go version"
-    go version
-    echo "\$ go env GOPROXY"
-    go env GOPROXY
-    echo "\$ timeout 120 go install github.com/redpanda-data/connect/v4/cmd/redpanda-connect@latest"
-    timeout 120 go install github.com/redpanda-data/connect/v4/cmd/redpanda-connect@latest
-    echo "exit status: $?"
-  ) >"$RPCN_LOG" 2>&1
-  set -e
-else
-  echo "go: not installed" >"$RPCN_LOG"
-fi
+log "trying to build Redpanda Connect from the Go module proxy (120 s max per module)"
+bench/rpcn-try.sh "$WORK" >"$RPCN_LOG" 2>&1 || true
 
 KDIR=$WORK/kafka
 SIM_PID=

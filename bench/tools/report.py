@@ -7,6 +7,7 @@ The measured numbers are generated; the analysis (why, what would close a gap, w
 is bench/ANALYSIS.md, included verbatim.
 """
 import argparse
+import datetime
 import json
 import os
 import statistics
@@ -302,8 +303,11 @@ def main():
 
     # ---------------- Redpanda Connect
     w("## Redpanda Connect\n")
-    w("bench/run.sh tries once per run, bounded to 120 s, to build it from the Go module proxy. "
-      "Output of that attempt in this run:\n")
+    when = datetime.datetime.utcfromtimestamp(os.path.getmtime(a.rpcn_log)).strftime(
+        "%Y-%m-%d %H:%M UTC")
+    w("`bench/rpcn-try.sh` (run by bench/run.sh) tries once per run, bounded to 120 s per "
+      "module, to build Redpanda Connect and its Benthos core from the Go module proxy. Its "
+      "output, recorded %s:\n" % when)
     w("```")
     w(open(a.rpcn_log).read().strip())
     w("```\n")
@@ -378,8 +382,8 @@ set logscale x
 set grid
 set key top left
 set yrange [0:*]
-plot 'rss.dat' using 1:2 with linespoints lw 2 title 'segworker', \
-     'rss.dat' using 1:3 with linespoints lw 2 title 'Python baseline', \
+plot 'rss.dat' using 1:2 with linespoints lw 2 lc rgb '#1b7837' title 'segworker', \
+     'rss.dat' using 1:3 with linespoints lw 2 lc rgb '#2166ac' title 'Python baseline', \
      30 with lines dt 2 lc rgb 'red' title 'target at 1,000: 30 MB'
 """, plots, "rss")
     os.remove(data)
@@ -397,14 +401,14 @@ def gnuplot_sweep(plots, sw, ks):
     gnuplot("""set terminal png size 800,460
 set output 'sweep.png'
 set title 'jobs/s with 50 ms provider latency'
-set xlabel 'jobs in flight (worker.max_in_flight)'
+set xlabel 'jobs in flight (worker.max_in_flight)' noenhanced
 set ylabel 'jobs/s'
 set logscale xy
 set grid
 set key top left
 plot 'sweep.dat' using 1:2 with lines dt 2 lc rgb 'gray' title 'ideal (in-flight / 50 ms)', \
-     'sweep.dat' using 1:3 with linespoints lw 2 title 'segworker', \
-     'sweep.dat' using 1:4 with linespoints lw 2 title 'Python baseline'
+     'sweep.dat' using 1:3 with linespoints lw 2 lc rgb '#1b7837' title 'segworker', \
+     'sweep.dat' using 1:4 with linespoints lw 2 lc rgb '#2166ac' title 'Python baseline'
 """, plots, "sweep")
     os.remove(data)
 

@@ -39,6 +39,7 @@ static struct {
     struct freelist list[NCLASS];
 } cache;
 
+#ifndef SW_ALLOC_SANITIZED
 static int class_of(size_t total)
 {
     if (total <= 32) {
@@ -97,6 +98,8 @@ static void cache_free(void *p)
     }
     free(b);
 }
+
+#endif
 
 void sw_alloc_install(void)
 {

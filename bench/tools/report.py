@@ -10,6 +10,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import statistics
 import subprocess
 
@@ -64,9 +65,10 @@ def main():
     m = R.get("machine", {})
     w("Machine: %s CPUs (%s), load average at start %s; librdkafka %s, libcurl %s, Python %s. "
       "**The machine is shared with other agents while this runs**: wall-clock numbers (jobs/s, "
-      "latency) move with their load; CPU time of the worker process and callgrind instruction "
-      "counts do not, so ratios are taken from those, and the contenders run interleaved "
-      "(floor, segworker, Python, again) so that a load change hits all of them alike. `perf stat "
+      "latency) move with their load; CPU time of the worker process moves much less and "
+      "callgrind instruction counts hardly at all, so ratios are taken from those, and the "
+      "contenders run interleaved (floor, segworker, Python, again) so that a load change hits "
+      "all of them alike. `perf stat "
       "-e instructions` is `<not supported>` on this VM, so instruction counts come from "
       "valgrind's callgrind only.\n" % (
           m.get("nproc"), m.get("cpu"), " ".join(m.get("loadavg", [])), m.get("librdkafka"),
@@ -96,11 +98,15 @@ def main():
   sent at 50%% of the contender's own saturation rate. All three are milliseconds, so one value
   can be off by −1 … +2 ms; "in worker" is `timing.total_ms − timing.http_ms` (received → result
   built, before the producer).
-* **RSS**: `VmRSS` of the worker sampled every 20 ms; the peak while the jobs are held in flight
-  by segsim's `sim-slow-%d-*` ids (so all are running at once: `worker.max_in_flight` and
-  `http.max_host_connections` are raised to the level for this run only), and during one
-  `segments.list` job over segsim's synthetic list (`--klaviyo-list-size`, `page[size]` 1000,
-  `ignore_remote_data`).
+* **Python baseline**: `bench/baselines/python/worker.py`, confluent-kafka + aiohttp on asyncio:
+  the same account store, requests, retries (408/425/429/5xx and transport errors, capped
+  exponential back-off with full jitter, Retry-After), unified mapping, result envelope and
+  contiguous at-least-once offset storing, at most 1,000 jobs in flight, 256 connections per host.
+* **RSS**: `VmRSS` of the worker sampled every 20 ms; the peak while N jobs are held in flight
+  by segsim's `sim-slow-%d-*` ids (`worker.max_in_flight` raised to N where N > 1,000; the
+  default 256 connections, so most of them wait for a connection inside the worker, as they would
+  in production), and during one `segments.list` job over a segsim of its own whose Klaviyo list
+  has that many items (`--klaviyo-list-size`; `page[size]` 100, `ignore_remote_data`).
 * **Provider latency**: segsim's `delay_ms=50` fault on every Klaviyo answer; `worker.max_in_flight`
   (and `http.max_host_connections`, default 256, when the window is larger) set to each level.
 """ % (R.get("result_bytes"), R["params"]["slow_ms"]))
@@ -292,11 +298,23 @@ def main():
     w("")
 
     # ---------------- profile
+    incl = per_job_inclusive(cg.get("segworker", {}))
+    if incl:
+        w("## Where segworker's instructions go\n")
+        w("Per job, inclusive (a function with everything it calls), from the difference of the two "
+          "callgrind runs:\n")
+        w("| function | instructions / job | what it is |")
+        w("|---|---:|---|")
+        for fn, what in PROFILE_ROWS:
+            if fn in incl:
+                w("| `%s` | %s | %s |" % (fn, f(incl[fn], 0), what))
+        w("")
     top = profile_top(cg.get("segworker", {}))
     if top:
-        w("## Where segworker's instructions go\n")
         w("callgrind, %s-job run, functions by their own (exclusive) instructions, whole "
-          "process (start-up included):\n" % R["params"]["cg"][1])
+          "process (start-up included). Debian's libraries are stripped, hence the bare "
+          "addresses; callgrind sometimes names the wrong library for them (`libntlm` at "
+          "`0x2370` is called from cJSON's parser).\n" % R["params"]["cg"][1])
         w("```")
         w(top)
         w("```\n")
@@ -321,6 +339,41 @@ def main():
       "log, the contenders' logs and the callgrind outputs are in the same folder).\n" % R["mode"])
     with open(a.doc, "w") as fh_:
         fh_.write("\n".join(out))
+
+
+PROFILE_ROWS = [
+    ("sw_worker_run", "everything on the event-loop thread"),
+    ("curl_multi_perform", "libcurl: sockets, HTTP/1.1 framing, connection cache"),
+    ("sw_http_submit", "curl easy handle set-up, request headers"),
+    ("on_response", "one answer: map, build and publish the result"),
+    ("sw_json_parse", "JSON parsing (job and provider answer), depth pre-scan included"),
+    ("sw_spec_map", "provider answer -> unified segment (parse included)"),
+    ("sw_result_build", "result envelope build and print"),
+    ("cJSON_PrintUnformatted", "printing the result"),
+    ("sw_job_parse", "job message -> struct sw_job"),
+    ("sw_spec_build", "request from the spec (URL, headers)"),
+    ("rd_kafka_producev", "librdkafka produce call"),
+]
+
+
+def per_job_inclusive(cg):
+    files = cg.get("files") or []
+    ir = cg.get("ir") or {}
+    if len(files) != 2 or not all(os.path.exists(x) for x in files) or len(ir) != 2:
+        return None
+    n1, n2 = sorted(int(k) for k in ir)
+
+    def load(fn):
+        p = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", fn],
+                           capture_output=True, text=True)
+        d = {}
+        for line in p.stdout.splitlines():
+            m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:([A-Za-z_][\w]*) \[", line)
+            if m and m.group(2) not in d:
+                d[m.group(2)] = int(m.group(1).replace(",", ""))
+        return d
+    a, b = load(files[0]), load(files[1])
+    return {k: (b[k] - a.get(k, 0)) / float(n2 - n1) for k in b}
 
 
 def profile_top(cg):

@@ -95,7 +95,7 @@ def main():
   libraries cost per job.
 * **Added latency**, per job: (broker append time of its final result) − (time the worker
   received the job: `timing.received_at`) − (its HTTP time: `timing.http_ms`). Measured with jobs
-  sent at 50%% of the contender's own saturation rate. All three are milliseconds, so one value
+  sent at 50%% of the contender's own saturation rate (of its slowest round). All three are milliseconds, so one value
   can be off by −1 … +2 ms; "in worker" is `timing.total_ms − timing.http_ms` (received → result
   built, before the producer).
 * **Python baseline**: `bench/baselines/python/worker.py`, confluent-kafka + aiohttp on asyncio:

@@ -602,6 +602,13 @@ def machine_facts():
         f["libcurl"] = subprocess.run(["pkg-config", "--modversion", "libcurl"],
                                       capture_output=True, text=True).stdout.strip()
         f["python"] = sys.version.split()[0]
+        try:
+            p = subprocess.run(["perf", "stat", "-e", "instructions", "true"],
+                               capture_output=True, text=True, timeout=30)
+            f["perf_instructions"] = ("not supported" if "not supported" in p.stderr
+                                      else "supported" if p.returncode == 0 else "failed")
+        except (OSError, subprocess.TimeoutExpired):
+            f["perf_instructions"] = "perf not installed"
     except OSError:
         pass
     return f

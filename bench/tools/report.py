@@ -69,10 +69,11 @@ def main():
       "callgrind instruction counts hardly at all, so ratios are taken from those, and the "
       "contenders run interleaved (floor, segworker, Python, again) so that a load change hits "
       "all of them alike. `perf stat "
-      "-e instructions` is `<not supported>` on this VM, so instruction counts come from "
-      "valgrind's callgrind only.\n" % (
+      "-e instructions true`: %s; instruction counts come from valgrind's callgrind.\n" % (
           m.get("nproc"), m.get("cpu"), " ".join(m.get("loadavg", [])), m.get("librdkafka"),
-          m.get("libcurl"), m.get("python")))
+          m.get("libcurl"), m.get("python"),
+          m.get("perf_instructions", "`<not supported>` when this was written (not recorded "
+                                     "by this run)")))
 
     w("## How it is measured\n")
     w("""* One Apache Kafka 4.1.1 broker (tests/kafka/kafka.sh) and one segsim (tests/sim, 2 threads)

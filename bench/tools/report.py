@@ -85,7 +85,7 @@ def main():
   measured jobs, waits until a collector has seen the final result of every one of them, and
   reads the CPU time again. **CPU per job** = the difference / jobs, summed over all threads of
   the worker process (`/proc/<pid>/task/*/schedstat`, ns), never the broker, simulator or
-  driver. **jobs/s** = jobs / (last result appended − first job sent).
+  driver. **jobs/s** = jobs / (last final result seen by the collector − first job sent).
 * **Instructions per job**: the same run under `valgrind --tool=callgrind` with two job counts
   n1 < n2; (Ir(n2) − Ir(n1)) / (n2 − n1), so start-up, warm-up and group join cancel out. All
   threads are counted (librdkafka's broker threads are part of the cost).

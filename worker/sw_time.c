@@ -198,7 +198,8 @@ int sw_time_parse_http(const char *s, int64_t *epoch_ms)
     }
     /* curl_getdate understands RFC 1123, RFC 850 and asctime forms, always as UTC. */
     t = curl_getdate(s, NULL);
-    if (t == (time_t)-1) {
+    /* Years past 9999 (or before 1970) are no usable wait, and t * 1000 could overflow. */
+    if (t == (time_t)-1 || t < 0 || t > (time_t)253402300799LL) {
         return -1;
     }
     *epoch_ms = (int64_t)t * 1000;

@@ -42,6 +42,7 @@ static void test_time_parse(void)
     CHECK(sw_time_parse_http("Wed, 21 Oct 2015 07:28:00 GMT", &ms) == 0);
     CHECK_INT(ms, 1445412480000LL);
     CHECK(sw_time_parse_http("soon", &ms) != 0);
+    CHECK(sw_time_parse_http("1Oct310010300", &ms) != 0); /* year 310010300: fuzz_url found it */
 }
 
 static void test_time_format_edges(void)

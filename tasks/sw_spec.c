@@ -1464,8 +1464,11 @@ static int add_provider_fields(const struct sw_spec *spec, const char *model, co
     return 0;
 }
 
-cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
-                        const struct sw_job *job, struct sw_status *st)
+/* borrow: remote_data refers to item instead of copying it, so the result must not outlive the
+ * parsed body (true for a single item, published before the page is freed; list items move into
+ * parts that outlive their page, so they are copied). */
+static cJSON *map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
+                       const struct sw_job *job, struct sw_status *st, int borrow)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(spec->models, model);
     cJSON *out;
@@ -1496,9 +1499,11 @@ cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJS
         return out;
     }
     if (!(job && job->ignore_remote_data) && !excluded(job, "remote_data")) {
-        cJSON *raw = cJSON_Duplicate(item, 1);
+        cJSON *raw = borrow ? NULL : cJSON_Duplicate(item, 1);
+        int ok = borrow ? cJSON_AddItemReferenceToObject(out, "remote_data", (cJSON *)item)
+                        : raw && cJSON_AddItemToObject(out, "remote_data", raw);
 
-        if (!raw || !cJSON_AddItemToObject(out, "remote_data", raw)) {
+        if (!ok) {
             cJSON_Delete(raw);
             cJSON_Delete(out);
             sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
@@ -1506,6 +1511,12 @@ cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJS
         }
     }
     return out;
+}
+
+cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
+                        const struct sw_job *job, struct sw_status *st)
+{
+    return map_item(spec, model, item, job, st, 0);
 }
 
 /* Every field of a model, converted; NULL with st set when a value is unusable. */
@@ -1797,7 +1808,7 @@ sw_err_t sw_spec_map_page(const struct sw_spec *spec, const cJSON *op, const str
         }
         page->items = 1;
         page->result =
-            raw ? cJSON_Duplicate(page->body, 1) : sw_spec_map_item(spec, model, data, job, st);
+            raw ? cJSON_Duplicate(page->body, 1) : map_item(spec, model, data, job, st, 1);
         if (!page->result && st->code) {
             return st->code;
         }

@@ -3,6 +3,7 @@
 #include "sw_accounts.h"
 #include "sw_admin.h"
 #include "sw_client.h"
+#include "sw_alloc.h"
 #include "sw_config.h"
 #include "sw_exec.h"
 #include "sw_job.h"
@@ -559,6 +560,7 @@ int main(int argc, char **argv)
     int rc = EXIT_USAGE;
 
     memset(&cfg, 0, sizeof(cfg));
+    sw_alloc_install();
     if (parse_args(argc, argv, &cli) != 0) {
         free(cli.args);
         return EXIT_USAGE;
@@ -635,5 +637,6 @@ out:
     sw_config_free(&cfg);
     curl_global_cleanup();
     free(cli.args);
+    sw_alloc_release();
     return rc;
 }

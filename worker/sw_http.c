@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 void sw_http_headers_free(struct sw_http_headers *h)
 {
@@ -98,26 +99,66 @@ void sw_http_resp_free(struct sw_http_resp *resp)
 
 /* ---- engine ---- */
 
+/* Transfers handed to curl per origin (scheme://host:port). Past http.max_host_connections a
+ * request waits in our queue, not curl's: curl gives a transfer its easy handle (5.4 KB) and
+ * receive buffer as soon as it is added, so 5,000 jobs waiting for 256 connections held ~40 MB
+ * (bench/, valgrind massif). */
+struct sw_http_origin {
+    char *name;
+    long running; /* handed to curl */
+    long waiting; /* in our queue */
+};
+
 struct sw_http_xfer {
     struct sw_http *h;
-    CURL *easy;
+    CURL *easy; /* NULL while waiting for a connection slot */
     struct curl_slist *hdrs;
+    char *url;
+    char method[8];
     char *body; /* request body copy; curl reads it via POSTFIELDS without copying */
+    size_t body_len;
+    struct sw_http_origin *origin;
+    int64_t deadline_ms; /* monotonic: submission + timeout; the wait for a slot counts */
     struct sw_http_resp *resp;
     sw_http_done_cb cb;
     void *arg;
     size_t max_headers;
     int headers_overflow;
-    struct sw_http_xfer *prev, *next; /* every live transfer, so destroy can free them */
+    struct sw_http_xfer *prev, *next;   /* every live transfer, so destroy can free them */
+    struct sw_http_xfer *wprev, *wnext; /* the waiting queue (FIFO) */
+    int waiting;
     char errbuf[CURL_ERROR_SIZE];
 };
+
+/* Idle easy handles kept for the next request: curl_easy_init + cleanup per request cost more
+ * than a reset. Bounded, since each keeps its receive buffer. */
+#define SW_HTTP_POOL 256
+
+#define SW_HTTP_RECV_BUFFER 2048L
+
+/* How often waiting requests are checked against their deadline. */
+#define SW_HTTP_SWEEP_MS 50
 
 struct sw_http {
     CURLM *multi;
     struct sw_http_opts opts;
     int active;
     struct sw_http_xfer *xfers;
+    CURL *pool[SW_HTTP_POOL];
+    int npool;
+    struct sw_http_origin *origins;
+    size_t norigins, corigins;
+    struct sw_http_xfer *whead, *wtail;
+    int64_t next_sweep_ms;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct sw_http *sw_http_create(const struct sw_http_opts *opts)
 {
@@ -141,6 +182,74 @@ struct sw_http *sw_http_create(const struct sw_http_opts *opts)
     return h;
 }
 
+/* The origin of url ("http://127.0.0.1:8080" of "http://127.0.0.1:8080/api/x"), found or added. */
+static struct sw_http_origin *origin_of(struct sw_http *h, const char *url)
+{
+    const char *p = strstr(url, "://");
+    size_t n;
+    size_t i;
+
+    p = p ? p + 3 : url;
+    n = (size_t)(p - url) + strcspn(p, "/?#");
+    for (i = 0; i < h->norigins; i++) {
+        if (strlen(h->origins[i].name) == n && !strncmp(h->origins[i].name, url, n)) {
+            return &h->origins[i];
+        }
+    }
+    if (h->norigins == h->corigins) {
+        size_t cap = h->corigins ? h->corigins * 2 : 4;
+        struct sw_http_origin *no = realloc(h->origins, cap * sizeof(*no));
+        size_t k;
+        struct sw_http_xfer *x;
+
+        if (!no) {
+            return NULL;
+        }
+        /* Live transfers point into the array: move their pointers along. */
+        for (x = h->xfers; x; x = x->next) {
+            for (k = 0; k < h->norigins; k++) {
+                if (x->origin == &h->origins[k]) {
+                    x->origin = &no[k];
+                    break;
+                }
+            }
+        }
+        h->origins = no;
+        h->corigins = cap;
+    }
+    h->origins[h->norigins].name = strndup(url, n);
+    if (!h->origins[h->norigins].name) {
+        return NULL;
+    }
+    h->origins[h->norigins].running = 0;
+    h->origins[h->norigins].waiting = 0;
+    return &h->origins[h->norigins++];
+}
+
+static void wait_unlink(struct sw_http_xfer *x)
+{
+    struct sw_http *h = x->h;
+
+    if (!x->waiting) {
+        return;
+    }
+    if (x->wprev) {
+        x->wprev->wnext = x->wnext;
+    } else {
+        h->whead = x->wnext;
+    }
+    if (x->wnext) {
+        x->wnext->wprev = x->wprev;
+    } else {
+        h->wtail = x->wprev;
+    }
+    x->wprev = x->wnext = NULL;
+    x->waiting = 0;
+    if (x->origin) {
+        x->origin->waiting--;
+    }
+}
+
 static void xfer_free(struct sw_http_xfer *x)
 {
     if (!x) {
@@ -154,11 +263,21 @@ static void xfer_free(struct sw_http_xfer *x)
     if (x->next) {
         x->next->prev = x->prev;
     }
+    wait_unlink(x);
     if (x->easy) {
         curl_multi_remove_handle(x->h->multi, x->easy);
-        curl_easy_cleanup(x->easy);
+        if (x->origin) {
+            x->origin->running--;
+        }
+        if (x->h->npool < SW_HTTP_POOL) {
+            curl_easy_reset(x->easy);
+            x->h->pool[x->h->npool++] = x->easy;
+        } else {
+            curl_easy_cleanup(x->easy);
+        }
     }
     curl_slist_free_all(x->hdrs);
+    free(x->url);
     free(x->body);
     if (x->resp) {
         sw_http_resp_free(x->resp);
@@ -169,13 +288,22 @@ static void xfer_free(struct sw_http_xfer *x)
 
 void sw_http_destroy(struct sw_http *h)
 {
+    size_t i;
+
     if (!h) {
         return;
     }
-    /* Transfers still running at shutdown are dropped without callbacks. */
+    /* Transfers still running (or waiting) at shutdown are dropped without callbacks. */
     while (h->xfers) {
         xfer_free(h->xfers);
     }
+    while (h->npool > 0) {
+        curl_easy_cleanup(h->pool[--h->npool]);
+    }
+    for (i = 0; i < h->norigins; i++) {
+        free(h->origins[i].name);
+    }
+    free(h->origins);
     curl_multi_cleanup(h->multi);
     free(h);
 }
@@ -241,6 +369,67 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* Hand x to curl with what is left of its timeout. 0, or -1 (out of memory). */
+static int xfer_start(struct sw_http_xfer *x, long timeout_ms)
+{
+    struct sw_http *h = x->h;
+
+    x->easy = h->npool > 0 ? h->pool[--h->npool] : curl_easy_init();
+    if (!x->easy) {
+        return -1;
+    }
+    curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
+    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* Redirects would let a provider send us (and our credentials) to another host. */
+    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
+    /* curl allocates its receive buffer (default 16 KiB) when a transfer starts. A single
+     * segment answer fits in 2 KiB; big pages just take more reads. */
+    curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, SW_HTTP_RECV_BUFFER);
+    curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (h->opts.ca_file) {
+        curl_easy_setopt(x->easy, CURLOPT_CAINFO, h->opts.ca_file);
+    }
+    if (x->body) {
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+    }
+    if (!strcmp(x->method, "GET")) {
+        curl_easy_setopt(x->easy, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(x->method, "POST") != 0 || !x->body) {
+        curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, x->method);
+    }
+    if (!strcmp(x->method, "HEAD")) {
+        curl_easy_setopt(x->easy, CURLOPT_NOBODY, 1L);
+    }
+    if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) {
+        curl_easy_cleanup(x->easy);
+        x->easy = NULL;
+        return -1;
+    }
+    if (x->origin) {
+        x->origin->running++;
+    }
+    return 0;
+}
+
+static int slot_free(const struct sw_http *h, const struct sw_http_origin *o)
+{
+    return !o || h->opts.max_host_connections <= 0 || o->running < h->opts.max_host_connections;
+}
+
 struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req *req,
                                     long timeout_ms, sw_http_done_cb cb, void *arg,
                                     struct sw_status *st)
@@ -256,9 +445,11 @@ struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req 
     x->cb = cb;
     x->arg = arg;
     x->max_headers = h->opts.max_headers ? h->opts.max_headers : 100;
+    x->deadline_ms = mono_ms() + timeout_ms;
+    snprintf(x->method, sizeof(x->method), "%s", req->method);
     x->resp = calloc(1, sizeof(*x->resp));
-    x->easy = curl_easy_init();
-    if (!x->resp || !x->easy) {
+    x->url = strdup(req->url);
+    if (!x->resp || !x->url) {
         goto fail;
     }
     sw_http_resp_init(x->resp, h->opts.max_body_bytes);
@@ -278,27 +469,6 @@ struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req 
         }
         x->hdrs = nl;
     }
-    curl_easy_setopt(x->easy, CURLOPT_URL, req->url);
-    curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
-    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    /* Redirects would let a provider send us (and our credentials) to another host. */
-    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
-    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
-    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (h->opts.ca_file) {
-        curl_easy_setopt(x->easy, CURLOPT_CAINFO, h->opts.ca_file);
-    }
     if (req->body) {
         x->body = malloc(req->body_len + 1);
         if (!x->body) {
@@ -306,19 +476,27 @@ struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req 
         }
         memcpy(x->body, req->body, req->body_len);
         x->body[req->body_len] = '\0';
-        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
-        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        x->body_len = req->body_len;
     }
-    if (!strcmp(req->method, "GET")) {
-        curl_easy_setopt(x->easy, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(req->method, "POST") != 0 || !req->body) {
-        curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, req->method);
-    }
-    if (!strcmp(req->method, "HEAD")) {
-        curl_easy_setopt(x->easy, CURLOPT_NOBODY, 1L);
-    }
-    if (curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) {
+    x->origin = origin_of(h, x->url);
+    if (!x->origin) {
         goto fail;
+    }
+    /* Waiting ones of the same origin go first (FIFO), so a new request never overtakes them. */
+    if (slot_free(h, x->origin) && x->origin->waiting == 0) {
+        if (xfer_start(x, timeout_ms) != 0) {
+            goto fail;
+        }
+    } else {
+        x->waiting = 1;
+        x->origin->waiting++;
+        x->wprev = h->wtail;
+        if (h->wtail) {
+            h->wtail->wnext = x;
+        } else {
+            h->whead = x;
+        }
+        h->wtail = x;
     }
     h->active++;
     x->next = h->xfers;
@@ -331,12 +509,89 @@ fail:
     if (st && st->code == SW_E_OK) {
         sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "could not start the HTTP request");
     }
-    if (x->easy) {
-        curl_easy_cleanup(x->easy);
-        x->easy = NULL;
-    }
     xfer_free(x);
     return NULL;
+}
+
+/* End a transfer that never reached curl: its callback gets a transport error. */
+static void finish_unsent(struct sw_http_xfer *x, sw_err_t code, int64_t now, const char *why)
+{
+    struct sw_http_resp *resp = x->resp;
+    sw_http_done_cb cb = x->cb;
+    void *arg = x->arg;
+
+    resp->transport_err = code;
+    resp->ambiguous = 0; /* nothing was sent */
+    resp->total_ms = 0;
+    snprintf(resp->errmsg, sizeof(resp->errmsg), "%s (%s)", why, x->origin ? x->origin->name : "?");
+    (void)now;
+    x->resp = NULL;
+    x->h->active--;
+    xfer_free(x);
+    cb(arg, resp);
+}
+
+static int any_slot_free(const struct sw_http *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->norigins; i++) {
+        if (h->origins[i].waiting > 0 && slot_free(h, &h->origins[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Start waiting transfers, oldest first, while their origins have free slots. A failure to
+ * start ends that transfer (its callback runs), and the scan begins again. */
+static void promote(struct sw_http *h)
+{
+    struct sw_http_xfer *x = h->whead;
+    int64_t now = -1;
+
+    while (x && any_slot_free(h)) {
+        struct sw_http_xfer *nx = x->wnext;
+
+        if (slot_free(h, x->origin)) {
+            if (now < 0) {
+                now = mono_ms();
+            }
+            if (x->deadline_ms <= now) {
+                x = nx; /* expire_waiting ends it */
+                continue;
+            }
+            wait_unlink(x);
+            if (xfer_start(x, (long)(x->deadline_ms - now)) != 0) {
+                finish_unsent(x, SW_E_NOMEM, now, "could not start the HTTP request");
+                x = h->whead;
+                continue;
+            }
+        }
+        x = nx;
+    }
+}
+
+/* Waiting transfers whose timeout passed before a connection was free end with a timeout. */
+static void expire_waiting(struct sw_http *h)
+{
+    int64_t now = mono_ms();
+    struct sw_http_xfer *x;
+
+    if (!h->whead || now < h->next_sweep_ms) {
+        return;
+    }
+    h->next_sweep_ms = now + SW_HTTP_SWEEP_MS;
+    x = h->whead;
+    while (x) {
+        if (x->deadline_ms <= now) {
+            finish_unsent(x, SW_E_TIMEOUT, now,
+                          "timed out waiting for a free connection (http.max_host_connections)");
+            x = h->whead; /* the callback may have changed the queue */
+            continue;
+        }
+        x = x->wnext;
+    }
 }
 
 void sw_http_cancel(struct sw_http *h, struct sw_http_xfer *x)
@@ -346,6 +601,7 @@ void sw_http_cancel(struct sw_http *h, struct sw_http_xfer *x)
     }
     h->active--;
     xfer_free(x);
+    promote(h);
 }
 
 int sw_http_wait(struct sw_http *h, struct curl_waitfd *extra, unsigned nextra, int timeout_ms)
@@ -447,7 +703,9 @@ void sw_http_perform(struct sw_http *h)
             void *arg = x->arg;
 
             xfer_free(x);
+            promote(h); /* waiting requests first, before the callback submits new ones */
             cb(arg, resp);
         }
     }
+    expire_waiting(h);
 }

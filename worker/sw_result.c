@@ -20,6 +20,25 @@ static int add_ref_or_null(cJSON *o, const char *k, const cJSON *v)
     return cJSON_AddItemReferenceToObject(o, k, (cJSON *)v) ? 1 : 0;
 }
 
+/* Integers as raw JSON text: cJSON prints every number with "%1.15g" and reads it back with
+ * sscanf to check the round trip, which cost more than the rest of the envelope. */
+static cJSON *add_int(cJSON *o, const char *k, long long v)
+{
+    char buf[24];
+    char *p = buf + sizeof(buf) - 1;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    *p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    return cJSON_AddRawToObject(o, k, p);
+}
+
 static int retryable(const struct sw_status *err)
 {
     return err->cls == SW_CLASS_RETRY;
@@ -48,11 +67,10 @@ char *sw_result_build(const struct sw_result_meta *m, const cJSON *result,
           cJSON_AddStringToObject(o, "response_format", m->response_format)) &&
          add_ref_or_null(o, "result", err ? NULL : result);
     p = ok ? cJSON_AddObjectToObject(o, "part") : NULL;
-    ok = p && cJSON_AddNumberToObject(p, "index", part->index) &&
-         cJSON_AddNumberToObject(p, "items", part->items) &&
+    ok = p && add_int(p, "index", part->index) && add_int(p, "items", part->items) &&
          cJSON_AddBoolToObject(p, "last", part->last);
     if (ok && part->last) {
-        ok = cJSON_AddNumberToObject(p, "total_items", (double)part->total_items) != NULL;
+        ok = add_int(p, "total_items", part->total_items) != NULL;
     }
     if (ok && part->truncated) {
         ok = cJSON_AddTrueToObject(p, "truncated") != NULL;
@@ -62,28 +80,24 @@ char *sw_result_build(const struct sw_result_meta *m, const cJSON *result,
         ok = e && cJSON_AddStringToObject(e, "code", sw_err_name(err->code)) &&
              cJSON_AddStringToObject(e, "message", err->msg[0] ? err->msg : sw_err_str(err->code));
         if (ok) {
-            ok = err->http_status
-                     ? cJSON_AddNumberToObject(e, "http_status", err->http_status) != NULL
-                     : cJSON_AddNullToObject(e, "http_status") != NULL;
+            ok = err->http_status ? add_int(e, "http_status", err->http_status) != NULL
+                                  : cJSON_AddNullToObject(e, "http_status") != NULL;
         }
         ok = ok && cJSON_AddBoolToObject(e, "retryable", retryable(err)) &&
              add_ref_or_null(e, "provider_error", provider_error);
     } else if (ok) {
         ok = cJSON_AddNullToObject(o, "error") != NULL;
     }
-    ok = ok && cJSON_AddNumberToObject(o, "attempts", m->attempts) &&
+    ok = ok && add_int(o, "attempts", m->attempts) &&
          cJSON_AddBoolToObject(o, "redelivered", m->redelivered);
     t = ok ? cJSON_AddObjectToObject(o, "timing") : NULL;
     if (t) {
         sw_time_format(m->received_wall_ms, 1, ts, sizeof(ts));
         ok = cJSON_AddStringToObject(t, "received_at", ts) != NULL;
         sw_time_format(now, 1, ts, sizeof(ts));
-        ok =
-            ok && cJSON_AddStringToObject(t, "finished_at", ts) &&
-            cJSON_AddNumberToObject(t, "queue_ms", m->queue_ms) &&
-            cJSON_AddNumberToObject(t, "http_ms", m->http_ms) &&
-            cJSON_AddNumberToObject(
-                t, "total_ms", (double)(now > m->received_wall_ms ? now - m->received_wall_ms : 0));
+        ok = ok && cJSON_AddStringToObject(t, "finished_at", ts) &&
+             add_int(t, "queue_ms", m->queue_ms) && add_int(t, "http_ms", m->http_ms) &&
+             add_int(t, "total_ms", now > m->received_wall_ms ? now - m->received_wall_ms : 0);
     } else {
         ok = 0;
     }

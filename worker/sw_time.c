@@ -24,12 +24,63 @@ int64_t sw_now_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void put_digits(char *p, unsigned v, int n)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* Years 0000-9999 without gmtime_r and snprintf: this runs several times per job (result
+ * timestamps, every provider date), and glibc's gmtime_r takes the time zone lock and reads TZ
+ * each time. Civil-from-days is Howard Hinnant's algorithm (days_from_civil below inverted). */
+static int format_fast(int64_t epoch_ms, int with_ms, char *buf, size_t n)
+{
+    int64_t secs = epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000;
+    int ms = (int)(epoch_ms - secs * 1000);
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t sod = secs - days * 86400;
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    size_t len = with_ms && ms ? 24 : 20;
+
+    y += m <= 2;
+    if (y < 0 || y > 9999 || n < len + 1) {
+        return -1;
+    }
+    memcpy(buf, "0000-00-00T00:00:00", 19);
+    put_digits(buf, (unsigned)y, 4);
+    put_digits(buf + 5, m, 2);
+    put_digits(buf + 8, d, 2);
+    put_digits(buf + 11, (unsigned)(sod / 3600), 2);
+    put_digits(buf + 14, (unsigned)(sod / 60 % 60), 2);
+    put_digits(buf + 17, (unsigned)(sod % 60), 2);
+    if (len == 24) {
+        buf[19] = '.';
+        put_digits(buf + 20, (unsigned)ms, 3);
+    }
+    buf[len - 1] = 'Z';
+    buf[len] = '\0';
+    return 0;
+}
+
 void sw_time_format(int64_t epoch_ms, int with_ms, char *buf, size_t n)
 {
     time_t secs = (time_t)(epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000);
     int ms = (int)(epoch_ms - (int64_t)secs * 1000);
     struct tm tm;
 
+    if (format_fast(epoch_ms, with_ms, buf, n) == 0) {
+        return;
+    }
     memset(&tm, 0, sizeof(tm));
     if (!gmtime_r(&secs, &tm)) {
         snprintf(buf, n, "1970-01-01T00:00:00Z"); /* out of range: callers bound their inputs */
@@ -147,7 +198,8 @@ int sw_time_parse_http(const char *s, int64_t *epoch_ms)
     }
     /* curl_getdate understands RFC 1123, RFC 850 and asctime forms, always as UTC. */
     t = curl_getdate(s, NULL);
-    if (t == (time_t)-1) {
+    /* Years past 9999 (or before 1970) are no usable wait, and t * 1000 could overflow. */
+    if (t == (time_t)-1 || t < 0 || t > (time_t)253402300799LL) {
         return -1;
     }
     *epoch_ms = (int64_t)t * 1000;

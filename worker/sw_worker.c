@@ -94,6 +94,7 @@ struct sw_worker {
     size_t txn_buffered; /* bytes of outputs held back for their offsets */
     long in_flight;
     int paused;
+    int64_t full_since; /* when the window filled up (monotonic ms); 0 while it is not full */
     int draining;
     int closing; /* past the main loop: revokes only commit */
     int fatal;
@@ -189,11 +190,20 @@ static void apply_pause_all(struct sw_worker *w)
     }
 }
 
-/* Global and per-partition windows, with hysteresis so a full window does not flap. */
+/* Global and per-partition windows, with hysteresis so a full window does not flap.
+ *
+ * A full global window first only stops taking messages (poll_kafka leaves them in librdkafka's
+ * bounded queue); the partitions are paused when it stays full for a second. A pause/resume
+ * cycle costs 0.5-1 s in librdkafka 2.0.2 (the resumed partition waits for the broker thread's
+ * next fetch round), which held a window of 10 jobs against a 50 ms provider to 20 jobs/s
+ * (bench/). Pausing after a second keeps polling, and so rebalances, going while slow jobs hold
+ * the window. A partition's own window pauses it at once: its messages cannot be left in the
+ * shared queue without holding up the others. */
 static void check_window(struct sw_worker *w, struct sw_partition_ledger *l)
 {
     long max = (long)w->cfg->max_in_flight;
     long pmax = (long)w->cfg->max_in_flight_partition;
+    int full = w->in_flight >= max || w->txn_buffered > TXN_BUFFER_MAX;
 
     if (l) {
         long n = (long)sw_ledger_in_flight(l);
@@ -205,12 +215,21 @@ static void check_window(struct sw_worker *w, struct sw_partition_ledger *l)
         }
         apply_pause(w, l);
     }
-    if (!w->paused && (w->in_flight >= max || w->txn_buffered > TXN_BUFFER_MAX)) {
-        w->paused = 1;
-        apply_pause_all(w);
-    } else if (w->paused && w->in_flight <= max - max / 4 - 1 &&
-               w->txn_buffered <= TXN_BUFFER_MAX / 2) {
+    if (!w->paused && full) {
+        int64_t now = sw_now_mono_ms();
+
+        if (!w->full_since) {
+            w->full_since = now;
+        }
+        if (now - w->full_since >= 1000) {
+            w->paused = 1;
+            apply_pause_all(w);
+        }
+    } else if (!w->paused) {
+        w->full_since = 0;
+    } else if (w->in_flight <= max - max / 4 - 1 && w->txn_buffered <= TXN_BUFFER_MAX / 2) {
         w->paused = 0;
+        w->full_since = 0;
         apply_pause_all(w);
     }
 }
@@ -1236,8 +1255,14 @@ static void poll_kafka(struct sw_worker *w)
     int n = 0;
 
     start_ready(w);
-    /* Bounded per turn so HTTP completions keep flowing under a flood of jobs. */
-    while (n++ < 1000 && !w->fatal && (rkm = rd_kafka_consumer_poll(w->consumer, 0)) != NULL) {
+    /* Acknowledgements first: they free window slots for the messages polled below. */
+    rd_kafka_poll(w->producer, 0);
+    /* Bounded per turn so HTTP completions keep flowing under a flood of jobs; while the window
+     * is full (and not yet paused) messages stay in librdkafka's queue. */
+    while (n++ < 1000 && !w->fatal &&
+           (w->paused ||
+            (w->in_flight < (long)w->cfg->max_in_flight && w->txn_buffered <= TXN_BUFFER_MAX)) &&
+           (rkm = rd_kafka_consumer_poll(w->consumer, 0)) != NULL) {
         if (rkm->err) {
             /* Informational (end of partition, transient broker trouble) unless fatal, which
              * the error callback handles. */
@@ -1403,6 +1428,7 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
         /* 100 ms bounds the latency of any wakeup the io-event pipe might miss. */
         sw_loop_turn(&w.loop, &w.wfd, 1, w.transactional ? 20 : 100);
         drain_pipe(w.pipefd[0]);
+        check_window(&w, NULL); /* the one-second pause deadline */
         poll_kafka(&w);
         now = sw_now_mono_ms();
         if (w.transactional && now >= w.txn_next_ms) {

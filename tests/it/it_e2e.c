@@ -517,7 +517,9 @@ static void test_e2e(void)
                           * it_reliability tests the limits. */
                          "--set", "ratelimit.mode=off", NULL};
         char *env[] = {"E2E_KLAVIYO_KEY=" KLAVIYO_KEY, "E2E_SENDGRID_KEY=" SENDGRID_KEY,
-                       "E2E_WRONG_KEY=definitely-wrong", "SEGWORKER_LOG_LEVEL=info", NULL};
+                       "E2E_WRONG_KEY=definitely-wrong", "SEGWORKER_LOG_LEVEL=info",
+                       /* a small window, so the backpressure path (full window, pause) runs */
+                       "SEGWORKER_MAX_IN_FLIGHT=50", NULL};
 
         snprintf(t_jobs, sizeof(t_jobs), "topics.jobs=%s", jobs);
         snprintf(t_res, sizeof(t_res), "topics.results=%s", results);

@@ -18,6 +18,7 @@
 
 #include "sim_profile.h"
 #include "sim_provider.h"
+#include "sim_data.h"
 #include "sim_state.h"
 #include "sim_timer.h"
 #include "sim_watch.h"
@@ -42,6 +43,8 @@ struct sim_opts {
     struct sim_fault fault[SIM_P_NPROV];
     int fault_set[SIM_P_NPROV];
     const char *request_log;
+    long kl_list_size;
+    long kl_max_page;
 };
 
 /* Everything the request handlers share; owned by main and passed to MHD as the closure. */
@@ -51,6 +54,8 @@ struct sim_server {
     struct sim_timer *timer;
     const char *klaviyo_key;
     const char *sendgrid_key;
+    long kl_list_size;
+    long kl_max_page;
     char host_fallback[32];
     FILE *reqlog; /* --request-log: one JSON line per provider request, NULL when off */
     pthread_mutex_t reqlog_lock;
@@ -159,6 +164,8 @@ static int dispatch(struct sim_server *srv, struct sim_conn *c, const char *url,
     rq.st = srv->st;
     rq.watch = srv->watch;
     rq.klaviyo_key = srv->klaviyo_key;
+    rq.kl_list_size = srv->kl_list_size;
+    rq.kl_max_page = srv->kl_max_page;
     rq.sendgrid_key = srv->sendgrid_key;
     if (c->too_big) {
         return sim_reply_text(
@@ -350,6 +357,7 @@ static void usage(FILE *f)
                "              [--enforce-limits 0|1]\n"
                "              [--bind ADDR]\n"
                "              [--request-log FILE]\n"
+               "              [--klaviyo-list-size N] [--klaviyo-max-page-size M]\n"
                "PROVIDER is klaviyo, sendgrid or '*'; KEY is rate_503, rate_429, rate_bad_json,\n"
                "retry_after_s, delay_ms or seed. Binds 127.0.0.1 unless --bind names another\n"
                "loopback, private (10/8, 172.16/12, 192.168/16) or link-local IPv4 address;\n"
@@ -459,6 +467,12 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             o->grace_ms = v;
         } else if (strcmp(a, "--enforce-limits") == 0 && parse_num(val, 0, 1, &v) == 0) {
             o->enforce_limits = (int)v;
+        } else if (strcmp(a, "--klaviyo-list-size") == 0 &&
+                   parse_num(val, SIM_KLAVIYO_SEGMENTS, 100000000, &v) == 0) {
+            o->kl_list_size = v;
+        } else if (strcmp(a, "--klaviyo-max-page-size") == 0 &&
+                   parse_num(val, 10, 100000, &v) == 0) {
+            o->kl_max_page = v;
         } else if (strcmp(a, "--conn-limit") == 0 && parse_num(val, 1, 1000000, &v) == 0) {
             o->conn_limit = (unsigned)v;
         } else if (strcmp(a, "--conn-timeout") == 0 && parse_num(val, 1, 3600, &v) == 0) {
@@ -561,6 +575,8 @@ int main(int argc, char **argv)
     memset(&srv, 0, sizeof(srv));
     o.bind.s_addr = htonl(INADDR_LOOPBACK);
     o.klaviyo_key = "sim-klaviyo-key";
+    o.kl_list_size = SIM_KLAVIYO_SEGMENTS;
+    o.kl_max_page = 10;
     o.sendgrid_key = "sim-sendgrid-key";
     o.threads = 2;
     o.conn_limit = 10000;
@@ -586,6 +602,8 @@ int main(int argc, char **argv)
     raise_fd_limit();
 
     srv.klaviyo_key = o.klaviyo_key;
+    srv.kl_list_size = o.kl_list_size;
+    srv.kl_max_page = o.kl_max_page;
     srv.sendgrid_key = o.sendgrid_key;
     srv.st = sim_state_new((size_t)o.max_ids, o.grace_ms);
     srv.timer = sim_timer_new(MAX_DELAYED, on_timer);

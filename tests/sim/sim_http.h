@@ -47,6 +47,8 @@ struct sim_req {
     struct sim_watch *watch; /* rate-limit and ordering referees */
     const char *klaviyo_key;
     const char *sendgrid_key;
+    long kl_list_size; /* Klaviyo list length: 25, or more with synthetic segments (benchmarks) */
+    long kl_max_page;  /* largest page[size] accepted (10 unless --klaviyo-max-page-size) */
 };
 
 /* Free the body and reset the record (accepts NULL). */

@@ -427,9 +427,12 @@ static int kl_list(const struct sim_req *rq, struct sim_reply *r)
     struct sim_kfilter *f = NULL;
     struct sim_klaviyo_segment s;
     enum kl_sort key = KS_NONE;
-    int desc = 0, mask = KA_DEFAULT, idx[SIM_KLAVIYO_SEGMENTS], n, i;
+    int desc = 0, mask = KA_DEFAULT, idx[SIM_KLAVIYO_SEGMENTS], n;
+    long i;
     long off = 0;
     const char *size_s = sim_req_arg(rq, "page[size]");
+    long max_page = rq->kl_max_page > 10 ? rq->kl_max_page : 10;
+    long total;
     char err[128];
     cJSON *doc = NULL, *data, *links;
     int rc = -1;
@@ -440,9 +443,9 @@ static int kl_list(const struct sim_req *rq, struct sim_reply *r)
     a.fields = sim_req_arg(rq, "fields[segment]");
     if (size_s) {
         a.size_given = 1;
-        if (sim_parse_long(size_s, 1, 10, &a.size) != 0) {
-            rc = kl_invalid_param(rq, r, "page[size]",
-                                  "page[size] must be an integer from 1 to 10.");
+        if (sim_parse_long(size_s, 1, max_page, &a.size) != 0) {
+            snprintf(err, sizeof(err), "page[size] must be an integer from 1 to %ld.", max_page);
+            rc = kl_invalid_param(rq, r, "page[size]", err);
             goto out;
         }
     }
@@ -469,7 +472,10 @@ static int kl_list(const struct sim_req *rq, struct sim_reply *r)
         goto out;
     }
     n = select_indices(f, key, desc, idx);
-    if (off > n || (off == n && n > 0)) {
+    /* Benchmarks (--klaviyo-list-size): the unfiltered, unsorted list goes on past the 25 real
+     * segments with synthetic copies, so a list-all of a million items needs no stored data. */
+    total = !f && key == KS_NONE && rq->kl_list_size > n ? rq->kl_list_size : n;
+    if (off > total || (off == total && total > 0)) {
         rc = kl_invalid_param(rq, r, "page[cursor]", "Invalid page cursor.");
         goto out;
     }
@@ -478,11 +484,17 @@ static int kl_list(const struct sim_req *rq, struct sim_reply *r)
     if (!data) {
         goto out;
     }
-    for (i = (int)off; i < n && i < off + a.size; i++) {
+    for (i = off; i < total && i < off + a.size; i++) {
         cJSON *item;
 
-        sim_klaviyo_segment(idx[i], &s);
-        item = build_item(rq, &s, s.id, idx[i], mask);
+        if (i < n) {
+            sim_klaviyo_segment(idx[i], &s);
+            item = build_item(rq, &s, s.id, idx[i], mask);
+        } else {
+            sim_klaviyo_segment((int)(i % SIM_KLAVIYO_SEGMENTS), &s);
+            snprintf(s.id, sizeof(s.id), "z%09u", (unsigned)i % 1000000000u);
+            item = build_item(rq, &s, s.id, (int)(i % SIM_KLAVIYO_SEGMENTS), mask);
+        }
         if (!item || !cJSON_AddItemToArray(data, item)) {
             cJSON_Delete(item);
             goto out;
@@ -490,7 +502,7 @@ static int kl_list(const struct sim_req *rq, struct sim_reply *r)
     }
     links = cJSON_AddObjectToObject(doc, "links");
     if (!links || add_url_or_null(rq, links, "self", &a, a.cursor ? off : -1, 1) != 0 ||
-        add_url_or_null(rq, links, "next", &a, off + a.size, off + a.size < n) != 0 ||
+        add_url_or_null(rq, links, "next", &a, off + a.size, off + a.size < total) != 0 ||
         add_url_or_null(rq, links, "prev", &a, off > a.size ? off - a.size : 0, off > 0) != 0) {
         goto out;
     }

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_test.h"
 
+#include "sw_alloc.h"
 #include "sw_buf.h"
 #include "sw_http.h"
 #include "sw_json.h"
@@ -41,6 +42,82 @@ static void test_time_parse(void)
     CHECK(sw_time_parse_http("Wed, 21 Oct 2015 07:28:00 GMT", &ms) == 0);
     CHECK_INT(ms, 1445412480000LL);
     CHECK(sw_time_parse_http("soon", &ms) != 0);
+    CHECK(sw_time_parse_http("1Oct310010300", &ms) != 0); /* year 310010300: fuzz_url found it */
+}
+
+static void test_time_format_edges(void)
+{
+    char buf[40];
+
+    sw_time_format(0, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "1970-01-01T00:00:00Z");
+    sw_time_format(-1, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "1969-12-31T23:59:59.999Z");
+    sw_time_format(-1, 0, buf, sizeof(buf));
+    CHECK_STR(buf, "1969-12-31T23:59:59Z");
+    sw_time_format(951782400000LL, 1, buf, sizeof(buf)); /* leap day of a year divisible by 400 */
+    CHECK_STR(buf, "2000-02-29T00:00:00Z");
+    sw_time_format(4107456000123LL, 1, buf, sizeof(buf)); /* 2100 is no leap year */
+    CHECK_STR(buf, "2100-02-28T00:00:00.123Z");
+    sw_time_format(4107542400000LL, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "2100-03-01T00:00:00Z");
+    sw_time_format(-62167219200000LL, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "0000-01-01T00:00:00Z");
+    sw_time_format(253402300799999LL, 1, buf, sizeof(buf));
+    CHECK_STR(buf, "9999-12-31T23:59:59.999Z");
+    sw_time_format(253402300800000LL, 1, buf, sizeof(buf)); /* past 9999: the gmtime_r path */
+    CHECK_STR(buf, "10000-01-01T00:00:00Z");
+}
+
+static void test_json_depth_strings(void)
+{
+    const char *a = "[\"\\\\\",[1]]";  /* a string holding one backslash, then an array */
+    const char *b = "[\"\\\"[[\"]";    /* an escaped quote inside the string */
+    const char *c = "[\"\\\\\\\"[\"]"; /* three backslashes: the quote is escaped */
+    const char *d = "[[\"open";        /* unterminated: the parser refuses it later */
+
+    CHECK_INT(sw_json_depth(a, strlen(a)), 2);
+    CHECK_INT(sw_json_depth(b, strlen(b)), 1);
+    CHECK_INT(sw_json_depth(c, strlen(c)), 1);
+    CHECK_INT(sw_json_depth(d, strlen(d)), 2);
+}
+
+/* cJSON through the small-object cache (a no-op under sanitizers): every size class and a large
+ * block, freed and reused several times, must round-trip unchanged. */
+static void test_alloc_cache_roundtrip(void)
+{
+    static const size_t sizes[] = {1, 15, 40, 100, 230, 241, 1000, 70000};
+    int round;
+    size_t i;
+
+    sw_alloc_install();
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            char *text = malloc(sizes[i] + 16);
+            char *val = malloc(sizes[i] + 1);
+            char *out;
+            cJSON *o;
+
+            CHECK(text != NULL && val != NULL);
+            if (!text || !val) {
+                free(text);
+                free(val);
+                return;
+            }
+            memset(val, 'a' + (int)i, sizes[i]);
+            val[sizes[i]] = '\0';
+            snprintf(text, sizes[i] + 16, "{\"k\":[\"%s\",%d]}", val, round);
+            o = cJSON_Parse(text);
+            CHECK(o != NULL);
+            out = o ? cJSON_PrintUnformatted(o) : NULL;
+            CHECK(out != NULL && !strcmp(out, text));
+            cJSON_free(out);
+            cJSON_Delete(o);
+            free(text);
+            free(val);
+        }
+    }
+    sw_alloc_release();
 }
 
 static void test_json_pointer_and_depth(void)
@@ -284,6 +361,9 @@ static void test_buf_bounded(void)
 
 static const struct sw_test_case tests[] = {
     {"time_parse", test_time_parse},
+    {"time_format_edges", test_time_format_edges},
+    {"json_depth_strings", test_json_depth_strings},
+    {"alloc_cache_roundtrip", test_alloc_cache_roundtrip},
     {"json_pointer_and_depth", test_json_pointer_and_depth},
     {"url_encode_and_rebase", test_url_encode_and_rebase},
     {"timer_heap", test_timer_heap},

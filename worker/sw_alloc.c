@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <malloc.h>
 #include <stdlib.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -15,14 +16,14 @@
 #endif
 #endif
 
-/* Every block starts with a 16-byte header (keeps malloc's alignment) holding its size class. */
-#define HDR        16
-#define NCLASS     4    /* blocks of 32, 64, 128, 256 bytes with the header */
+/* Blocks are plain malloc blocks, with no header: a string cJSON printed may be released with
+ * free() by its new owner, and cJSON may free a block malloc gave (cJSON_Delete of a string set
+ * by hand). A freed block is cached by what malloc_usable_size says it holds. */
+#define NCLASS     4    /* blocks of at least 32, 64, 128, 256 bytes */
 #define CLASS_MAX  4096 /* cached blocks per class: at most ~2 MiB kept in all */
-#define CLASS_NONE 255  /* larger than the biggest class: plain malloc/free */
+#define USABLE_MAX 512  /* larger freed blocks go back to malloc, not into a small class */
 
 struct block {
-    unsigned char cls;
     struct block *next; /* while cached */
 };
 
@@ -40,65 +41,55 @@ static struct {
 } cache;
 
 #ifndef SW_ALLOC_SANITIZED
-static int class_of(size_t total)
+static int class_of(size_t size)
 {
-    if (total <= 32) {
-        return 0;
+    int c;
+
+    for (c = 0; c < NCLASS; c++) {
+        if (size <= (size_t)32 << c) {
+            return c;
+        }
     }
-    if (total <= 64) {
-        return 1;
-    }
-    if (total <= 128) {
-        return 2;
-    }
-    if (total <= 256) {
-        return 3;
-    }
-    return CLASS_NONE;
+    return -1;
 }
 
 static void *cache_malloc(size_t size)
 {
-    int cls = class_of(size + HDR);
-    struct block *b = NULL;
+    int cls = class_of(size);
+    struct block *b;
 
-    if (cls != CLASS_NONE && pthread_equal(pthread_self(), cache.owner) && cache.list[cls].head) {
+    if (cls >= 0 && pthread_equal(pthread_self(), cache.owner) && cache.list[cls].head) {
         b = cache.list[cls].head;
         cache.list[cls].head = b->next;
         cache.list[cls].n--;
-    } else {
-        if (size > (size_t)-1 - 256) {
-            return NULL;
-        }
-        b = malloc(cls != CLASS_NONE ? (size_t)32 << cls : size + HDR);
-        if (!b) {
-            return NULL;
-        }
+        return b;
     }
-    b->cls = (unsigned char)cls;
-    return (char *)b + HDR;
+    return malloc(cls >= 0 ? (size_t)32 << cls : size);
 }
 
 static void cache_free(void *p)
 {
-    struct block *b;
+    size_t usable;
     int cls;
 
     if (!p) {
         return;
     }
-    b = (struct block *)((char *)p - HDR);
-    cls = b->cls;
-    if (cls != CLASS_NONE && cache.list[cls].n < CLASS_MAX &&
+    usable = malloc_usable_size(p);
+    /* The largest class the block can serve. */
+    for (cls = NCLASS - 1; cls >= 0 && ((size_t)32 << cls) > usable; cls--) {
+    }
+    if (cls >= 0 && usable <= USABLE_MAX && cache.list[cls].n < CLASS_MAX &&
         pthread_equal(pthread_self(), cache.owner)) {
+        struct block *b = p;
+
         b->next = cache.list[cls].head;
         cache.list[cls].head = b;
         cache.list[cls].n++;
         return;
     }
-    free(b);
+    free(p);
 }
-
 #endif
 
 void sw_alloc_install(void)

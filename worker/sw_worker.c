@@ -353,7 +353,7 @@ static int produce_now(struct sw_worker *w, struct sw_msg *m, const char *topic,
                                 RD_KAFKA_V_KEY((void *)key, key_len),
                                 RD_KAFKA_V_VALUE((void *)value, len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-                                RD_KAFKA_V_OPAQUE(w->transactional ? NULL : m), RD_KAFKA_V_END);
+                                RD_KAFKA_V_OPAQUE((w->transactional ? NULL : m)), RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || ++tries > QUEUE_FULL_TRIES) {
             break;
         }

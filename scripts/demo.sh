@@ -33,7 +33,7 @@ mkdir -p "$RUN"
 say "Apache Kafka (single-node KRaft on loopback)"
 BROKERS=$(tests/kafka/kafka.sh start "$RUN/kafka" | tail -n 1)
 echo "broker at $BROKERS"
-for t in segment-jobs:4 segment-results:4 segment-jobs.dlq:1; do
+for t in segment-jobs:4 segment-results:4 segment-jobs.dlq:1 segment-jobs.retry:4; do
   tests/kafka/kafka.sh create-topic "$RUN/kafka" "${t%%:*}" "${t##*:}" >/dev/null
 done
 

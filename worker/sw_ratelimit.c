@@ -443,6 +443,10 @@ static int64_t reset_wait_ms(long long reset, int64_t now_wall_ms)
     int64_t ms;
 
     if (reset >= 1000000000LL) {
+        /* Past 2100 is no reset anyone means: the bucket's longest closing instead. */
+        if (reset > 4102444800LL) {
+            return MAX_CLOSE_MS;
+        }
         ms = reset * 1000 - now_wall_ms;
     } else {
         ms = reset * 1000;

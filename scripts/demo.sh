@@ -77,7 +77,7 @@ cat >"$RUN/jobs.ndjson" <<JOBS
 {"job_id":"demo-6","operation":"segments.delete","params":{"id":"$S1"},$SG}
 {"job_id":"demo-7","operation":"segments.get","params":{"id":"no-such-segment"},$KL}
 {"job_id":"demo-8","operation":"segments.get","params":{"id":"sim-flaky-2-demo"},$KL,"options":{"ignore_remote_data":true}}
-{"job_id":"demo-9","operation":"segments.members","params":{"id":"$K1"},$KL}
+{"job_id":"demo-9","operation":"segments.refresh","params":{"id":"$K1"},$KL}
 JOBS
 sed 's/^/demo\t/' "$RUN/jobs.ndjson" | kcat -P -b "$BROKERS" -t segment-jobs -K '\t'
 cat "$RUN/jobs.ndjson"

@@ -70,10 +70,12 @@ static const struct cfg_entry table[] = {
      "Operator-only CA bundle for provider TLS; verification always stays on."},
     {"worker.max_in_flight", "SEGWORKER_MAX_IN_FLIGHT", CFG_INT, "1000", 1, 100000, NULL,
      S(max_in_flight), "Jobs running at once; the consumer pauses at this bound."},
-    {"worker.max_in_flight_per_partition", "SEGWORKER_MAX_IN_FLIGHT_PER_PARTITION", CFG_INT, "250",
-     1, 100000, NULL, S(max_in_flight_partition),
+    {"worker.max_in_flight_per_partition", "SEGWORKER_MAX_IN_FLIGHT_PER_PARTITION", CFG_INT,
+     "100000", 1, 100000, NULL, S(max_in_flight_partition),
      "Jobs of one partition in flight (running or waiting behind their key) before that "
-     "partition pauses; bounds how far other keys run ahead of a slow one."},
+     "partition pauses at once; bounds how far other keys run ahead of a slow one. The default "
+     "leaves it to worker.max_in_flight: a pause/resume costs 0.5-1 s in librdkafka 2.0.2, which "
+     "a small per-partition window on a busy partition pays over and over."},
     {"worker.ordering", "SEGWORKER_ORDERING", CFG_ENUM, "key", 0, 0, "key|partition|none",
      S(ordering),
      "key: jobs with the same message key run one at a time in offset order (keyless jobs run "

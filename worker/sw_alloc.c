@@ -92,6 +92,46 @@ static void cache_free(void *p)
 }
 #endif
 
+/* Failure injection state (tests only; see sw_alloc_inject_failures). */
+static struct {
+    long after;
+    long count;
+} inject;
+
+static void *inject_malloc(size_t size)
+{
+    if (inject.after > 0) {
+        inject.after--;
+        return malloc(size);
+    }
+    if (inject.count != 0) {
+        if (inject.count > 0) {
+            inject.count--;
+        }
+        return NULL;
+    }
+    return malloc(size);
+}
+
+void sw_alloc_inject_failures(long after, long count)
+{
+    cJSON_Hooks hooks = {inject_malloc, free};
+
+    inject.after = after;
+    inject.count = count;
+    if (after == 0 && count == 0) {
+        /* Back to what was there before: the cache when it was installed, else malloc. */
+        if (cache.installed) {
+            cache.installed = 0;
+            sw_alloc_install();
+        } else {
+            cJSON_InitHooks(NULL);
+        }
+        return;
+    }
+    cJSON_InitHooks(&hooks);
+}
+
 void sw_alloc_install(void)
 {
 #ifndef SW_ALLOC_SANITIZED

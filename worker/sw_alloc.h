@@ -17,4 +17,9 @@ void sw_alloc_install(void);
 /* Give the cached blocks back to malloc (at exit; cJSON keeps working, uncached). */
 void sw_alloc_release(void);
 
+/* Failure injection for tests: from now on, let `after` cJSON allocations succeed, then fail
+ * `count` of them (count < 0: every one), then succeed again. sw_alloc_inject_failures(0, 0)
+ * ends it. Process-wide, like cJSON's hooks themselves; never called outside tests. */
+void sw_alloc_inject_failures(long after, long count);
+
 #endif

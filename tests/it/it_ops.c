@@ -58,7 +58,10 @@ static struct seen *seen_get(const char *id)
     if (nseen == MAX_JOBS) {
         return NULL;
     }
-    snprintf(seen[nseen].id, sizeof(seen[nseen].id), "%s", id);
+    if ((size_t)snprintf(seen[nseen].id, sizeof(seen[nseen].id), "%s", id) >=
+        sizeof(seen[nseen].id)) {
+        return NULL; /* longer than any job id the test submits */
+    }
     return &seen[nseen++];
 }
 

@@ -87,7 +87,11 @@ static int cio_membership(const struct sim_profile *p, const struct sim_req *rq,
 
         sim_gen_member(i, (int)k, &m);
         /* Member 1 has no id (the API sends "" then), so clients must fall back to cio_id. */
-        snprintf(buf, sizeof(buf), k == 1 ? "" : "u%ld_%ld", id, k);
+        if (k == 1) {
+            buf[0] = '\0';
+        } else {
+            snprintf(buf, sizeof(buf), "u%ld_%ld", id, k);
+        }
         cJSON_AddItemToArray(ids, cJSON_CreateString(buf));
         cJSON_AddStringToObject(o, "email", m.email);
         cJSON_AddStringToObject(o, "id", buf);

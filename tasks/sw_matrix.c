@@ -3,22 +3,16 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_spec.h"
 
-#include "../worker/sw_json.h"
+#include "sw_json.h"
 
 #include <string.h>
 
-/* Every operation a job may name (schemas/job.schema.json), in matrix order. */
-static const char *const ops[] = {"segments.get",
-                                  "segments.list",
-                                  "segments.create",
-                                  "segments.update",
-                                  "segments.delete",
-                                  "segments.count",
-                                  "segments.members",
-                                  "segments.refresh",
-                                  "segments.update_end_date",
-                                  "audiences.create",
-                                  NULL};
+/* Every operation a job may name, in matrix order (the one list, sw_ops.h). */
+static const char *const ops[] = {
+#define SW_OP_MATRIX(id, name, what) name,
+    SW_OP_MAP(SW_OP_MATRIX)
+#undef SW_OP_MATRIX
+        NULL};
 
 static const char formats[] = "unified, raw, normalized, stream, debug";
 
@@ -72,10 +66,10 @@ static const char *op_label(const char *op)
 
 static int supported(const struct sw_spec *spec, const char *op)
 {
-    return cJSON_GetObjectItemCaseSensitive(spec->operations, op) != NULL;
+    return spec->ops[sw_op_from_name(op)].n > 0;
 }
 
-static void print_text(const struct sw_specs *specs, FILE *out)
+static void print_text(const struct sw_registry *reg, FILE *out)
 {
     size_t i;
     int j;
@@ -85,12 +79,14 @@ static void print_text(const struct sw_specs *specs, FILE *out)
         fprintf(out, " %s", op_label(ops[j]));
     }
     fprintf(out, "\n");
-    for (i = 0; i < specs->n; i++) {
-        fprintf(out, "%-16s", specs->v[i].name);
+    for (i = 0; i < reg->n; i++) {
+        fprintf(out, "%-16s", reg->v[i]->name);
         for (j = 0; ops[j]; j++) {
             int w = (int)strlen(op_label(ops[j]));
 
-            fprintf(out, " %-*s", w, supported(&specs->v[i], ops[j]) ? "yes" : "-");
+            fprintf(out, " %-*s", w,
+                    sw_spec_of(reg->v[i]) && supported(sw_spec_of(reg->v[i]), ops[j]) ? "yes"
+                                                                                      : "-");
         }
         fprintf(out, "\n");
     }
@@ -244,7 +240,7 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
     }
 }
 
-static void print_markdown(const struct sw_specs *specs, FILE *out)
+static void print_markdown(const struct sw_registry *reg, FILE *out)
 {
     size_t i;
     int j;
@@ -259,23 +255,27 @@ static void print_markdown(const struct sw_specs *specs, FILE *out)
         fprintf(out, "---|");
     }
     fprintf(out, "---|\n");
-    for (i = 0; i < specs->n; i++) {
-        fprintf(out, "| %s |", specs->v[i].name);
+    for (i = 0; i < reg->n; i++) {
+        fprintf(out, "| %s |", reg->v[i]->name);
         for (j = 0; ops[j]; j++) {
-            fprintf(out, " %s |", supported(&specs->v[i], ops[j]) ? "yes" : "—");
+            fprintf(out, " %s |",
+                    sw_spec_of(reg->v[i]) && supported(sw_spec_of(reg->v[i]), ops[j]) ? "yes"
+                                                                                      : "—");
         }
         fprintf(out, " all five |\n");
     }
-    for (i = 0; i < specs->n; i++) {
-        print_provider(&specs->v[i], out);
+    for (i = 0; i < reg->n; i++) {
+        if (sw_spec_of(reg->v[i])) {
+            print_provider(sw_spec_of(reg->v[i]), out);
+        }
     }
 }
 
-void sw_specs_print_matrix(const struct sw_specs *specs, int markdown, FILE *out)
+void sw_spec_print_matrix(const struct sw_registry *reg, int markdown, FILE *out)
 {
     if (markdown) {
-        print_markdown(specs, out);
+        print_markdown(reg, out);
     } else {
-        print_text(specs, out);
+        print_text(reg, out);
     }
 }

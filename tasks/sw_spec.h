@@ -1,103 +1,129 @@
-/* Provider specs and their interpreter: a spec (JSON, schemas/provider.schema.json) describes a
- * provider's operations; the interpreter turns a job into a request description and a response
- * into unified results. Pure: no sockets, no sleeping, no Kafka.
+/* The spec adapter: providers described by a JSON spec (schemas/provider.schema.json) and one
+ * interpreter that serves them all through the adapter contract (worker/sw_adapter.h). This header
+ * is the adapter's inside, shared by its files and by the tests that feed it data; the engine
+ * knows only the contract.
+ *
+ *   sw_spec_load.c     loading, structural checks, compiling what the engine needs, registering
+ *   sw_spec_tpl.c      references ("params.id", "settings.dc|us1") and templates
+ *   sw_spec_request.c  building requests (path, query, paging, body, auth, headers, login)
+ *   sw_spec_map.c      mapping answers to unified results, and where a list continues
+ *   sw_spec_error.c    reading error answers; the session token hooks
+ *   sw_adapter_spec.c  the contract's calls and entry points
+ *   sw_matrix.c        the capability matrix and docs/PROVIDERS.md
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SW_SPEC_H
 #define SW_SPEC_H
 
-#include "../worker/sw_accounts.h"
-#include "../worker/sw_err.h"
-#include "../worker/sw_http.h"
-#include "../worker/sw_job.h"
-#include "../worker/sw_ratelimit.h"
+#include "sw_adapter.h"
+#include "sw_buf.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#define SW_SPEC_MAX_URL_BYTES   8192
+#define SW_SPEC_MAX_VALUE_BYTES 4096
+
+/* One variant of an operation: the engine-facing compiled part, its description, and the job
+ * reference that selects it ("params.with_member_count"; NULL: always). */
+struct sw_spec_variant {
+    struct sw_adapter_op op; /* op.impl points back to this variant */
+    const cJSON *desc;
+    const char *when;
+};
+
+struct sw_spec_opset {
+    struct sw_spec_variant *v;
+    int n;
+};
+
 struct sw_spec {
-    cJSON *doc; /* owned */
+    cJSON *doc; /* owned; every string below borrows from it */
     const char *name;
     const char *base_url;
     const cJSON *operations;
     const cJSON *models;
+    struct sw_limit_class *classes;
+    int nclasses;
+    struct sw_retry_hint *hints;
+    int nhints;
+    struct sw_session_desc session;
+    int has_session;
+    const char *session_cookie; /* the cookie that carries the session token */
+    struct sw_spec_opset ops[SW_OP__COUNT];
 };
 
-struct sw_specs {
-    struct sw_spec *v;
-    size_t n;
+/* The contract's vtable of this adapter. */
+extern const struct sw_adapter sw_spec_adapter;
+
+/* ---- loading (sw_spec_load.c) ---- */
+
+/* Check and compile one spec from JSON text and register it as a provider. 0, or -1 with st. */
+int sw_spec_register_text(struct sw_registry *reg, const char *text, size_t len, const char *origin,
+                          struct sw_status *st);
+/* The built-in specs (compiled into the binary), or every *.json file of dir. */
+int sw_spec_register_builtin(struct sw_registry *reg, struct sw_status *st);
+int sw_spec_register_dir(struct sw_registry *reg, const char *dir, struct sw_status *st);
+/* The spec behind a provider of this adapter; NULL for another adapter's provider. */
+const struct sw_spec *sw_spec_of(const struct sw_provider *p);
+void sw_spec_destroy(struct sw_spec *spec);
+/* Whether an operation description is safe to repeat: its "idempotent", else by method. */
+int sw_spec_idempotent(const cJSON *desc);
+
+/* ---- references and templates (sw_spec_tpl.c) ---- */
+
+/* A resolved reference: a params/settings/options JSON value or a credential string. */
+struct sw_ref {
+    const cJSON *json;
+    const char *secret;
 };
 
-/* The specs compiled into the binary (tasks/<provider>/<provider>.json). */
-struct sw_specs *sw_specs_load_builtin(struct sw_status *st);
-/* Every *.json file of a directory. */
-struct sw_specs *sw_specs_load_dir(const char *dir, struct sw_status *st);
-/* Add one spec from JSON text (checked structurally); used by both loaders and tests. */
-int sw_specs_add(struct sw_specs *specs, const char *text, size_t len, const char *origin,
-                 struct sw_status *st);
-void sw_specs_destroy(struct sw_specs *specs);
-const struct sw_spec *sw_specs_find(const struct sw_specs *specs, const char *name);
+enum sw_render_mode { SW_R_PATH, SW_R_HEADER, SW_R_HOST, SW_R_PLAIN };
 
-/* The capability matrix (provider × operation, and the response formats): plain text, or the
- * whole of docs/PROVIDERS.md (markdown). */
-void sw_specs_print_matrix(const struct sw_specs *specs, int markdown, FILE *out);
+/* "a.x,b.y": the first alternative with a (non-null) value. -1 for a malformed reference. */
+int sw_ref_lookup(const char *ref, size_t len, const struct sw_account *acct,
+                  const struct sw_job *job, struct sw_ref *out);
+int sw_ref_truthy(const char *ref, const struct sw_account *acct, const struct sw_job *job);
+/* A scalar (or an array of scalars, comma-joined) as text; -1 for objects and nested arrays. */
+int sw_scalar_text(const cJSON *v, struct sw_buf *out);
+/* Expand "{scope.key|default}" references of tpl into out; *secret is set when a credential
+ * was used. */
+sw_err_t sw_render(const char *tpl, enum sw_render_mode mode, const struct sw_account *acct,
+                   const struct sw_job *job, struct sw_buf *out, int *secret, struct sw_status *st);
+/* One JSON body value from its template (*out stays NULL when an absent reference omits it). */
+sw_err_t sw_body_value(const cJSON *tpl, const struct sw_account *acct, const struct sw_job *job,
+                       cJSON **out, struct sw_status *st);
+/* The operation's "required" references must have values. */
+sw_err_t sw_check_required(const cJSON *op, const struct sw_account *acct, const struct sw_job *job,
+                           struct sw_status *st);
 
-/* The operation description for the job (variants resolved), or NULL when the provider does not
- * support the operation. */
-const cJSON *sw_spec_op(const struct sw_spec *spec, const struct sw_job *job);
-int sw_spec_op_is_list(const cJSON *op);
-int sw_spec_op_idempotent(const cJSON *op);
-const cJSON *sw_spec_retry_hints(const struct sw_spec *spec);
-/* The operation's rate-limit class: its "limit_class", else "read" for GET/HEAD, else "write". */
-const char *sw_spec_limit_class(const cJSON *op);
-/* The spec's stated limits of a class (rate_limits.classes.<cls>); returns how many. */
-int sw_spec_rate_limits(const struct sw_spec *spec, const char *cls, struct sw_rl_limit *out,
-                        int max);
+/* ---- requests (sw_spec_request.c) ---- */
 
-/* Build the request for the first page (next_url NULL) or for the next page (next_url: a
- * pagination link, or the position sw_spec_map_page produced for the other styles). */
-sw_err_t sw_spec_build(const struct sw_spec *spec, const cJSON *op, const struct sw_account *acct,
-                       const struct sw_job *job, const char *next_url, struct sw_http_req *req,
-                       struct sw_status *st);
-
-/* The spec's cookie session ({cookie, credential, login}) or NULL: requests carry
- * "Cookie: <cookie>=<value>", the value being the account's credential of that name, or what the
- * login call's Set-Cookie returned (the engine keeps it per account and logs in again once on 401).
- */
-const cJSON *sw_spec_session(const struct sw_spec *spec);
-/* The login request of a session spec. */
+sw_err_t sw_spec_build(const struct sw_spec *spec, const struct sw_spec_variant *var,
+                       const struct sw_account *acct, const struct sw_job *job, const char *cursor,
+                       struct sw_http_req *req, struct sw_status *st);
 sw_err_t sw_spec_build_login(const struct sw_spec *spec, const struct sw_account *acct,
                              const struct sw_job *job, struct sw_http_req *req,
                              struct sw_status *st);
 
-/* One mapped page or answer. */
-struct sw_page {
-    cJSON *body;    /* parsed provider body (owned), NULL when empty */
-    cJSON *result;  /* owned: unified object, array of unified items, or the raw body */
-    char *next_url; /* owned; NULL on the last page: a link (next_url style) or the position of
-                       the next page (cursor, offset, page number, body offset) */
-    int items;      /* provider items in this answer */
-};
+/* ---- answers (sw_spec_map.c, sw_spec_error.c) ---- */
 
-void sw_page_free(struct sw_page *page);
-
-/* Map a successful (2xx) answer. Errors: SW_E_RESPONSE_INVALID (terminal). cursor is the page
- * position the request was built with (the previous page's next_url; NULL for the first page):
- * offset and page-number pagination compute the next position from it. sw_spec_map is the same
- * for a first page. */
-sw_err_t sw_spec_map_page(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
-                          const char *cursor, const struct sw_http_resp *resp, int max_depth,
-                          struct sw_page *page, struct sw_status *st);
-sw_err_t sw_spec_map(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
-                     const struct sw_http_resp *resp, int max_depth, struct sw_page *page,
-                     struct sw_status *st);
-
-/* Describe a non-2xx answer: fills st (code, class, message with the provider's own words) and
- * returns the provider's error body (parsed JSON, or a string of at most 1 KiB) or NULL. */
-cJSON *sw_spec_error(const struct sw_spec *spec, const struct sw_http_resp *resp, int max_depth,
-                     struct sw_status *st);
-
-/* Map one provider item with a model ("segment"); exported for tests and hooks. */
+sw_err_t sw_spec_map_page(const struct sw_spec *spec, const struct sw_spec_variant *var,
+                          const struct sw_job *job, const char *cursor,
+                          const struct sw_http_resp *resp, int max_depth, struct sw_page *page,
+                          struct sw_status *st);
+/* Map one provider item with a model ("segment"); exported for tests. */
 cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
                         const struct sw_job *job, struct sw_status *st);
+void sw_spec_describe_error(const struct sw_spec *spec, const struct sw_http_resp *resp,
+                            int max_depth, struct sw_provider_error *pe);
+/* The session cookie's value among a login answer's Set-Cookie headers; 0 when found. */
+int sw_spec_session_token(const struct sw_spec *spec, const struct sw_http_resp *resp, char *out,
+                          size_t n);
+/* Set (or replace) "Cookie: <cookie>=<token>" on req, marked secret; 0 on success. */
+int sw_spec_session_apply(const struct sw_spec *spec, struct sw_http_req *req, const char *token);
+
+/* ---- the capability matrix (sw_matrix.c) ---- */
+
+void sw_spec_print_matrix(const struct sw_registry *reg, int markdown, FILE *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* segworker: command line, signals, and the only place that ends the process.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_accounts.h"
+#include "sw_adapter.h"
 #include "sw_admin.h"
 #include "sw_client.h"
 #include "sw_alloc.h"
@@ -13,8 +14,6 @@
 #include "sw_time.h"
 #include "sw_version.h"
 #include "sw_worker.h"
-
-#include "../tasks/sw_spec.h"
 
 #include <curl/curl.h>
 #include <librdkafka/rdkafka.h>
@@ -301,20 +300,20 @@ static int load_config(const struct cli *cli, struct sw_config *cfg)
     return 0;
 }
 
-static struct sw_specs *load_specs(const struct sw_config *cfg)
+/* The providers of the adapters linked into this binary (tasks/). */
+static int load_providers(const struct sw_config *cfg, struct sw_registry *reg)
 {
     struct sw_status st;
-    struct sw_specs *specs;
 
     sw_status_clear(&st);
-    specs = cfg->specs_dir ? sw_specs_load_dir(cfg->specs_dir, &st) : sw_specs_load_builtin(&st);
-    if (!specs) {
+    if (sw_adapters_load(reg, cfg->specs_dir, &st) != 0) {
         fprintf(stderr, "segworker: %s\n", st.msg);
+        return -1;
     }
-    return specs;
+    return 0;
 }
 
-static struct sw_accounts *load_accounts(const struct sw_config *cfg, const struct sw_specs *specs)
+static struct sw_accounts *load_accounts(const struct sw_config *cfg, const struct sw_registry *reg)
 {
     struct sw_status st;
     struct sw_accounts *a;
@@ -324,7 +323,7 @@ static struct sw_accounts *load_accounts(const struct sw_config *cfg, const stru
         fprintf(stderr, "segworker: no account store: use --accounts FILE or SEGWORKER_ACCOUNTS\n");
         return NULL;
     }
-    a = sw_accounts_load_checked(cfg->accounts, specs, &st);
+    a = sw_accounts_load_checked(cfg->accounts, reg, &st);
     if (!a) {
         fprintf(stderr, "segworker: %s\n", st.msg);
     }
@@ -387,7 +386,7 @@ static char *read_stdin(size_t max, size_t *len)
     return buf;
 }
 
-static int cmd_exec(const struct sw_config *cfg, const struct sw_specs *specs,
+static int cmd_exec(const struct sw_config *cfg, const struct sw_registry *reg,
                     const struct sw_accounts *accounts)
 {
     struct exec_state x = {0, 0};
@@ -406,7 +405,7 @@ static int cmd_exec(const struct sw_config *cfg, const struct sw_specs *specs,
         fprintf(stderr, "segworker: out of memory\n");
         return EXIT_USAGE;
     }
-    if (sw_loop_init(&loop, cfg, specs, accounts, exec_emit, &x) != 0) {
+    if (sw_loop_init(&loop, cfg, reg, accounts, exec_emit, &x) != 0) {
         free(text);
         fprintf(stderr, "segworker: cannot set up the HTTP engine\n");
         return EXIT_USAGE;
@@ -554,12 +553,13 @@ int main(int argc, char **argv)
 {
     struct cli cli;
     struct sw_config cfg;
-    struct sw_specs *specs = NULL;
+    struct sw_registry reg;
     struct sw_accounts *accounts = NULL;
     struct sigaction sa;
     int rc = EXIT_USAGE;
 
     memset(&cfg, 0, sizeof(cfg));
+    sw_registry_init(&reg);
     sw_alloc_install();
     if (parse_args(argc, argv, &cli) != 0) {
         free(cli.args);
@@ -600,16 +600,15 @@ int main(int argc, char **argv)
         rc = cmd_await(&cli, &cfg);
         goto out;
     }
-    specs = load_specs(&cfg);
-    if (!specs) {
+    if (load_providers(&cfg, &reg) != 0) {
         goto out;
     }
     if (!strcmp(cli.cmd, "providers")) {
-        sw_specs_print_matrix(specs, cli.markdown, stdout);
+        sw_adapters_describe(&reg, cli.markdown, stdout);
         rc = 0;
         goto out;
     }
-    accounts = load_accounts(&cfg, specs);
+    accounts = load_accounts(&cfg, &reg);
     if (!accounts) {
         goto out;
     }
@@ -624,16 +623,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "segworker: %s\n", st.msg);
             goto out;
         }
-        printf("ok: %zu provider spec(s), %zu account(s)\n", specs->n, accounts->n);
+        printf("ok: %zu provider spec(s), %zu account(s)\n", reg.n, accounts->n);
         rc = 0;
     } else if (!strcmp(cli.cmd, "exec")) {
-        rc = cmd_exec(&cfg, specs, accounts);
+        rc = cmd_exec(&cfg, &reg, accounts);
     } else {
-        rc = sw_worker_run(&cfg, specs, accounts, &stop_flag, &reload_flag);
+        rc = sw_worker_run(&cfg, &reg, accounts, &stop_flag, &reload_flag);
     }
 out:
     sw_accounts_destroy(accounts);
-    sw_specs_destroy(specs);
+    sw_registry_free(&reg);
     sw_config_free(&cfg);
     curl_global_cleanup();
     free(cli.args);

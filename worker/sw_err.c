@@ -1,6 +1,7 @@
 /* Error code names and messages, expanded from the one list in sw_err.h.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_err.h"
+#include "sw_classify.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ sw_err_t sw_status_set(struct sw_status *st, sw_err_t code, sw_class_t cls, cons
     }
     st->code = code;
     st->cls = cls;
+    st->dead_letter = sw_classify_ours(code, cls).dead_letter;
     va_start(ap, fmt);
     vsnprintf(st->msg, sizeof(st->msg), fmt, ap);
     va_end(ap);
@@ -66,5 +68,6 @@ void sw_status_clear(struct sw_status *st)
     st->code = SW_E_OK;
     st->cls = SW_CLASS_OK;
     st->http_status = 0;
+    st->dead_letter = 0;
     st->msg[0] = '\0';
 }

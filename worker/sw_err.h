@@ -47,6 +47,7 @@ struct sw_status {
     sw_err_t code;
     sw_class_t cls;
     int http_status; /* 0 when no HTTP answer */
+    int dead_letter; /* the message also goes to the dead-letter topic (sw_classify.h decides) */
     char msg[384];
 };
 
@@ -55,7 +56,9 @@ const char *sw_err_str(sw_err_t code);
 /* Look a wire name up; returns SW_E__COUNT when unknown. */
 sw_err_t sw_err_from_name(const char *name);
 
-/* Fill st and return code; printf-style message. */
+/* Fill st and return code; printf-style message. The error is the worker's own finding, and
+ * sw_classify_ours() decides whether it is dead-letter worthy; an outcome of a provider exchange
+ * is classified by sw_classify.h instead. */
 sw_err_t sw_status_set(struct sw_status *st, sw_err_t code, sw_class_t cls, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void sw_status_clear(struct sw_status *st);

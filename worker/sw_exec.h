@@ -1,11 +1,17 @@
-/* The job engine: runs one job's HTTP exchanges (pages, retries with back-off, deadlines) on
- * the event loop and emits its result parts. Knows nothing of Kafka: `run` and `exec` both use
- * it and differ only in what they do with emitted parts.
+/* The job engine: runs each job's HTTP exchanges (session login, rate-limit waits, pages,
+ * retries with back-off, deadlines) on the event loop and emits its result messages. Knows
+ * nothing of Kafka: `run` and `exec` both use it and differ only in what they do with emitted
+ * messages. Providers are reached only through the adapter contract (sw_adapter.h).
+ *
+ * Every job the engine accepts ends exactly once: with a final message (last = 1), with a park
+ * (handed to the retry topic), or with an abort by its owner. sw_run.c holds the one function
+ * that ends a run.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SW_EXEC_H
 #define SW_EXEC_H
 
 #include "sw_accounts.h"
+#include "sw_adapter.h"
 #include "sw_err.h"
 #include "sw_http.h"
 #include "sw_job.h"
@@ -15,8 +21,8 @@
 
 #include <stdint.h>
 
-struct sw_specs;
 struct sw_session;
+struct sw_run;
 
 struct sw_exec_limits {
     int max_depth;
@@ -42,11 +48,13 @@ struct sw_emit {
     int succeeded;       /* status of this message */
     sw_err_t code;       /* error code of a failed message */
     int http_status;     /* of a failed message; 0 when the error is ours */
+    int dead_letter;     /* a failed final message whose job also belongs in the DLQ */
     const char *message; /* of a failed message */
 };
 
 /* Returns 0 when the message was accepted. A non-zero return on a non-last part aborts the job
- * with internal_error (still emitted as the last part). */
+ * with internal_error (still emitted as the last part). The last message is always offered,
+ * whatever happened before, and its return value is not consulted. */
 typedef int (*sw_emit_fn)(void *arg, const struct sw_emit *em);
 
 /* Offered a job whose next try is further away than retry_max_inline_ms and that has published
@@ -54,21 +62,26 @@ typedef int (*sw_emit_fn)(void *arg, const struct sw_emit *em);
  * `attempts` tries) — the run then ends without a result — or -1 to keep waiting in memory. */
 typedef int (*sw_park_fn)(void *arg, void *user, int64_t not_before_wall_ms, int attempts);
 
+/* Whether the publisher can take more messages now. A list asks before it fetches its next
+ * page; while this says no it waits, and sw_exec_output_ready() wakes it. */
+typedef int (*sw_output_busy_fn)(void *arg);
+
 struct sw_engine {
     struct sw_http *http;
     struct sw_timers *timers;
-    const struct sw_specs *specs;
+    const struct sw_registry *reg;
     const struct sw_accounts *accounts; /* each run holds a reference (SIGHUP reloads) */
     struct sw_ratelimit *rl;            /* NULL: no rate limiting */
     struct sw_metrics *metrics;         /* NULL: none (exec) */
     struct sw_exec_limits lim;
     sw_emit_fn emit;
     void *emit_arg;
-    sw_park_fn park; /* NULL: never park; gets emit_arg */
+    sw_park_fn park;               /* NULL: never park; gets emit_arg */
+    sw_output_busy_fn output_busy; /* NULL: never busy; gets emit_arg */
     uint64_t rng;
     int running;
     struct sw_run *runs;         /* every live run, for shutdown */
-    struct sw_session *sessions; /* cookie sessions per account (Digital Audience), see sw_exec.c */
+    struct sw_session *sessions; /* session tokens per account (sw_session.c) */
 };
 
 /* Start a parsed job (ownership of job moves to the engine). When the job cannot start (unknown
@@ -77,8 +90,9 @@ struct sw_engine {
 void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_t received_wall_ms,
                    int redelivered);
 
-/* Emit a failed final result for a message that did not parse into a runnable job; job may be
- * NULL-fielded except job_id. Ownership of job (may be NULL) moves here. */
+/* Emit a failed final result for a message that did not parse into a runnable job. job may be
+ * NULL or hold only what could be read (at least job_id); ownership moves here. A NULL job gets
+ * a final message without a payload (there is no job_id to answer under). */
 void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_status *st,
                     void *user, int64_t received_wall_ms);
 
@@ -86,8 +100,10 @@ void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_s
  * handed over). Returns 1 when there was one. */
 int sw_exec_abort(struct sw_engine *eng, void *user);
 
-/* Drop every running job without emitting (shutdown past the grace period), and the cookie
- * sessions. */
+/* Drop every running job without emitting (shutdown past the grace period), and the sessions. */
 void sw_exec_abort_all(struct sw_engine *eng);
+
+/* The publisher can take messages again: lists waiting for it go on. */
+void sw_exec_output_ready(struct sw_engine *eng);
 
 #endif

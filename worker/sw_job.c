@@ -229,6 +229,7 @@ sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *l
         return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
     }
     job->root = root;
+    job->op = SW_OP__COUNT;
     idv = cJSON_GetObjectItemCaseSensitive(root, "job_id");
     if (!cJSON_IsString(idv) || !valid_id(idv->valuestring)) {
         sw_job_destroy(job);
@@ -260,6 +261,7 @@ sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *l
     if (!job->operation) {
         return rc;
     }
+    job->op = sw_op_from_name(job->operation);
     job->provider = req_str(root, "provider", st, &rc);
     if (!job->provider) {
         return rc;

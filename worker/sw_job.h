@@ -4,6 +4,7 @@
 #define SW_JOB_H
 
 #include "sw_err.h"
+#include "sw_ops.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@ struct sw_job {
     cJSON *root; /* owns the parsed document; the pointers below borrow from it */
     const char *job_id;
     const char *operation;
+    enum sw_op_id op; /* SW_OP__COUNT when the name is not an operation segworker knows */
     const char *provider;
     const char *account;
     const char *reply_to;

@@ -3,12 +3,10 @@
 #include "sw_loop.h"
 #include "sw_time.h"
 
-#include "../tasks/sw_spec.h"
-
 #include <string.h>
 #include <unistd.h>
 
-int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct sw_specs *specs,
+int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct sw_registry *reg,
                  const struct sw_accounts *accounts, sw_emit_fn emit, void *emit_arg)
 {
     struct sw_http_opts ho;
@@ -34,7 +32,7 @@ int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct
     loop->eng.rl = mode == SW_RL_OFF ? NULL : &loop->rl;
     loop->eng.http = loop->http;
     loop->eng.timers = &loop->timers;
-    loop->eng.specs = specs;
+    loop->eng.reg = reg;
     loop->eng.accounts = sw_accounts_ref(accounts); /* released in sw_loop_free */
     loop->eng.emit = emit;
     loop->eng.emit_arg = emit_arg;
@@ -89,14 +87,14 @@ void sw_job_limits_from(const struct sw_config *cfg, struct sw_job_limits *lim)
     lim->max_depth = (int)cfg->max_json_depth;
 }
 
-struct sw_accounts *sw_accounts_load_checked(const char *path, const struct sw_specs *specs,
+struct sw_accounts *sw_accounts_load_checked(const char *path, const struct sw_registry *reg,
                                              struct sw_status *st)
 {
     struct sw_accounts *a = sw_accounts_load(path, st);
     size_t i;
 
     for (i = 0; a && i < a->n; i++) {
-        if (!sw_specs_find(specs, a->v[i].provider)) {
+        if (!sw_registry_find(reg, a->v[i].provider)) {
             sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "account %s: unknown provider %s",
                           a->v[i].name, a->v[i].provider);
             sw_accounts_destroy(a);
@@ -108,7 +106,7 @@ struct sw_accounts *sw_accounts_load_checked(const char *path, const struct sw_s
 
 int sw_loop_reload_accounts(struct sw_loop *loop, const char *path, struct sw_status *st)
 {
-    struct sw_accounts *fresh = sw_accounts_load_checked(path, loop->eng.specs, st);
+    struct sw_accounts *fresh = sw_accounts_load_checked(path, loop->eng.reg, st);
     struct sw_accounts *old = (struct sw_accounts *)loop->eng.accounts;
 
     if (!fresh) {

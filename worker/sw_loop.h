@@ -17,7 +17,7 @@ struct sw_loop {
     struct sw_engine eng;
 };
 
-int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct sw_specs *specs,
+int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct sw_registry *reg,
                  const struct sw_accounts *accounts, sw_emit_fn emit, void *emit_arg);
 void sw_loop_free(struct sw_loop *loop);
 /* One turn: wait for sockets/extra fds/timers up to max_wait_ms, then run what is ready. */
@@ -25,7 +25,7 @@ void sw_loop_turn(struct sw_loop *loop, struct curl_waitfd *extra, unsigned next
                   int max_wait_ms);
 /* Load an account store and check that every account names a loaded provider. NULL on error
  * (st says why, never with a secret). */
-struct sw_accounts *sw_accounts_load_checked(const char *path, const struct sw_specs *specs,
+struct sw_accounts *sw_accounts_load_checked(const char *path, const struct sw_registry *reg,
                                              struct sw_status *st);
 /* Replace the engine's account store with the one at path (SIGHUP). Runs already started keep
  * the store they started with until they end. On error the current store stays; -1 and st. */

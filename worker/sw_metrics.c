@@ -5,7 +5,8 @@
 #include "sw_time.h"
 #include "sw_version.h"
 
-#include "../tasks/sw_spec.h"
+#include "sw_adapter.h"
+#include "sw_ops.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -13,17 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOPS        8 /* the seven operations + "other" */
-#define NCLASSES    5 /* 2xx 3xx 4xx 5xx error */
+#define NOPS        (SW_OP__COUNT + 1) /* every operation + "other" */
+#define NCLASSES    5                  /* 2xx 3xx 4xx 5xx error */
 #define NBUCKETS    13
 #define RENDER_MAX  (8u * 1024u * 1024u) /* far above any real exposition; a bound, not a target */
 #define TOPIC_MAX   250                  /* Kafka topic names are at most 249 bytes */
 #define TICK_MS     1000
 #define OTHER_LABEL "other"
 
-static const char *const op_names[NOPS] = {"segments.get",     "segments.list",   "segments.create",
-                                           "segments.update",  "segments.delete", "segments.count",
-                                           "segments.members", OTHER_LABEL};
+static const char *const op_names[NOPS] = {
+#define SW_OP_LABEL(id, name, what) name,
+    SW_OP_MAP(SW_OP_LABEL)
+#undef SW_OP_LABEL
+        OTHER_LABEL};
 static const char *const class_names[NCLASSES] = {"2xx", "3xx", "4xx", "5xx", "error"};
 /* Upper bounds in milliseconds; rendered in seconds. */
 static const long bucket_ms[NBUCKETS] = {5,    10,   25,   50,    100,   250,  500,
@@ -69,7 +72,7 @@ struct sw_metrics {
     atomic_ullong parts_dropped; /* assigned partitions beyond the table */
 };
 
-struct sw_metrics *sw_metrics_create(const struct sw_specs *specs)
+struct sw_metrics *sw_metrics_create(const struct sw_registry *reg)
 {
     struct sw_metrics *m = calloc(1, sizeof(*m));
     size_t i;
@@ -81,8 +84,8 @@ struct sw_metrics *sw_metrics_create(const struct sw_specs *specs)
         free(m);
         return NULL;
     }
-    for (i = 0; specs && i < specs->n && m->nproviders < SW_METRICS_MAX_PROVIDERS; i++) {
-        m->providers[m->nproviders] = strdup(specs->v[i].name);
+    for (i = 0; reg && i < reg->n && m->nproviders < SW_METRICS_MAX_PROVIDERS; i++) {
+        m->providers[m->nproviders] = strdup(reg->v[i]->name);
         if (!m->providers[m->nproviders]) {
             sw_metrics_destroy(m);
             return NULL;

@@ -6,8 +6,8 @@
  * values, not a transaction); the per-partition table is guarded by a mutex. Every update
  * function accepts m == NULL and does nothing, so `segworker exec` runs without a registry.
  *
- * Label sets are bounded: providers are the loaded specs (anything else is "other"), operations
- * the seven known ones (else "other"), codes the sw_err list; partitions at most
+ * Label sets are bounded: providers are the registered ones (anything else is "other"),
+ * operations the sw_ops list (else "other"), codes the sw_err list; partitions at most
  * SW_METRICS_MAX_PARTITIONS. Nothing is labelled by job id, account or anything a job chooses.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SW_METRICS_H
@@ -22,11 +22,12 @@
 #define SW_METRICS_MAX_PROVIDERS  32
 #define SW_METRICS_MAX_PARTITIONS 256
 
-struct sw_specs;
+struct sw_registry;
 struct sw_metrics;
 
-/* providers: the known provider names (may be NULL). NULL on allocation failure. */
-struct sw_metrics *sw_metrics_create(const struct sw_specs *specs);
+/* Providers are labelled by the registry's names (reg may be NULL: every one is "other"). NULL on
+ * allocation failure. */
+struct sw_metrics *sw_metrics_create(const struct sw_registry *reg);
 void sw_metrics_destroy(struct sw_metrics *m);
 
 /* ---- updates (loop thread) ---- */

@@ -1,85 +1,12 @@
-/* Classification and retry timing (see sw_retry.h).
+/* Retry timing (see sw_retry.h).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_retry.h"
-#include "sw_json.h"
 #include "sw_time.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-void sw_retry_classify_http(long status, sw_err_t *code, sw_class_t *cls)
-{
-    if (status >= 200 && status < 300) {
-        *code = SW_E_OK;
-        *cls = SW_CLASS_OK;
-        return;
-    }
-    switch (status) {
-    case 400:
-    case 422:
-        *code = SW_E_INVALID_PARAMS;
-        break;
-    case 401:
-        *code = SW_E_AUTH_FAILED;
-        break;
-    case 403:
-        *code = SW_E_FORBIDDEN;
-        break;
-    case 404:
-        *code = SW_E_NOT_FOUND;
-        break;
-    case 409:
-        *code = SW_E_CONFLICT;
-        break;
-    case 408:
-        *code = SW_E_TIMEOUT;
-        break;
-    case 429:
-        *code = SW_E_RATE_LIMITED;
-        break;
-    default:
-        *code = SW_E_PROVIDER_ERROR;
-        break;
-    }
-    /* The retryable set is librdkafka's and Klaviyo's advice; other 5xx (501, 505, ...) say the
-     * request itself will never work, so they end the job. */
-    switch (status) {
-    case 408:
-    case 425:
-    case 429:
-    case 500:
-    case 502:
-    case 503:
-    case 504:
-        *cls = SW_CLASS_RETRY;
-        break;
-    default:
-        *cls = SW_CLASS_TERMINAL;
-        break;
-    }
-}
-
-int sw_retry_http_ambiguous(long status)
-{
-    /* 429 and 503 mean "not processed"; 500/502/504 may hide a write that happened. */
-    return status == 500 || status == 502 || status == 504 || status == 408;
-}
-
-sw_class_t sw_retry_classify_transport(sw_err_t transport_err, int ambiguous, int idempotent)
-{
-    switch (transport_err) {
-    case SW_E_TIMEOUT:
-    case SW_E_NETWORK_ERROR:
-    case SW_E_NOMEM:
-        return (ambiguous && !idempotent) ? SW_CLASS_TERMINAL : SW_CLASS_RETRY;
-    case SW_E_CONFIG:
-        return SW_CLASS_TERMINAL;
-    default:
-        return SW_CLASS_TERMINAL;
-    }
-}
 
 uint64_t sw_rand_next(uint64_t *state)
 {
@@ -128,20 +55,20 @@ static int parse_num(const char *s, double *out)
     return (errno || *end || *out > 1.0e10) ? -1 : 0;
 }
 
-/* One hint: kind is "delta_or_date" (Retry-After), "delta_seconds" or "epoch_seconds". */
-static int hint(const char *value, const char *kind, int64_t now_wall_ms, int64_t *wait_ms)
+/* One hint's value as a wait. */
+static int hint(const char *value, enum sw_hint_kind kind, int64_t now_wall_ms, int64_t *wait_ms)
 {
     double d;
     int64_t at;
 
-    if (!strcmp(kind, "epoch_seconds")) {
+    if (kind == SW_HINT_EPOCH_SECONDS) {
         if (parse_num(value, &d)) {
             return 0;
         }
         *wait_ms = (int64_t)(d * 1000) - now_wall_ms;
     } else if (!parse_num(value, &d)) {
         *wait_ms = (int64_t)(d * 1000);
-    } else if (!strcmp(kind, "delta_or_date") && !sw_time_parse_http(value, &at)) {
+    } else if (kind == SW_HINT_DELTA_OR_DATE && !sw_time_parse_http(value, &at)) {
         *wait_ms = at - now_wall_ms;
     } else {
         return 0;
@@ -152,41 +79,34 @@ static int hint(const char *value, const char *kind, int64_t now_wall_ms, int64_
     return 1;
 }
 
-int sw_retry_hint_ms(const struct sw_http_headers *h, const cJSON *hints, long status,
-                     int64_t now_wall_ms, int64_t *wait_ms)
+static int hint_applies(const struct sw_retry_hint *c, long status)
 {
-    const cJSON *c;
-    const char *v;
+    int i;
 
-    if (!hints) {
-        v = sw_http_headers_get(h, "Retry-After");
-        return v ? hint(v, "delta_or_date", now_wall_ms, wait_ms) : 0;
+    for (i = 0; i < c->non; i++) {
+        if (c->on[i] == status) {
+            return 1;
+        }
     }
-    cJSON_ArrayForEach(c, hints)
-    {
-        const char *name = sw_json_str(c, "header");
-        const char *kind = sw_json_str(c, "kind");
-        const cJSON *on = cJSON_GetObjectItemCaseSensitive(c, "on");
+    return c->non == 0;
+}
 
-        if (!name || !kind) {
+int sw_retry_hint_ms(const struct sw_http_headers *h, const struct sw_retry_hint *hints, int nhints,
+                     long status, int64_t now_wall_ms, int64_t *wait_ms)
+{
+    const char *v;
+    int i;
+
+    if (!hints || nhints <= 0) {
+        v = sw_http_headers_get(h, "Retry-After");
+        return v ? hint(v, SW_HINT_DELTA_OR_DATE, now_wall_ms, wait_ms) : 0;
+    }
+    for (i = 0; i < nhints; i++) {
+        if (!hint_applies(&hints[i], status)) {
             continue;
         }
-        if (on) {
-            const cJSON *s;
-            int match = 0;
-
-            cJSON_ArrayForEach(s, on)
-            {
-                if (cJSON_IsNumber(s) && (long)s->valuedouble == status) {
-                    match = 1;
-                }
-            }
-            if (!match) {
-                continue;
-            }
-        }
-        v = sw_http_headers_get(h, name);
-        if (v && hint(v, kind, now_wall_ms, wait_ms)) {
+        v = sw_http_headers_get(h, hints[i].header);
+        if (v && hint(v, hints[i].kind, now_wall_ms, wait_ms)) {
             return 1;
         }
     }

@@ -442,24 +442,6 @@ static void txn_release(struct sw_worker *w, struct sw_partition_ledger *l)
     w->txn_dirty = 1;
 }
 
-static int dlq_worthy(sw_err_t code, int http_status)
-{
-    switch (code) {
-    case SW_E_INVALID_JOB:
-    case SW_E_UNKNOWN_PROVIDER:
-    case SW_E_UNKNOWN_ACCOUNT:
-    case SW_E_UNSUPPORTED_OPERATION:
-        return 1;
-    case SW_E_INVALID_PARAMS:
-        return http_status == 0; /* ours, not the provider's verdict */
-    case SW_E_RESPONSE_INVALID:
-    case SW_E_RESULT_TOO_LARGE:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static int produce_dlq(struct sw_worker *w, struct sw_msg *m, const struct sw_emit *em,
                        const char *reason_msg)
 {
@@ -525,7 +507,7 @@ static int on_emit(void *arg, const struct sw_emit *em)
     if (!em->last) {
         return rc;
     }
-    if (!em->succeeded && dlq_worthy(em->code, em->http_status)) {
+    if (!em->succeeded && em->dead_letter) {
         if (produce_dlq(w, m, em, em->message) != 0) {
             m->delivery_failed = 1;
         }
@@ -1350,11 +1332,11 @@ static void reload_accounts(struct sw_worker *w)
 }
 
 /* Metrics, health, and the admin listener (http_addr). 0 when none is configured. */
-static int admin_start(struct sw_worker *w, const struct sw_specs *specs)
+static int admin_start(struct sw_worker *w, const struct sw_registry *reg)
 {
     struct sw_status st;
 
-    w->metrics = sw_metrics_create(specs);
+    w->metrics = sw_metrics_create(reg);
     w->loop.eng.metrics = w->metrics;
     if (!w->metrics) {
         return -1;
@@ -1373,7 +1355,7 @@ static int admin_start(struct sw_worker *w, const struct sw_specs *specs)
     return 0;
 }
 
-int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
+int sw_worker_run(const struct sw_config *cfg, const struct sw_registry *reg,
                   const struct sw_accounts *accounts, volatile sig_atomic_t *stop,
                   volatile sig_atomic_t *reload)
 {
@@ -1392,8 +1374,8 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_specs *specs,
     txn_id_default(&w);
     sw_offsets_init(&w.offsets);
     sw_job_limits_from(cfg, &w.job_lim);
-    if (sw_loop_init(&w.loop, cfg, specs, accounts, on_emit, &w) != 0 ||
-        admin_start(&w, specs) != 0 || setup(&w) != 0) {
+    if (sw_loop_init(&w.loop, cfg, reg, accounts, on_emit, &w) != 0 || admin_start(&w, reg) != 0 ||
+        setup(&w) != 0) {
         goto out;
     }
     w.loop.eng.park = on_park;

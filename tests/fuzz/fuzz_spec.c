@@ -1,4 +1,4 @@
-/* libFuzzer target: every built-in provider spec fed arbitrary input.
+/* libFuzzer target: every built-in provider fed arbitrary input through the adapter contract.
  * Byte 0 picks the provider, byte 1 the job (operation, format), the status and the mode:
  *  - map: the rest is a provider body for the response mapping (every result kind and pagination
  *    style, at the first page or at a later page position) or for the error description;
@@ -6,8 +6,8 @@
  *    templates, references with fallbacks and casts, required checks).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_accounts.h"
+#include "sw_adapter.h"
 #include "sw_json.h"
-#include "sw_spec.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +16,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct sw_specs *specs;
+static struct sw_registry reg;
+static int loaded;
 static struct sw_accounts *accounts;
 
 /* Operation and options; params are added per mode. */
@@ -53,29 +54,30 @@ static void init(void)
 
     setenv("SW_FUZZ_KEY", "fuzz-secret", 1);
     sw_status_clear(&st);
-    specs = sw_specs_load_builtin(&st);
+    sw_registry_init(&reg);
+    loaded = sw_adapters_load(&reg, NULL, &st) == 0;
     accounts = sw_accounts_parse(store, strlen(store), &st);
 }
 
-static void run_map(const struct sw_spec *spec, const cJSON *op, const struct sw_job *job,
-                    uint8_t sel, const uint8_t *data, size_t size)
+static void run_map(const struct sw_provider *p, const struct sw_adapter_op *op,
+                    const struct sw_job *job, uint8_t sel, const uint8_t *data, size_t size)
 {
     static const char *const cursors[] = {NULL, "3", "abc", "99999999999999"};
     struct sw_status st;
     struct sw_http_resp resp;
     struct sw_page page;
-    cJSON *perr;
+    struct sw_provider_error pe;
 
     sw_status_clear(&st);
     sw_http_resp_init(&resp, 1 << 20);
     sw_buf_append(&resp.body, data, size);
     resp.status = (sel & 0x80) ? ((sel & 0x40) ? 429 : 500) : 200;
     if (resp.status == 200) {
-        sw_spec_map_page(spec, op, job, cursors[(sel >> 4) & 3], &resp, 32, &page, &st);
+        p->ad->map(p, op, job, cursors[(sel >> 4) & 3], &resp, 32, &page, &st);
         sw_page_free(&page);
     } else {
-        perr = sw_spec_error(spec, &resp, 32, &st);
-        cJSON_Delete(perr);
+        p->ad->describe_error(p, &resp, 32, &pe);
+        cJSON_Delete(pe.body);
     }
     sw_http_resp_free(&resp);
 }
@@ -85,20 +87,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct sw_job_limits lim = {8192, 32};
     struct sw_status st;
     struct sw_job *job = NULL;
-    const struct sw_spec *spec;
-    const cJSON *op;
+    const struct sw_provider *p;
+    const struct sw_adapter_op *op;
     char text[8192];
     uint8_t sel;
     int build;
     int n;
 
-    if (!specs) {
+    if (!loaded) {
         init();
     }
-    if (!specs || !specs->n || !accounts || size < 2) {
+    if (!loaded || !reg.n || !accounts || size < 2) {
         return 0;
     }
-    spec = &specs->v[data[0] % specs->n];
+    p = reg.v[data[0] % reg.n];
     sel = data[1];
     build = sel & 1;
     if (build) {
@@ -106,12 +108,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n = snprintf(text, sizeof(text),
                      "{\"job_id\":\"f\",\"provider\":\"%s\",\"account\":\"a\",%s,"
                      "\"params\":%.*s}",
-                     spec->name, jobs[(sel >> 1) % NJOBS], (int)(size - 2), (const char *)data + 2);
+                     p->name, jobs[(sel >> 1) % NJOBS], (int)(size - 2), (const char *)data + 2);
     } else {
         n = snprintf(text, sizeof(text),
                      "{\"job_id\":\"f\",\"provider\":\"%s\",\"account\":\"a\",%s,"
                      "\"params\":{\"id\":\"x\",\"name\":\"n\",\"end_date\":\"d\"}}",
-                     spec->name, jobs[(sel >> 1) % NJOBS]);
+                     p->name, jobs[(sel >> 1) % NJOBS]);
     }
     if (n < 0 || (size_t)n >= sizeof(text) || memchr(data + 2, 0, size - 2)) {
         return 0;
@@ -121,20 +123,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sw_job_destroy(job);
         return 0;
     }
-    op = sw_spec_op(spec, job);
+    op = p->ad->select(p, job);
     if (op && build) {
         struct sw_http_req req;
 
-        if (sw_spec_build(spec, op, &accounts->v[0], job, (sel & 0x80) ? "7" : NULL, &req, &st) ==
-            SW_E_OK) {
-            sw_http_req_free(&req);
-        }
-        if (sw_spec_session(spec) &&
-            sw_spec_build_login(spec, &accounts->v[0], job, &req, &st) == SW_E_OK) {
+        p->ad->build(p, op, &accounts->v[0], job, (sel & 0x80) ? "7" : NULL, &req, &st);
+        sw_http_req_free(&req);
+        if (p->session) {
+            p->ad->build_login(p, &accounts->v[0], job, &req, &st);
             sw_http_req_free(&req);
         }
     } else if (op) {
-        run_map(spec, op, job, sel, data + 2, size - 2);
+        run_map(p, op, job, sel, data + 2, size - 2);
     }
     sw_job_destroy(job);
     return 0;

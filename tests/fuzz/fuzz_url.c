@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sw_time_parse_http(s, &ms);
     memset(&h, 0, sizeof(h));
     sw_http_headers_add(&h, "Retry-After", s, 0);
-    sw_retry_hint_ms(&h, NULL, 429, 0, &ms);
+    sw_retry_hint_ms(&h, NULL, 0, 429, 0, &ms);
     sw_http_headers_free(&h);
     rate_headers(s);
     free(s);

@@ -5,6 +5,7 @@
 
 #include "sw_alloc.h"
 #include "sw_buf.h"
+#include "sw_classify.h"
 #include "sw_http.h"
 #include "sw_json.h"
 #include "sw_offsets.h"
@@ -254,8 +255,6 @@ static void test_offsets_contiguous(void)
 
 static void test_retry_classification(void)
 {
-    sw_err_t code;
-    sw_class_t cls;
     static const struct {
         long status;
         sw_err_t code;
@@ -282,15 +281,32 @@ static void test_retry_classification(void)
     size_t i;
 
     for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-        sw_retry_classify_http(table[i].status, &code, &cls);
-        CHECK_INT(code, table[i].code);
-        CHECK_INT(cls, table[i].cls);
+        struct sw_verdict v = sw_classify_http(table[i].status, 1);
+
+        CHECK_INT(v.code, table[i].code);
+        CHECK_INT(v.cls, table[i].cls);
+        CHECK_INT(v.dead_letter, 0); /* the provider's verdict is an answer, not poison */
     }
-    CHECK(sw_retry_classify_transport(SW_E_TIMEOUT, 1, 0) == SW_CLASS_TERMINAL);
-    CHECK(sw_retry_classify_transport(SW_E_TIMEOUT, 1, 1) == SW_CLASS_RETRY);
-    CHECK(sw_retry_classify_transport(SW_E_NETWORK_ERROR, 0, 0) == SW_CLASS_RETRY);
-    CHECK(sw_retry_http_ambiguous(500) && sw_retry_http_ambiguous(504));
-    CHECK(!sw_retry_http_ambiguous(503) && !sw_retry_http_ambiguous(429));
+    CHECK(sw_classify_transport(SW_E_TIMEOUT, 1, 0).cls == SW_CLASS_TERMINAL);
+    CHECK(sw_classify_transport(SW_E_TIMEOUT, 1, 1).cls == SW_CLASS_RETRY);
+    CHECK(sw_classify_transport(SW_E_NETWORK_ERROR, 0, 0).cls == SW_CLASS_RETRY);
+    CHECK(sw_classify_transport(SW_E_CONFIG, 0, 0).code == SW_E_NETWORK_ERROR);
+    CHECK(sw_classify_transport(SW_E_RESULT_TOO_LARGE, 1, 1).dead_letter);
+    /* A write that may have happened (500, 502, 504, 408) is not repeated unless safe. */
+    CHECK(sw_classify_http(500, 1).ambiguous && sw_classify_http(504, 1).ambiguous);
+    CHECK(!sw_classify_http(503, 1).ambiguous && !sw_classify_http(429, 1).ambiguous);
+    CHECK(sw_classify_http(500, 0).cls == SW_CLASS_TERMINAL);
+    CHECK(sw_classify_http(503, 0).cls == SW_CLASS_RETRY);
+    /* A refused login is auth_failed, whatever it said, unless it may pass. */
+    CHECK(sw_classify_login(403, SW_E_OK).code == SW_E_AUTH_FAILED);
+    CHECK(sw_classify_login(429, SW_E_OK).code == SW_E_RATE_LIMITED);
+    CHECK(sw_classify_login(503, SW_E_OK).cls == SW_CLASS_RETRY);
+    CHECK(sw_classify_login(0, SW_E_NETWORK_ERROR).cls == SW_CLASS_RETRY);
+    /* The worker's own findings about a job are dead-letter worthy; outages are not. */
+    CHECK(sw_classify_ours(SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL).dead_letter);
+    CHECK(sw_classify_ours(SW_E_UNKNOWN_ACCOUNT, SW_CLASS_TERMINAL).dead_letter);
+    CHECK(!sw_classify_ours(SW_E_DEADLINE_EXCEEDED, SW_CLASS_TERMINAL).dead_letter);
+    CHECK(!sw_classify_ours(SW_E_NOMEM, SW_CLASS_RETRY).dead_letter);
 }
 
 static void test_backoff_full_jitter(void)
@@ -322,27 +338,26 @@ static void test_retry_after_hints(void)
 {
     struct sw_http_headers h;
     int64_t wait = -1;
-    const char *spec =
-        "[{\"header\":\"Retry-After\",\"kind\":\"delta_or_date\"},"
-        "{\"header\":\"X-RateLimit-Reset\",\"kind\":\"epoch_seconds\",\"on\":[429]}]";
-    cJSON *hints = cJSON_Parse(spec);
+    const struct sw_retry_hint hints[] = {
+        {"Retry-After", SW_HINT_DELTA_OR_DATE, {0}, 0},
+        {"X-RateLimit-Reset", SW_HINT_EPOCH_SECONDS, {429}, 1},
+    };
 
     memset(&h, 0, sizeof(h));
-    CHECK(sw_retry_hint_ms(&h, NULL, 429, 0, &wait) == 0);
+    CHECK(sw_retry_hint_ms(&h, NULL, 0, 429, 0, &wait) == 0);
     sw_http_headers_add(&h, "retry-after", "7", 0);
-    CHECK(sw_retry_hint_ms(&h, NULL, 429, 0, &wait) == 1);
+    CHECK(sw_retry_hint_ms(&h, NULL, 0, 429, 0, &wait) == 1);
     CHECK_INT(wait, 7000);
     sw_http_headers_free(&h);
     sw_http_headers_add(&h, "Retry-After", "Wed, 21 Oct 2015 07:28:10 GMT", 0);
-    CHECK(sw_retry_hint_ms(&h, hints, 503, 1445412480000LL, &wait) == 1);
+    CHECK(sw_retry_hint_ms(&h, hints, 2, 503, 1445412480000LL, &wait) == 1);
     CHECK_INT(wait, 10000);
     sw_http_headers_free(&h);
     sw_http_headers_add(&h, "X-RateLimit-Reset", "1445412490", 0);
-    CHECK(sw_retry_hint_ms(&h, hints, 429, 1445412480000LL, &wait) == 1);
+    CHECK(sw_retry_hint_ms(&h, hints, 2, 429, 1445412480000LL, &wait) == 1);
     CHECK_INT(wait, 10000);
-    CHECK(sw_retry_hint_ms(&h, hints, 503, 1445412480000LL, &wait) == 0); /* only on 429 */
+    CHECK(sw_retry_hint_ms(&h, hints, 2, 503, 1445412480000LL, &wait) == 0); /* only on 429 */
     sw_http_headers_free(&h);
-    cJSON_Delete(hints);
 }
 
 static void test_buf_bounded(void)

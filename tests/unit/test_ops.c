@@ -11,7 +11,7 @@
 #include "sw_time.h"
 #include "sw_trace.h"
 
-#include "../tasks/sw_spec.h"
+#include "sw_adapter.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -105,7 +105,7 @@ static void *hammer_run(void *arg)
 static void test_metrics(void)
 {
     struct sw_status st;
-    struct sw_specs *specs;
+    struct sw_registry reg;
     struct sw_metrics *m;
     struct hammer h;
     pthread_t th;
@@ -114,12 +114,12 @@ static void test_metrics(void)
     int i;
 
     sw_status_clear(&st);
-    specs = sw_specs_load_builtin(&st);
-    CHECK(specs != NULL);
-    m = sw_metrics_create(specs);
+    sw_registry_init(&reg);
+    CHECK(sw_adapters_load(&reg, NULL, &st) == 0);
+    m = sw_metrics_create(&reg);
     CHECK(m != NULL);
     if (!m) {
-        sw_specs_destroy(specs);
+        sw_registry_free(&reg);
         return;
     }
     /* Concurrent updates (the loop thread) and renders (the admin thread); run under TSan too. */
@@ -171,7 +171,7 @@ static void test_metrics(void)
     }
     free(text);
     sw_metrics_destroy(m);
-    sw_specs_destroy(specs);
+    sw_registry_free(&reg);
     sw_metrics_destroy(NULL);
     /* Every update accepts a NULL registry (`exec` runs without one). */
     sw_metrics_job_done(NULL, "klaviyo", "segments.get", SW_E_OK);
@@ -181,18 +181,17 @@ static void test_metrics(void)
 
 static void test_metrics_escaping(void)
 {
-    struct sw_specs specs;
-    struct sw_spec one;
+    struct sw_provider one;
+    struct sw_provider *v[1] = {&one};
+    struct sw_registry reg = {v, 1};
     struct sw_metrics *m;
     char *text;
     size_t len;
 
-    /* A spec name that would break the exposition if it were printed raw. */
+    /* A provider name that would break the exposition if it were printed raw. */
     memset(&one, 0, sizeof(one));
     one.name = "we\"ird\\na\nme";
-    specs.v = &one;
-    specs.n = 1;
-    m = sw_metrics_create(&specs);
+    m = sw_metrics_create(&reg);
     sw_metrics_job_done(m, "we\"ird\\na\nme", "segments.get", SW_E_OK);
     text = sw_metrics_render(m, &len);
     CHECK(text && strstr(text, "provider=\"we\\\"ird\\\\na\\nme\"") != NULL);
@@ -318,7 +317,7 @@ static void test_accounts_reload(void)
 {
     struct sw_status st;
     struct sw_accounts *a, *held;
-    struct sw_specs *specs;
+    struct sw_registry reg;
     struct sw_config cfg;
     struct sw_loop loop;
     char path[] = "/tmp/sw-test-accounts-XXXXXX";
@@ -327,14 +326,16 @@ static void test_accounts_reload(void)
 
     setenv("OPS_UNIT_KEY", "unit-secret", 1);
     sw_status_clear(&st);
-    specs = sw_specs_load_builtin(&st);
+    sw_registry_init(&reg);
+    CHECK(sw_adapters_load(&reg, NULL, &st) == 0);
     CHECK(sw_config_load(&cfg, NULL, &st) == 0);
     a = sw_accounts_parse(store_a, strlen(store_a), &st);
     CHECK(a != NULL && a->refs == 1);
-    if (!a || !specs) {
+    if (!a) {
+        sw_registry_free(&reg);
         return;
     }
-    CHECK(sw_loop_init(&loop, &cfg, specs, a, emit_nothing, NULL) == 0);
+    CHECK(sw_loop_init(&loop, &cfg, &reg, a, emit_nothing, NULL) == 0);
     CHECK_INT(a->refs, 2);
     held = sw_accounts_ref(loop.eng.accounts); /* a run that started before the reload */
     fd = mkstemp(path);
@@ -362,7 +363,7 @@ static void test_accounts_reload(void)
     sw_accounts_destroy(a); /* the last reference: freed (ASan reports a leak otherwise) */
     unlink(path);
     sw_config_free(&cfg);
-    sw_specs_destroy(specs);
+    sw_registry_free(&reg);
 }
 
 static const struct sw_test_case tests[] = {

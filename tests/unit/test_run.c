@@ -4,14 +4,13 @@
 #include "sw_test.h"
 
 #include "sw_accounts.h"
+#include "sw_adapter.h"
 #include "sw_alloc.h"
 #include "sw_config.h"
 #include "sw_exec.h"
 #include "sw_job.h"
 #include "sw_loop.h"
 #include "sw_time.h"
-
-#include "../tasks/sw_spec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +48,7 @@ static void test_final_result_when_building_fails(void)
         "{\"job_id\":\"j-oom\",\"operation\":\"segments.get\","
         "\"provider\":\"nosuch\",\"account\":\"k\",\"params\":{\"id\":\"x\"}}";
     struct sw_status st;
-    struct sw_specs *specs;
+    struct sw_registry reg;
     struct sw_accounts *a;
     struct sw_config cfg;
     struct sw_loop loop;
@@ -61,14 +60,16 @@ static void test_final_result_when_building_fails(void)
     memset(&s, 0, sizeof(s));
     setenv("RUN_UNIT_KEY", "unit-secret", 1);
     sw_status_clear(&st);
-    specs = sw_specs_load_builtin(&st);
+    sw_registry_init(&reg);
+    CHECK(sw_adapters_load(&reg, NULL, &st) == 0);
     CHECK(sw_config_load(&cfg, NULL, &st) == 0);
     a = sw_accounts_parse(store, strlen(store), &st);
-    CHECK(specs != NULL && a != NULL);
-    if (!specs || !a) {
+    CHECK(a != NULL);
+    if (!a) {
+        sw_registry_free(&reg);
         return;
     }
-    CHECK(sw_loop_init(&loop, &cfg, specs, a, record, &s) == 0);
+    CHECK(sw_loop_init(&loop, &cfg, &reg, a, record, &s) == 0);
     CHECK(sw_job_parse(text, strlen(text), &lim, &job, &st) == SW_E_OK);
     sw_alloc_inject_failures(0, -1);
     sw_exec_start(&loop.eng, job, NULL, sw_now_wall_ms(), 0);
@@ -87,7 +88,7 @@ static void test_final_result_when_building_fails(void)
     sw_loop_free(&loop);
     sw_accounts_destroy(a);
     sw_config_free(&cfg);
-    sw_specs_destroy(specs);
+    sw_registry_free(&reg);
 }
 
 static const struct sw_test_case tests[] = {

@@ -76,7 +76,13 @@ void sw_loop_turn(struct sw_loop *loop, struct curl_waitfd *extra, unsigned next
     if (next >= 0 && next < wait) {
         wait = (int)next;
     }
+    /* Everything since the last wait ended (this turn's work and the caller's between turns,
+     * nested turns included) is time the loop was away from its sockets. */
+    if (loop->woke_us) {
+        sw_metrics_loop_turn(loop->eng.metrics, sw_now_mono_us() - loop->woke_us);
+    }
     sw_http_wait(loop->http, extra, nextra, wait);
+    loop->woke_us = sw_now_mono_us();
     sw_http_perform(loop->http);
     sw_timers_run(&loop->timers, sw_now_mono_ms());
 }

@@ -11,6 +11,7 @@
 #include "sw_timer.h"
 
 struct sw_loop {
+    int64_t woke_us; /* when the last wait for events ended (0: none yet) */
     struct sw_http *http;
     struct sw_timers timers;
     struct sw_ratelimit rl;

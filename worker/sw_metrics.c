@@ -32,6 +32,12 @@ static const char *const class_names[NCLASSES] = {"2xx", "3xx", "4xx", "5xx", "e
 static const long bucket_ms[NBUCKETS] = {5,    10,   25,   50,    100,   250,  500,
                                          1000, 2500, 5000, 10000, 30000, 60000};
 
+/* Loop turns are short: microsecond buckets, rendered in seconds. */
+#define NTURN 16
+static const long turn_bucket_us[NTURN] = {50,     100,     250,     500,    1000,   2500,
+                                           5000,   10000,   25000,   50000,  100000, 250000,
+                                           500000, 1000000, 2500000, 5000000};
+
 struct hist {
     atomic_ullong bucket[NBUCKETS + 1]; /* the last one is +Inf only */
     atomic_ullong sum_ms;
@@ -54,6 +60,9 @@ struct sw_metrics {
     atomic_ullong retries[SW_METRICS_MAX_PROVIDERS + 1][SW_E__COUNT];
     struct hist rl_wait[SW_METRICS_MAX_PROVIDERS + 1];
     atomic_ullong dead_letters[SW_E__COUNT];
+    atomic_ullong turn[NTURN + 1]; /* the last one is +Inf only */
+    atomic_ullong turn_sum_us;
+    atomic_llong turn_max_us;
     atomic_ullong reloads[2]; /* failed, ok */
 
     atomic_llong in_flight;
@@ -218,6 +227,27 @@ void sw_metrics_accounts_reload(struct sw_metrics *m, int ok)
 {
     if (m) {
         inc(&m->reloads[ok ? 1 : 0]);
+    }
+}
+
+void sw_metrics_loop_turn(struct sw_metrics *m, int64_t busy_us)
+{
+    int i = 0;
+
+    if (!m) {
+        return;
+    }
+    if (busy_us < 0) {
+        busy_us = 0;
+    }
+    while (i < NTURN && busy_us > turn_bucket_us[i]) {
+        i++;
+    }
+    inc(&m->turn[i]);
+    atomic_fetch_add_explicit(&m->turn_sum_us, (unsigned long long)busy_us, memory_order_relaxed);
+    /* Only the loop thread writes the maximum. */
+    if (busy_us > atomic_load_explicit(&m->turn_max_us, memory_order_relaxed)) {
+        atomic_store_explicit(&m->turn_max_us, busy_us, memory_order_relaxed);
     }
 }
 
@@ -440,6 +470,33 @@ static int hist_empty(struct hist *h)
     return 1;
 }
 
+static int render_turns(struct sw_metrics *m, struct sw_buf *b)
+{
+    unsigned long long cum = 0;
+    int i;
+    int rc = family(b, "segworker_loop_turn_seconds", "histogram",
+                    "Busy time of each event-loop turn (from one wait for events to the next): "
+                    "what the loop spends away from sockets, timers and Kafka.");
+
+    for (i = 0; i <= NTURN && rc == 0; i++) {
+        cum += get(&m->turn[i]);
+        if (i < NTURN) {
+            rc = sw_buf_printf(b, "segworker_loop_turn_seconds_bucket{le=\"%g\"} %llu\n",
+                               (double)turn_bucket_us[i] / 1e6, cum);
+        } else {
+            rc = sw_buf_printf(b, "segworker_loop_turn_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+        }
+    }
+    return rc ||
+           sw_buf_printf(
+               b, "segworker_loop_turn_seconds_sum %.6f\nsegworker_loop_turn_seconds_count %llu\n",
+               (double)get(&m->turn_sum_us) / 1e6, cum) ||
+           family(b, "segworker_loop_turn_max_seconds", "gauge",
+                  "Longest event-loop turn since the worker started.") ||
+           sw_buf_printf(b, "segworker_loop_turn_max_seconds %.6f\n",
+                         (double)atomic_load(&m->turn_max_us) / 1e6);
+}
+
 static int render_jobs(struct sw_metrics *m, struct sw_buf *b)
 {
     size_t p, o;
@@ -600,7 +657,7 @@ char *sw_metrics_render(struct sw_metrics *m, size_t *len)
          family(&b, "segworker_jobs_in_flight", "gauge", "Jobs received and not yet finished.") ||
          sw_buf_printf(&b, "segworker_jobs_in_flight %lld\n",
                        (long long)atomic_load(&m->in_flight)) ||
-         render_jobs(m, &b) || render_http(m, &b) || render_retries(m, &b);
+         render_jobs(m, &b) || render_http(m, &b) || render_retries(m, &b) || render_turns(m, &b);
     rc = rc || family(&b, "segworker_dead_letters_total", "counter",
                       "Messages sent to the dead-letter topic, by reason.");
     for (c = 0; c < SW_E__COUNT && rc == 0; c++) {

@@ -46,6 +46,10 @@ void sw_metrics_dead_letter(struct sw_metrics *m, sw_err_t reason);
 /* The account store was reloaded (ok) or a reload was refused (!ok). */
 void sw_metrics_accounts_reload(struct sw_metrics *m, int ok);
 
+/* One loop turn's busy time: from the end of one wait for events to the start of the next, so
+ * anything that holds the loop (a blocking call, a long mapping) shows up here. */
+void sw_metrics_loop_turn(struct sw_metrics *m, int64_t busy_us);
+
 /* Health and readiness facts. */
 void sw_metrics_loop_turned(struct sw_metrics *m, int64_t now_mono_ms);
 void sw_metrics_set_joined(struct sw_metrics *m, int joined);

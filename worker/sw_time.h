@@ -8,6 +8,8 @@
 
 /* Milliseconds from CLOCK_MONOTONIC: for deadlines and timers. */
 int64_t sw_now_mono_ms(void);
+/* Microseconds from CLOCK_MONOTONIC: for measuring short intervals (loop turns). */
+int64_t sw_now_mono_us(void);
 /* Milliseconds since the Unix epoch: for timestamps in results. */
 int64_t sw_now_wall_ms(void);
 

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -237,7 +238,7 @@ class Env:
         urllib.request.urlopen(req, timeout=10).read()
 
     def command(self, who, jobs, results, in_flight=1000, host_conns=None, callgrind=None,
-                accounts=None):
+                accounts=None, admin_port=None):
         """argv of contender `who` consuming jobs and publishing to results."""
         b = self.args.bin
         accounts = accounts or self.accounts
@@ -254,6 +255,8 @@ class Env:
                     "ratelimit": {"mode": "off"}}
             if host_conns:
                 conf["http"] = {"max_host_connections": host_conns}
+            if admin_port:
+                conf["http_addr"] = "127.0.0.1:%d" % admin_port
             # Experiments only (e.g. '{"kafka.producer.linger.ms": "0"}'); the report's runs
             # use the defaults.
             conf.update(json.loads(os.environ.get("BENCH_SEGWORKER_EXTRA", "{}")))
@@ -279,6 +282,23 @@ class Env:
     result_bytes = 1200  # replaced by the measured size of a segworker get result
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def loop_turns(port):
+    """segworker's own account of its event loop: (turns, longest turn in seconds), or None."""
+    try:
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read()
+    except OSError:
+        return None
+    m = re.search(rb"^segworker_loop_turn_max_seconds ([0-9.e+-]+)$", text, re.M)
+    c = re.search(rb"^segworker_loop_turn_seconds_count ([0-9]+)$", text, re.M)
+    return (int(c.group(1)), float(m.group(1))) if m and c else None
+
+
 def run_contender(env, who, jobs, tag, rate=None, in_flight=1000, host_conns=None,
                   callgrind=None, warm=20, timeout=600, sample_rss=False, accounts=None):
     """Start `who`, warm it up, feed `jobs`, wait for every final result, stop it.
@@ -287,7 +307,8 @@ def run_contender(env, who, jobs, tag, rate=None, in_flight=1000, host_conns=Non
     col = Collector(env.args.brokers, rt)
     col.start()
     logf = open(os.path.join(env.workdir, "%s-%s.log" % (tag, who)), "w")
-    argv = env.command(who, jt, rt, in_flight, host_conns, callgrind, accounts)
+    admin_port = free_port() if who == "segworker" else None
+    argv = env.command(who, jt, rt, in_flight, host_conns, callgrind, accounts, admin_port)
     proc = subprocess.Popen(argv, env=env.env, stdout=logf, stderr=subprocess.STDOUT)
     out = {"who": who, "jobs": len(jobs), "ok": False}
     sampler = None
@@ -323,6 +344,9 @@ def run_contender(env, who, jobs, tag, rate=None, in_flight=1000, host_conns=Non
                    result_messages=col.messages, result_bytes=col.bytes)
         out["lat"] = latencies(finals)
         out["sample_result"] = finals[0][1].decode(errors="replace")[:4000]
+        turns = loop_turns(admin_port) if admin_port else None
+        if turns:
+            out["loop_turns"], out["loop_turn_max_s"] = turns
     finally:
         if sampler:
             sampler.stop_flag = True
@@ -590,7 +614,9 @@ def main():
 def summary(r):
     if not r.get("ok"):
         return "FAILED: %s" % r.get("error")
-    return "%.1f jobs/s, %.1f us CPU/job" % (r["jobs_per_s"], r["cpu_us_per_job"])
+    turn = (", longest loop turn %.1f ms" % (r["loop_turn_max_s"] * 1000)
+            if "loop_turn_max_s" in r else "")
+    return "%.1f jobs/s, %.1f us CPU/job%s" % (r["jobs_per_s"], r["cpu_us_per_job"], turn)
 
 
 def machine_facts():

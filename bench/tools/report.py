@@ -174,6 +174,12 @@ def main():
             f(statistics.median(x["req_per_s"] for x in fh), 0),
             ", ".join(f(x["req_per_s"], 0) for x in fh), f(1e6 / fh_cpu, 0)))
     w("")
+    turns = [r["loop_turn_max_s"] for r in sat.get("segworker", []) if "loop_turn_max_s" in r]
+    if turns:
+        w("Longest event-loop turn of segworker under this load (its own "
+          "`segworker_loop_turn_max_seconds`, per round): %s ms. A turn is the time between two "
+          "waits for events; the loop never waits for the broker.\n" %
+          ", ".join(f(t * 1000, 1) for t in turns))
     if sw_cpu and py_cpu:
         targets.append(("≥ 10× the conventional baseline's jobs per CPU-second",
                         "%.1f×" % (py_cpu / sw_cpu), py_cpu / sw_cpu >= 10))

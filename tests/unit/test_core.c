@@ -9,11 +9,13 @@
 #include "sw_http.h"
 #include "sw_json.h"
 #include "sw_offsets.h"
+#include "sw_ops.h"
 #include "sw_retry.h"
 #include "sw_time.h"
 #include "sw_timer.h"
 #include "sw_url.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static void test_time_parse(void)
@@ -374,7 +376,55 @@ static void test_buf_bounded(void)
     sw_buf_free(&b);
 }
 
+/* The one operation list (sw_ops.h) and the job schema name the same operations, in order. */
+static void test_ops_match_job_schema(void)
+{
+    const char *dir = getenv("SW_SCHEMAS_DIR");
+    char path[4096];
+    FILE *f;
+    char *text;
+    long n;
+    cJSON *doc;
+    const cJSON *ops;
+    const cJSON *c;
+    int i = 0;
+
+    CHECK(dir != NULL); /* set by ctest (tests/CMakeLists.txt) */
+    if (!dir) {
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/job.schema.json", dir);
+    f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (!f) {
+        return;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = calloc(1, (size_t)n + 1);
+    CHECK(text && fread(text, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    doc = text ? cJSON_Parse(text) : NULL;
+    ops = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "properties"),
+                                         "operation"),
+        "enum");
+    CHECK_INT(cJSON_GetArraySize(ops), SW_OP__COUNT);
+    cJSON_ArrayForEach(c, ops)
+    {
+        CHECK_STR(c->valuestring, sw_op_name((enum sw_op_id)i));
+        CHECK_INT(sw_op_from_name(c->valuestring), i);
+        i++;
+    }
+    CHECK_INT(sw_op_from_name("segments.frobnicate"), SW_OP__COUNT);
+    CHECK(sw_op_name(SW_OP__COUNT) == NULL);
+    cJSON_Delete(doc);
+    free(text);
+}
+
 static const struct sw_test_case tests[] = {
+    {"ops_match_job_schema", test_ops_match_job_schema},
     {"time_parse", test_time_parse},
     {"time_format_edges", test_time_format_edges},
     {"json_depth_strings", test_json_depth_strings},

@@ -1,4 +1,5 @@
-/* The result envelope: one JSON message per part of a job's outcome (DESIGN.md §3).
+/* The result envelope: one JSON message per part of a job's outcome
+ * (schemas/result.schema.json).
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SW_RESULT_H
 #define SW_RESULT_H

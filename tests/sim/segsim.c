@@ -331,18 +331,19 @@ static void usage(FILE *f, const struct sim_profiles *ps)
 {
     int i;
 
-    fprintf(f, "usage: segsim [--port N] [--port-file F] [--key PROVIDER=K]...\n"
-               "              [--threads N] [--fault PROVIDER:KEY=VALUE]... [--max-ids N]\n"
-               "              [--early-grace-ms N] [--conn-limit N] [--conn-timeout S]\n"
-               "              [--enforce-limits 0|1]\n"
-               "              [--bind ADDR]\n"
-               "              [--request-log FILE]\n"
-               "              [--profiles DIR] [PROFILE OPTION N]...\n"
-               "PROVIDER is a profile's provider or '*' (for --fault); KEY is rate_503, rate_429,\n"
-               "rate_bad_json, retry_after_s, delay_ms or seed. Binds 127.0.0.1 unless --bind\n"
-               "names another loopback, private (10/8, 172.16/12, 192.168/16) or link-local IPv4\n"
-               "address; prints PORT=<n>. --profiles DIR serves DIR/*.json instead of the built-in\n"
-               "profiles. Profiles:");
+    fprintf(f,
+            "usage: segsim [--port N] [--port-file F] [--key PROVIDER=K]...\n"
+            "              [--threads N] [--fault PROVIDER:KEY=VALUE]... [--max-ids N]\n"
+            "              [--early-grace-ms N] [--conn-limit N] [--conn-timeout S]\n"
+            "              [--enforce-limits 0|1]\n"
+            "              [--bind ADDR]\n"
+            "              [--request-log FILE]\n"
+            "              [--profiles DIR] [PROFILE OPTION N]...\n"
+            "PROVIDER is a profile's provider or '*' (for --fault); KEY is rate_503, rate_429,\n"
+            "rate_bad_json, retry_after_s, delay_ms or seed. Binds 127.0.0.1 unless --bind\n"
+            "names another loopback, private (10/8, 172.16/12, 192.168/16) or link-local IPv4\n"
+            "address; prints PORT=<n>. --profiles DIR serves DIR/*.json instead of the built-in\n"
+            "profiles. Profiles:");
     for (i = 0; ps && i < ps->n; i++) {
         fprintf(f, " %s", ps->p[i].name);
     }
@@ -574,7 +575,8 @@ static struct sim_profiles *load_profiles(int argc, char **argv)
             dir = argv[i + 1];
         }
     }
-    ps = dir ? sim_profiles_load_dir(dir, err, sizeof(err)) : sim_profiles_builtin(err, sizeof(err));
+    ps =
+        dir ? sim_profiles_load_dir(dir, err, sizeof(err)) : sim_profiles_builtin(err, sizeof(err));
     if (!ps) {
         fprintf(stderr, "segsim: bad profiles: %s\n", err);
     }

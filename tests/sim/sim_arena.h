@@ -29,7 +29,8 @@ void *sim_arena_alloc(struct sim_arena *a, size_t n);
 char *sim_arena_strndup(struct sim_arena *a, const char *s, size_t len);
 char *sim_arena_printf(struct sim_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Hand a cJSON tree to the arena (deleted on release); returns j, or NULL (and deletes j) on OOM. */
+/* Hand a cJSON tree to the arena (deleted on release); returns j, or NULL (and deletes j) on OOM.
+ */
 cJSON *sim_arena_own(struct sim_arena *a, cJSON *j);
 
 struct sim_arena_mark sim_arena_mark(const struct sim_arena *a);

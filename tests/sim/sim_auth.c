@@ -69,8 +69,7 @@ static int basic_ok(struct sim_run *run, const cJSON *spec, int *bad)
     char dec[512];
     char *colon;
 
-    if (*bad || basic_decode(run->rq->auth, dec, sizeof(dec)) != 0 ||
-        !(colon = strchr(dec, ':'))) {
+    if (*bad || basic_decode(run->rq->auth, dec, sizeof(dec)) != 0 || !(colon = strchr(dec, ':'))) {
         return 0;
     }
     *colon = '\0';
@@ -123,8 +122,7 @@ int sim_auth_ok(struct sim_run *run)
     } else if (scheme && !strcmp(scheme, "cookie")) {
         ok = cookie_ok(run, spec, &bad);
     } else {
-        const char *header =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "header"));
+        const char *header = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "header"));
 
         want = spec_text(run, spec, "value", &bad);
         have = header ? sim_req_header(run->rq, header) : NULL;

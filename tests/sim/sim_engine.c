@@ -148,11 +148,12 @@ int sim_run_bind_record(struct sim_run *run, int i)
 {
     const cJSON *ids = member(run->p->doc, "ids");
     const char *prefix = cJSON_GetStringValue(member(ids, "prefix"));
-    long long base = cJSON_IsNumber(member(ids, "base")) ? (long long)member(ids, "base")->valuedouble
-                                                         : 0;
+    long long base =
+        cJSON_IsNumber(member(ids, "base")) ? (long long)member(ids, "base")->valuedouble : 0;
     const char *id;
 
-    if (sim_bind(&run->cx, "i", sim_v_int(i)) != 0 || sim_rows_bind(&run->cx, run->p->set, i) != 0) {
+    if (sim_bind(&run->cx, "i", sim_v_int(i)) != 0 ||
+        sim_rows_bind(&run->cx, run->p->set, i) != 0) {
         return -1;
     }
     if (!prefix) {
@@ -174,7 +175,8 @@ static int find_record(struct sim_run *run, const char *id, int *idx)
 
     *idx = -1;
     if (prefix) {
-        long base = cJSON_IsNumber(member(ids, "base")) ? (long)member(ids, "base")->valuedouble : 0;
+        long base =
+            cJSON_IsNumber(member(ids, "base")) ? (long)member(ids, "base")->valuedouble : 0;
         size_t pl = strlen(prefix);
 
         if (!strncmp(id, prefix, pl) && sim_parse_long(id + pl, base, base + n - 1, &v) == 0) {
@@ -250,8 +252,7 @@ static int error_over(struct sim_run *run, const cJSON *dflt, const cJSON *spec)
     if (rc == 0) {
         unsigned status = st ? (unsigned)sim_val_num(*st) : 500;
 
-        rc = reply_doc(run, status,
-                       body ? body : member(member(run->p->doc, "errors"), "body"));
+        rc = reply_doc(run, status, body ? body : member(member(run->p->doc, "errors"), "body"));
     }
     run->cx.lenient = 0;
     run->cx.nbinds = scope;
@@ -282,8 +283,10 @@ int sim_run_named_error(struct sim_run *run, const char *name)
 /* A magic-id or fault decision: 0 to go on (after adding its delay), 1 when it answered. */
 static int answer_outcome(struct sim_run *run, const struct sim_decision *d)
 {
-    static const char *const names[] = {[SIM_OUT_404] = "404", [SIM_OUT_429] = "429",
-                                        [SIM_OUT_500] = "500", [SIM_OUT_503] = "503",
+    static const char *const names[] = {[SIM_OUT_404] = "404",
+                                        [SIM_OUT_429] = "429",
+                                        [SIM_OUT_500] = "500",
+                                        [SIM_OUT_503] = "503",
                                         [SIM_OUT_507] = "507"};
 
     run->r->delay_ms += d->delay_ms;
@@ -391,7 +394,8 @@ static int step_enforce(struct sim_run *run, const cJSON *step)
  * (comma list of names); want(field) then says whether a field was asked for. */
 static int step_fieldset(struct sim_run *run, const cJSON *step)
 {
-    const cJSON *spec = member(member(run->p->doc, "fieldsets"), cJSON_GetStringValue(member(step, "fieldset")));
+    const cJSON *spec =
+        member(member(run->p->doc, "fieldsets"), cJSON_GetStringValue(member(step, "fieldset")));
     const cJSON *names = member(spec, "names");
     const cJSON *deny = member(step, "deny");
     const char *arg = cJSON_GetStringValue(member(spec, "arg"));

@@ -22,9 +22,9 @@ enum sim_vtype {
 
 struct sim_val {
     enum sim_vtype t;
-    long long i;      /* SIM_V_BOOL, SIM_V_INT */
-    const char *s;    /* SIM_V_STR */
-    const cJSON *j;   /* SIM_V_JSON */
+    long long i;    /* SIM_V_BOOL, SIM_V_INT */
+    const char *s;  /* SIM_V_STR */
+    const cJSON *j; /* SIM_V_JSON */
 };
 
 struct sim_bind {
@@ -36,8 +36,8 @@ struct sim_ctx;
 
 /* Extra functions (the request's arg(), header(), body() …): 0 when handled, 1 when fn is not
  * one of the hook's, -1 on error (message in c->err). */
-typedef int (*sim_expr_hook)(struct sim_ctx *c, const char *fn, const struct sim_val *argv, int argc,
-                             struct sim_val *out);
+typedef int (*sim_expr_hook)(struct sim_ctx *c, const char *fn, const struct sim_val *argv,
+                             int argc, struct sim_val *out);
 
 struct sim_ctx {
     struct sim_arena arena;
@@ -45,7 +45,7 @@ struct sim_ctx {
     size_t nbinds;
     size_t cap;
     sim_expr_hook hook;
-    void *host; /* the hook's own state */
+    void *host;     /* the hook's own state */
     int check_only; /* parse without evaluating (profile validation) */
     int lenient;    /* unknown variables are null instead of an error (error templates) */
     char err[192];

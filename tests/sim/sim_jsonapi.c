@@ -150,8 +150,8 @@ static int parse_datetime(const char *s, long long *out)
 }
 
 /* The declaration of field: its type and whether op may be used on it. */
-static int field_decl(const cJSON *fields, const char *field, const char *op, enum sim_jf_type *type,
-                      int *allowed)
+static int field_decl(const cJSON *fields, const char *field, const char *op,
+                      enum sim_jf_type *type, int *allowed)
 {
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(fields, field);
     const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "type"));

@@ -222,7 +222,7 @@ int sim_page_step(struct sim_run *run, const cJSON *step)
 
     memset(w, 0, sizeof(*w));
     rc = cJSON_GetObjectItemCaseSensitive(step, "limit") ? read_param(run, step, "limit", &limit)
-                                                          : 0;
+                                                         : 0;
     if (rc == 0 && cJSON_GetObjectItemCaseSensitive(step, "offset")) {
         rc = read_param(run, step, "offset", &off);
     }

@@ -17,8 +17,8 @@ extern const size_t sim_builtin_profile_lens[];
 extern const char *const sim_builtin_profile_names[];
 extern const size_t sim_builtin_profile_count;
 
-static const char *const step_kinds[] = {"set",   "check",  "error",   "fault", "lookup",
-                                         "magic", "enforce", "row",    "page",  "fieldset",
+static const char *const step_kinds[] = {"set",   "check",   "error", "fault", "lookup",
+                                         "magic", "enforce", "row",   "page",  "fieldset",
                                          "do",    "reply",   NULL};
 
 /* Members whose strings are text, never expressions. */
@@ -120,7 +120,8 @@ int sim_profile_check(const cJSON *doc, char *err, size_t errn)
     int rc;
 
     err[0] = '\0';
-    if (!cJSON_IsObject(doc) || !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "provider"))) {
+    if (!cJSON_IsObject(doc) ||
+        !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "provider"))) {
         snprintf(err, errn, "not an object with a provider name");
         return -1;
     }
@@ -137,7 +138,8 @@ int sim_profile_check(const cJSON *doc, char *err, size_t errn)
         snprintf(err, errn, "auth needs a scheme: header (with header and value), basic or cookie");
         return -1;
     }
-    if (!cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "errors"), "body")) {
+    if (!cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "errors"),
+                                          "body")) {
         snprintf(err, errn, "errors.body (the error template) is required");
         return -1;
     }

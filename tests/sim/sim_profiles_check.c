@@ -49,7 +49,8 @@ static int same_sets(const struct sim_profiles *a, const struct sim_profiles *b)
         return 0;
     }
     for (i = 0; i < a->n; i++) {
-        if (strcmp(a->p[i].name, b->p[i].name) != 0 || !cJSON_Compare(a->p[i].doc, b->p[i].doc, 1)) {
+        if (strcmp(a->p[i].name, b->p[i].name) != 0 ||
+            !cJSON_Compare(a->p[i].doc, b->p[i].doc, 1)) {
             fprintf(stderr, "FAIL: built-in profile %s differs from the file (rebuild)\n",
                     a->p[i].name);
             return 0;

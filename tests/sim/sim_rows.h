@@ -6,7 +6,8 @@
 
 #include "sim_expr.h"
 
-/* The record set called name ("generated", "klaviyo", "sendgrid": the sets of sim_data.h), or -1. */
+/* The record set called name ("generated", "klaviyo", "sendgrid": the sets of sim_data.h), or -1.
+ */
 int sim_rows_set(const char *name);
 /* How many records the set has. */
 int sim_rows_count(int set);

@@ -11,13 +11,13 @@
 /* The page of a collection a "page" step chose ($each "page" walks it). */
 struct sim_window {
     int active;
-    int members;             /* members of generated segment seg, else records of the data set */
+    int members; /* members of generated segment seg, else records of the data set */
     int seg;
-    int *idx;                /* records in answer order (arena), nidx of them */
+    int *idx; /* records in answer order (arena), nidx of them */
     int nidx;
-    long long total;         /* nidx, or more with synthetic records ("extend") */
+    long long total; /* nidx, or more with synthetic records ("extend") */
     long long start, end;
-    const char *extend_id;   /* id template of synthetic records */
+    const char *extend_id; /* id template of synthetic records */
 };
 
 struct sim_run {

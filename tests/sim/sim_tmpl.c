@@ -210,7 +210,8 @@ static int render_object(struct sim_run *run, const cJSON *t, cJSON **out)
             return -1;
         }
         named = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(run->p->doc, "templates"), sim_val_text(&run->cx, name));
+            cJSON_GetObjectItemCaseSensitive(run->p->doc, "templates"),
+            sim_val_text(&run->cx, name));
         if (!named) {
             snprintf(run->cx.err, sizeof(run->cx.err), "no template %.64s", use->valuestring);
             return -1;

@@ -319,20 +319,22 @@ struct sim_profiles *sim_profiles_load_dir(const char *dir, char *err, size_t er
     char path[4096];
     int ok = ps != NULL;
 
+    if (!files) {
+        snprintf(err, errn, "cannot read directory %s", dir);
+    } else if (!ps) {
+        snprintf(err, errn, "out of memory");
+    }
     for (i = 0; ok && i < n; i++, ps->n++) {
         size_t len = 0;
         char *text;
 
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
         text = read_file(path, &len);
-        ok = text && load_one(&ps->p[i], text, len, path, err, errn) == 0;
         if (!text) {
             snprintf(err, errn, "cannot read %s", path);
         }
+        ok = text && load_one(&ps->p[i], text, len, path, err, errn) == 0;
         free(text);
-    }
-    if (!files) {
-        snprintf(err, errn, "cannot read directory %s", dir);
     }
     for (i = 0; files && i < n; i++) {
         free(files[i]);
@@ -340,9 +342,6 @@ struct sim_profiles *sim_profiles_load_dir(const char *dir, char *err, size_t er
     free(files);
     if (ok && finish_set(ps, err, errn) == 0) {
         return ps;
-    }
-    if (ok || !ps) {
-        snprintf(err + strlen(err), errn - strlen(err), "%s", ps ? "" : " (out of memory)");
     }
     sim_profiles_free(ps);
     return NULL;

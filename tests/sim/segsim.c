@@ -1,6 +1,7 @@
-/* segsim: a loopback simulator of the Klaviyo and SendGrid segment APIs for integration tests and
- * benchmarks. This file holds main (CLI, signals, lifetime) and the libmicrohttpd glue; the API
- * behaviour lives in sim_klaviyo.c, sim_sendgrid.c and sim_control.c. See README.md.
+/* segsim: a loopback simulator of the providers' segment APIs for integration tests and
+ * benchmarks. This file holds main (CLI, signals, lifetime) and the libmicrohttpd glue; the APIs
+ * are the provider profiles (profiles/<provider>.json) served by sim_engine.c, the control API is
+ * sim_control.c. See README.md.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,9 +17,9 @@
 
 #include <microhttpd.h>
 
+#include "sim_control.h"
+#include "sim_engine.h"
 #include "sim_profile.h"
-#include "sim_provider.h"
-#include "sim_data.h"
 #include "sim_state.h"
 #include "sim_timer.h"
 #include "sim_watch.h"
@@ -32,19 +33,16 @@ struct sim_opts {
     unsigned port;
     struct in_addr bind; /* 127.0.0.1 unless --bind names another private address */
     const char *port_file;
-    const char *klaviyo_key;
-    const char *sendgrid_key;
+    const char *profiles_dir; /* --profiles: load these instead of the built-in profiles */
     unsigned threads;
     unsigned conn_limit;
     unsigned conn_timeout_s;
     long max_ids;
     long grace_ms;
     int enforce_limits;
-    struct sim_fault fault[SIM_P_NPROV];
-    int fault_set[SIM_P_NPROV];
+    struct sim_fault *fault; /* one per profile */
+    int *fault_set;
     const char *request_log;
-    long kl_list_size;
-    long kl_max_page;
 };
 
 /* Everything the request handlers share; owned by main and passed to MHD as the closure. */
@@ -52,10 +50,7 @@ struct sim_server {
     struct sim_state *st;
     struct sim_watch *watch;
     struct sim_timer *timer;
-    const char *klaviyo_key;
-    const char *sendgrid_key;
-    long kl_list_size;
-    long kl_max_page;
+    struct sim_profiles *profiles;
     char host_fallback[32];
     FILE *reqlog; /* --request-log: one JSON line per provider request, NULL when off */
     pthread_mutex_t reqlog_lock;
@@ -83,23 +78,15 @@ static long long epoch_ms(void)
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static int classify(const char *url)
+/* Provider number of a request (sim_state.h): its profile's, control, or other. */
+static int classify(const struct sim_server *srv, const char *url)
 {
-    const struct sim_profile *p = sim_profile_for(url);
+    const struct sim_profile *p = sim_profiles_match(srv->profiles, url);
 
     if (p) {
         return p->provider;
     }
-    if (strncmp(url, "/_sim/", 6) == 0) {
-        return SIM_P_CONTROL;
-    }
-    if (strncmp(url, "/api/", 5) == 0) {
-        return SIM_P_KLAVIYO;
-    }
-    if (strncmp(url, "/v3/", 4) == 0) {
-        return SIM_P_SENDGRID;
-    }
-    return SIM_P_OTHER;
+    return strncmp(url, "/_sim/", 6) == 0 ? srv->profiles->n : srv->profiles->n + 1;
 }
 
 static const char *header_or(struct MHD_Connection *conn, const char *name, const char *dflt)
@@ -163,29 +150,20 @@ static int dispatch(struct sim_server *srv, struct sim_conn *c, const char *url,
     rq.seq = sim_state_next_seq(srv->st);
     rq.st = srv->st;
     rq.watch = srv->watch;
-    rq.klaviyo_key = srv->klaviyo_key;
-    rq.kl_list_size = srv->kl_list_size;
-    rq.kl_max_page = srv->kl_max_page;
-    rq.sendgrid_key = srv->sendgrid_key;
     if (c->too_big) {
         return sim_reply_text(
             &c->reply, 413, "application/json",
             "{\"errors\":[{\"field\":null,\"message\":\"request body too large\"}]}");
     }
-    switch (c->provider) {
-    case SIM_P_CONTROL:
+    if (c->provider == srv->profiles->n) {
         return sim_control_handle(&rq, &c->reply);
-    case SIM_P_KLAVIYO:
-        return sim_klaviyo_handle(&rq, &c->reply);
-    case SIM_P_SENDGRID:
-        return sim_sendgrid_handle(&rq, &c->reply);
-    case SIM_P_OTHER:
+    }
+    if (c->provider > srv->profiles->n) {
         return sim_reply_text(
             &c->reply, 404, "application/json",
             "{\"error\":\"segsim serves /api/, /v3/, /<provider>/ and /_sim/ only\"}");
-    default:
-        return sim_profile_handle(sim_profile_for(url), &rq, &c->reply);
     }
+    return sim_engine_handle(&srv->profiles->p[c->provider], &rq, &c->reply);
 }
 
 static int append_body(struct sim_conn *c, const char *data, size_t n)
@@ -278,18 +256,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (!c->conn) {
         c->conn = conn;
-        c->provider = classify(url);
-        c->body_max = c->provider == SIM_P_CONTROL ? BODY_MAX_CONTROL : BODY_MAX_API;
+        c->provider = classify(srv, url);
+        c->body_max = c->provider == srv->profiles->n ? BODY_MAX_CONTROL : BODY_MAX_API;
         c->arrival_ms = epoch_ms();
-        if (c->provider != SIM_P_CONTROL) {
+        if (c->provider != srv->profiles->n) {
             log_request(srv, c, method);
         }
-        if (c->provider < SIM_P_NPROV) {
+        if (c->provider < srv->profiles->n) {
             sim_state_note_arrival(srv->st, c->provider,
                                    header_or(conn, MHD_HTTP_HEADER_AUTHORIZATION, ""), url,
                                    c->arrival_ms);
         }
-        if (c->provider != SIM_P_CONTROL) {
+        if (c->provider != srv->profiles->n) {
             sim_watch_path(srv->watch, url);
         }
         *con_cls = c;
@@ -349,19 +327,28 @@ static void on_timer(void *item)
     MHD_resume_connection(c->conn);
 }
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct sim_profiles *ps)
 {
-    fprintf(f, "usage: segsim [--port N] [--port-file F] [--key klaviyo=K] [--key sendgrid=K]\n"
-               "              [--threads N] [--fault PROVIDER:KEY=VALUE]... [--max-ids N]\n"
-               "              [--early-grace-ms N] [--conn-limit N] [--conn-timeout S]\n"
-               "              [--enforce-limits 0|1]\n"
-               "              [--bind ADDR]\n"
-               "              [--request-log FILE]\n"
-               "              [--klaviyo-list-size N] [--klaviyo-max-page-size M]\n"
-               "PROVIDER is klaviyo, sendgrid or '*'; KEY is rate_503, rate_429, rate_bad_json,\n"
-               "retry_after_s, delay_ms or seed. Binds 127.0.0.1 unless --bind names another\n"
-               "loopback, private (10/8, 172.16/12, 192.168/16) or link-local IPv4 address;\n"
-               "prints PORT=<n>.\n");
+    int i;
+
+    fprintf(f,
+            "usage: segsim [--port N] [--port-file F] [--key PROVIDER=K]...\n"
+            "              [--threads N] [--fault PROVIDER:KEY=VALUE]... [--max-ids N]\n"
+            "              [--early-grace-ms N] [--conn-limit N] [--conn-timeout S]\n"
+            "              [--enforce-limits 0|1]\n"
+            "              [--bind ADDR]\n"
+            "              [--request-log FILE]\n"
+            "              [--profiles DIR] [PROFILE OPTION N]...\n"
+            "PROVIDER is a profile's provider or '*' (for --fault); KEY is rate_503, rate_429,\n"
+            "rate_bad_json, retry_after_s, delay_ms or seed. Binds 127.0.0.1 unless --bind\n"
+            "names another loopback, private (10/8, 172.16/12, 192.168/16) or link-local IPv4\n"
+            "address; prints PORT=<n>. --profiles DIR serves DIR/*.json instead of the built-in\n"
+            "profiles. Profiles:");
+    for (i = 0; ps && i < ps->n; i++) {
+        fprintf(f, " %s", ps->p[i].name);
+    }
+    fprintf(f, "\nProfile options:\n");
+    sim_profiles_usage(ps, f);
 }
 
 static int parse_num(const char *s, long lo, long hi, long *out)
@@ -397,7 +384,7 @@ static int parse_bind(const char *s, struct in_addr *out)
     return -1;
 }
 
-static int parse_fault_arg(struct sim_opts *o, const char *arg)
+static int parse_fault_arg(struct sim_opts *o, const struct sim_profiles *ps, const char *arg)
 {
     char prov[16];
     char key[32];
@@ -417,8 +404,8 @@ static int parse_fault_arg(struct sim_opts *o, const char *arg)
     if (end == eq + 1 || *end) {
         return -1;
     }
-    for (p = 0; p < SIM_P_NPROV; p++) {
-        if (strcmp(prov, "*") != 0 && strcmp(prov, sim_provider_name(p)) != 0) {
+    for (p = 0; p < ps->n; p++) {
+        if (strcmp(prov, "*") != 0 && strcmp(prov, ps->p[p].name) != 0) {
             continue;
         }
         if (sim_fault_set_key(&o->fault[p], key, v) != 0) {
@@ -426,10 +413,29 @@ static int parse_fault_arg(struct sim_opts *o, const char *arg)
         }
         o->fault_set[p] = 1;
     }
-    return strcmp(prov, "*") == 0 || sim_provider_by_name(prov) >= 0 ? 0 : -1;
+    return strcmp(prov, "*") == 0 || sim_profiles_find(ps, prov) ? 0 : -1;
 }
 
-static int parse_args(int argc, char **argv, struct sim_opts *o)
+/* --key PROVIDER=K: the credential that profile accepts. */
+static int parse_key_arg(struct sim_profiles *ps, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    char prov[64];
+    struct sim_profile *p;
+
+    if (!eq || !eq[1] || (size_t)(eq - arg) >= sizeof(prov)) {
+        return -1;
+    }
+    snprintf(prov, sizeof(prov), "%.*s", (int)(eq - arg), arg);
+    p = sim_profiles_find(ps, prov);
+    if (!p) {
+        return -1;
+    }
+    p->key = eq + 1;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct sim_opts *o, struct sim_profiles *ps)
 {
     long v;
     int i;
@@ -439,7 +445,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+            usage(stdout, ps);
             return 1;
         }
         if (!val) {
@@ -453,13 +459,13 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             continue;
         } else if (strcmp(a, "--port-file") == 0) {
             o->port_file = val;
-        } else if (strcmp(a, "--key") == 0 && strncmp(val, "klaviyo=", 8) == 0 && val[8]) {
-            o->klaviyo_key = val + 8;
-        } else if (strcmp(a, "--key") == 0 && strncmp(val, "sendgrid=", 9) == 0 && val[9]) {
-            o->sendgrid_key = val + 9;
+        } else if (strcmp(a, "--profiles") == 0) {
+            continue; /* read before the profiles were loaded */
+        } else if (strcmp(a, "--key") == 0 && parse_key_arg(ps, val) == 0) {
+            continue;
         } else if (strcmp(a, "--threads") == 0 && parse_num(val, 1, 256, &v) == 0) {
             o->threads = (unsigned)v;
-        } else if (strcmp(a, "--fault") == 0 && parse_fault_arg(o, val) == 0) {
+        } else if (strcmp(a, "--fault") == 0 && parse_fault_arg(o, ps, val) == 0) {
             continue;
         } else if (strcmp(a, "--max-ids") == 0 && parse_num(val, 1, 100000000, &v) == 0) {
             o->max_ids = v;
@@ -467,12 +473,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             o->grace_ms = v;
         } else if (strcmp(a, "--enforce-limits") == 0 && parse_num(val, 0, 1, &v) == 0) {
             o->enforce_limits = (int)v;
-        } else if (strcmp(a, "--klaviyo-list-size") == 0 &&
-                   parse_num(val, SIM_KLAVIYO_SEGMENTS, 100000000, &v) == 0) {
-            o->kl_list_size = v;
-        } else if (strcmp(a, "--klaviyo-max-page-size") == 0 &&
-                   parse_num(val, 10, 100000, &v) == 0) {
-            o->kl_max_page = v;
+        } else if (sim_profiles_set_option(ps, a, val) == 0) {
+            continue;
         } else if (strcmp(a, "--conn-limit") == 0 && parse_num(val, 1, 1000000, &v) == 0) {
             o->conn_limit = (unsigned)v;
         } else if (strcmp(a, "--conn-timeout") == 0 && parse_num(val, 1, 3600, &v) == 0) {
@@ -484,9 +486,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
             return -1;
         }
     }
-    for (i = 0; i < SIM_P_NPROV; i++) {
+    for (i = 0; i < ps->n; i++) {
         if (o->fault_set[i] && sim_fault_check(&o->fault[i]) != 0) {
-            fprintf(stderr, "segsim: %s fault rates must sum to at most 1\n", sim_provider_name(i));
+            fprintf(stderr, "segsim: %s fault rates must sum to at most 1\n", ps->p[i].name);
             return -1;
         }
     }
@@ -559,6 +561,28 @@ static struct MHD_Daemon *start_daemon(const struct sim_opts *o, struct sim_serv
         on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_END);
 }
 
+/* The profiles to serve: --profiles DIR when given (looked for before the other options, which
+ * may name profiles), else the built-in ones. */
+static struct sim_profiles *load_profiles(int argc, char **argv)
+{
+    struct sim_profiles *ps;
+    const char *dir = NULL;
+    char err[512];
+    int i;
+
+    for (i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--profiles") == 0) {
+            dir = argv[i + 1];
+        }
+    }
+    ps =
+        dir ? sim_profiles_load_dir(dir, err, sizeof(err)) : sim_profiles_builtin(err, sizeof(err));
+    if (!ps) {
+        fprintf(stderr, "segsim: bad profiles: %s\n", err);
+    }
+    return ps;
+}
+
 int main(int argc, char **argv)
 {
     struct sim_opts o;
@@ -573,25 +597,33 @@ int main(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     memset(&srv, 0, sizeof(srv));
+    pthread_mutex_init(&srv.reqlog_lock, NULL);
+    srv.profiles = load_profiles(argc, argv);
+    if (!srv.profiles) {
+        goto out;
+    }
     o.bind.s_addr = htonl(INADDR_LOOPBACK);
-    o.klaviyo_key = "sim-klaviyo-key";
-    o.kl_list_size = SIM_KLAVIYO_SEGMENTS;
-    o.kl_max_page = 10;
-    o.sendgrid_key = "sim-sendgrid-key";
     o.threads = 2;
     o.conn_limit = 10000;
     o.conn_timeout_s = 60;
     o.max_ids = MAX_IDS_DEFAULT;
     o.grace_ms = 5;
-    for (p = 0; p < SIM_P_NPROV; p++) {
+    o.fault = calloc((size_t)srv.profiles->n, sizeof(*o.fault));
+    o.fault_set = calloc((size_t)srv.profiles->n, sizeof(*o.fault_set));
+    if (!o.fault || !o.fault_set) {
+        fprintf(stderr, "segsim: out of memory\n");
+        goto out;
+    }
+    for (p = 0; p < srv.profiles->n; p++) {
         sim_fault_defaults(&o.fault[p]);
     }
-    p = parse_args(argc, argv, &o);
+    p = parse_args(argc, argv, &o, srv.profiles);
     if (p != 0) {
         if (p < 0) {
-            usage(stderr);
+            usage(stderr, srv.profiles);
         }
-        return p < 0 ? 2 : 0;
+        rc = p < 0 ? 2 : 0;
+        goto out;
     }
     /* Block the stop signals in every thread; main collects them with sigwait below. */
     sigemptyset(&sigs);
@@ -601,14 +633,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
 
-    srv.klaviyo_key = o.klaviyo_key;
-    srv.kl_list_size = o.kl_list_size;
-    srv.kl_max_page = o.kl_max_page;
-    srv.sendgrid_key = o.sendgrid_key;
-    srv.st = sim_state_new((size_t)o.max_ids, o.grace_ms);
+    srv.st = sim_state_new(srv.profiles->names, srv.profiles->n, (size_t)o.max_ids, o.grace_ms);
     srv.timer = sim_timer_new(MAX_DELAYED, on_timer);
     srv.watch = sim_watch_new(o.enforce_limits, o.max_ids);
-    pthread_mutex_init(&srv.reqlog_lock, NULL);
     if (o.request_log) {
         srv.reqlog = fopen(o.request_log, "a");
         if (!srv.reqlog) {
@@ -620,7 +647,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "segsim: out of memory\n");
         goto out;
     }
-    for (p = 0; p < SIM_P_NPROV; p++) {
+    for (p = 0; p < srv.profiles->n; p++) {
         if (o.fault_set[p]) {
             sim_state_set_fault(srv.st, p, &o.fault[p]);
         }
@@ -660,5 +687,8 @@ out:
         fclose(srv.reqlog);
     }
     pthread_mutex_destroy(&srv.reqlog_lock);
+    sim_profiles_free(srv.profiles);
+    free(o.fault);
+    free(o.fault_set);
     return rc;
 }

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim_provider.h"
+#include "sim_control.h"
 #include "sim_state.h"
 #include "sim_watch.h"
 
@@ -49,9 +49,9 @@ static int ctl_show_faults(const struct sim_req *rq, struct sim_reply *r)
     if (!doc) {
         return -1;
     }
-    for (p = 0; p < SIM_P_NPROV; p++) {
+    for (p = 0; p < sim_state_nprov(rq->st); p++) {
         sim_state_get_fault(rq->st, p, &f);
-        if (add_fault(doc, sim_provider_name(p), &f) != 0) {
+        if (add_fault(doc, sim_state_provider_name(rq->st, p), &f) != 0) {
             cJSON_Delete(doc);
             return -1;
         }
@@ -59,7 +59,7 @@ static int ctl_show_faults(const struct sim_req *rq, struct sim_reply *r)
     return sim_reply_json(r, 200, CTL_CTYPE, doc);
 }
 
-/* POST /_sim/faults {"provider":"klaviyo"|"sendgrid"|"*", "rate_503":..., ...}. Unset keys take
+/* POST /_sim/faults {"provider":"<a profile's provider>"|"*", "rate_503":..., ...}. Unset keys take
  * the defaults, so each POST replaces the provider's settings as a whole. */
 static int ctl_set_faults(const struct sim_req *rq, struct sim_reply *r)
 {
@@ -80,7 +80,7 @@ static int ctl_set_faults(const struct sim_req *rq, struct sim_reply *r)
         if (strcmp(it->string, "provider") == 0) {
             const char *v = cJSON_GetStringValue(it);
 
-            provider = sim_provider_by_name(v);
+            provider = sim_state_provider(rq->st, v);
             if (provider < 0 && (!v || strcmp(v, "*") != 0)) {
                 rc = ctl_error(r, 400, "provider must be a simulated provider's name or *");
                 goto out;
@@ -127,7 +127,7 @@ int sim_control_handle(const struct sim_req *rq, struct sim_reply *r)
         return ctl_ok(r);
     }
     if (strcmp(rq->path, "/_sim/sessions") == 0 && strcmp(m, "DELETE") == 0) {
-        sim_state_expire_sessions(rq->st); /* Digital Audience: every issued cookie expires */
+        sim_state_expire_sessions(rq->st); /* every login cookie (auth scheme cookie) expires */
         return ctl_ok(r);
     }
     if (strcmp(rq->path, "/_sim/faults") == 0) {

@@ -112,32 +112,6 @@ void sim_req_each_arg(const struct sim_req *rq, const char *key,
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, each_cb, &e);
 }
 
-const char *sim_path_after(const char *path, const char *prefix)
-{
-    size_t n = strlen(prefix);
-
-    if (strncmp(path, prefix, n) != 0) {
-        return NULL;
-    }
-    return path + n;
-}
-
-const char *sim_path_segment(const char *p, char *out, size_t n)
-{
-    size_t len = strcspn(p, "/");
-
-    if (len == 0 || len >= n) {
-        return NULL;
-    }
-    memcpy(out, p, len);
-    out[len] = '\0';
-    p += len;
-    if (*p == '/') {
-        p++;
-    }
-    return p;
-}
-
 int sim_parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end = NULL;

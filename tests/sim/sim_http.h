@@ -1,4 +1,4 @@
-/* Request view and reply record shared by the segsim provider modules; no MHD calls on replies.
+/* Request view and reply record shared by the segsim modules; no MHD calls on replies.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SIM_HTTP_H
 #define SIM_HTTP_H
@@ -45,10 +45,6 @@ struct sim_req {
     unsigned long long seq;
     struct sim_state *st;
     struct sim_watch *watch; /* rate-limit and ordering referees */
-    const char *klaviyo_key;
-    const char *sendgrid_key;
-    long kl_list_size; /* Klaviyo list length: 25, or more with synthetic segments (benchmarks) */
-    long kl_max_page;  /* largest page[size] accepted (10 unless --klaviyo-max-page-size) */
 };
 
 /* Free the body and reset the record (accepts NULL). */
@@ -68,12 +64,6 @@ const char *sim_req_header(const struct sim_req *rq, const char *key);
 /* Call fn for every occurrence of query argument key; values may be NULL for "?key". */
 void sim_req_each_arg(const struct sim_req *rq, const char *key,
                       void (*fn)(void *cls, const char *value), void *cls);
-
-/* Strip prefix from path; returns the rest or NULL when path does not start with it. */
-const char *sim_path_after(const char *path, const char *prefix);
-/* Copy one path segment (up to '/' or end) into out; returns the remainder after an optional
- * single trailing '/', or NULL when the segment is empty or does not fit. */
-const char *sim_path_segment(const char *p, char *out, size_t n);
 
 /* Parse a whole decimal integer in [lo, hi]; 0 on success. */
 int sim_parse_long(const char *s, long lo, long hi, long *out);

@@ -50,15 +50,18 @@ struct sim_state {
     size_t n_ids;
     size_t max_ids;
 
+    const char *const *names;
+    int nprov;
+
     pthread_mutex_t fault_lock;
-    struct sim_fault fault[SIM_P_NPROV];
-    int fault_on[SIM_P_NPROV];
-    unsigned long long rng[SIM_P_NPROV];
+    struct sim_fault *fault; /* nprov of each */
+    int *fault_on;
+    unsigned long long *rng;
 
     pthread_mutex_t stats_lock;
     unsigned long long seq;
     unsigned long long total;
-    unsigned long long by_status[SIM_P_COUNT][MAX_STATUS];
+    unsigned long long (*by_status)[MAX_STATUS]; /* nprov + 2 rows: providers, control, other */
     unsigned long long promises;
     unsigned long long early;
     unsigned long long early_same_path;
@@ -72,39 +75,51 @@ struct sim_state {
     unsigned long session_gen;
 };
 
-const char *sim_provider_name(int provider)
+const char *sim_state_provider_name(const struct sim_state *st, int p)
 {
-    static const char *const names[SIM_P_COUNT] = {
-        "klaviyo",   "sendgrid", "activecampaign",  "beehiiv", "customerio", "flodesk",
-        "mailchimp", "hubspot",  "digitalaudience", "truto",   "control",    "other"};
-
-    if (provider < 0 || provider >= SIM_P_COUNT) {
-        return "other";
+    if (p >= 0 && p < st->nprov) {
+        return st->names[p];
     }
-    return names[provider];
+    return p == st->nprov ? "control" : "other";
 }
 
-int sim_provider_by_name(const char *name)
+int sim_state_provider(const struct sim_state *st, const char *name)
 {
     int p;
 
-    for (p = 0; name && p < SIM_P_NPROV; p++) {
-        if (strcmp(name, sim_provider_name(p)) == 0) {
+    for (p = 0; name && p < st->nprov; p++) {
+        if (strcmp(name, st->names[p]) == 0) {
             return p;
         }
     }
     return -1;
 }
 
-struct sim_state *sim_state_new(size_t max_ids, long grace_ms)
+int sim_state_nprov(const struct sim_state *st)
+{
+    return st->nprov;
+}
+
+struct sim_state *sim_state_new(const char *const *names, int nprov, size_t max_ids, long grace_ms)
 {
     struct sim_state *st = calloc(1, sizeof(*st));
 
     if (!st) {
         return NULL;
     }
+    st->names = names;
+    st->nprov = nprov;
     st->buckets = calloc(ID_BUCKETS, sizeof(*st->buckets));
-    if (!st->buckets) {
+    st->fault = calloc((size_t)nprov + 1, sizeof(*st->fault));
+    st->fault_on = calloc((size_t)nprov + 1, sizeof(*st->fault_on));
+    st->rng = calloc((size_t)nprov + 1, sizeof(*st->rng));
+    st->by_status = calloc((size_t)nprov + 2, sizeof(*st->by_status));
+    if (!st->buckets || !st->fault || !st->fault_on || !st->rng || !st->by_status) {
+        free(st->buckets);
+        free(st->fault);
+        free(st->fault_on);
+        free(st->rng);
+        free(st->by_status);
         free(st);
         return NULL;
     }
@@ -134,6 +149,10 @@ void sim_state_free(struct sim_state *st)
         }
     }
     free(st->buckets);
+    free(st->fault);
+    free(st->fault_on);
+    free(st->rng);
+    free(st->by_status);
     pthread_mutex_destroy(&st->ids_lock);
     pthread_mutex_destroy(&st->fault_lock);
     pthread_mutex_destroy(&st->stats_lock);
@@ -245,7 +264,7 @@ void sim_state_set_fault(struct sim_state *st, int provider, const struct sim_fa
     int p;
 
     pthread_mutex_lock(&st->fault_lock);
-    for (p = 0; p < SIM_P_NPROV; p++) {
+    for (p = 0; p < st->nprov; p++) {
         if (provider == -1 || provider == p) {
             st->fault[p] = *f;
             st->fault_on[p] = 1;
@@ -258,15 +277,15 @@ void sim_state_set_fault(struct sim_state *st, int provider, const struct sim_fa
 void sim_state_clear_faults(struct sim_state *st)
 {
     pthread_mutex_lock(&st->fault_lock);
-    memset(st->fault, 0, sizeof(st->fault));
-    memset(st->fault_on, 0, sizeof(st->fault_on));
+    memset(st->fault, 0, (size_t)st->nprov * sizeof(*st->fault));
+    memset(st->fault_on, 0, (size_t)st->nprov * sizeof(*st->fault_on));
     pthread_mutex_unlock(&st->fault_lock);
 }
 
 void sim_state_get_fault(struct sim_state *st, int provider, struct sim_fault *out)
 {
     memset(out, 0, sizeof(*out));
-    if (provider < 0 || provider >= SIM_P_NPROV) {
+    if (provider < 0 || provider >= st->nprov) {
         return;
     }
     pthread_mutex_lock(&st->fault_lock);
@@ -280,7 +299,7 @@ void sim_state_draw_fault(struct sim_state *st, int provider, struct sim_fault_d
     double u;
 
     memset(out, 0, sizeof(*out));
-    if (provider < 0 || provider >= SIM_P_NPROV) {
+    if (provider < 0 || provider >= st->nprov) {
         return;
     }
     pthread_mutex_lock(&st->fault_lock);
@@ -420,11 +439,11 @@ void sim_state_note_promise(struct sim_state *st, int provider, const char *cred
 
 void sim_state_count(struct sim_state *st, int provider, unsigned status)
 {
-    if (provider < 0 || provider >= SIM_P_COUNT) {
-        provider = SIM_P_OTHER;
+    if (provider < 0 || provider > st->nprov + 1) {
+        provider = st->nprov + 1; /* other */
     }
     pthread_mutex_lock(&st->stats_lock);
-    if (provider != SIM_P_CONTROL) {
+    if (provider != st->nprov) { /* control requests are not counted in total */
         st->total++;
     }
     st->by_status[provider][status < MAX_STATUS ? status : 0]++;
@@ -443,7 +462,7 @@ unsigned long long sim_state_next_seq(struct sim_state *st)
 
 static int add_provider_stats(const struct sim_state *st, int p, cJSON *by)
 {
-    cJSON *obj = cJSON_AddObjectToObject(by, sim_provider_name(p));
+    cJSON *obj = cJSON_AddObjectToObject(by, sim_state_provider_name(st, p));
     cJSON *codes;
     unsigned long long sum = 0;
     unsigned s;
@@ -485,7 +504,7 @@ static int add_details(const struct sim_state *st, cJSON *root)
             cJSON_Delete(o);
             return -1;
         }
-        if (!cJSON_AddStringToObject(o, "provider", sim_provider_name(d->provider)) ||
+        if (!cJSON_AddStringToObject(o, "provider", sim_state_provider_name(st, d->provider)) ||
             !cJSON_AddBoolToObject(o, "same_path", d->same_path) ||
             !cJSON_AddNumberToObject(o, "arrived_ms", (double)d->arrived_ms) ||
             !cJSON_AddNumberToObject(o, "promised_at_ms", (double)d->issued_ms) ||
@@ -519,7 +538,7 @@ cJSON *sim_state_stats_json(struct sim_state *st)
     if (!by) {
         goto out;
     }
-    for (p = 0; p < SIM_P_COUNT; p++) {
+    for (p = 0; p < st->nprov + 2; p++) {
         if (add_provider_stats(st, p, by) != 0) {
             goto out;
         }
@@ -541,7 +560,7 @@ void sim_state_reset_stats(struct sim_state *st)
 {
     pthread_mutex_lock(&st->stats_lock);
     st->total = 0;
-    memset(st->by_status, 0, sizeof(st->by_status));
+    memset(st->by_status, 0, ((size_t)st->nprov + 2) * sizeof(*st->by_status));
     st->promises = 0;
     st->early = 0;
     st->early_same_path = 0;

@@ -8,28 +8,17 @@
 
 #include <cjson/cJSON.h>
 
-/* The simulated providers first (they have fault settings), then the two pseudo-providers. */
-enum sim_provider {
-    SIM_P_KLAVIYO = 0,
-    SIM_P_SENDGRID,
-    SIM_P_ACTIVECAMPAIGN,
-    SIM_P_BEEHIIV,
-    SIM_P_CUSTOMERIO,
-    SIM_P_FLODESK,
-    SIM_P_MAILCHIMP,
-    SIM_P_HUBSPOT,
-    SIM_P_DIGITALAUDIENCE,
-    SIM_P_TRUTO,
-    SIM_P_NPROV,
-    SIM_P_CONTROL = SIM_P_NPROV,
-    SIM_P_OTHER,
-    SIM_P_COUNT
-};
+struct sim_state;
+
+/* Providers are numbered 0..n-1 in the order of the names given to sim_state_new (the loaded
+ * profiles); n is the control pseudo-provider (/_sim/) and n + 1 everything else. */
 
 /* The provider with this name (a simulated one), or -1. */
-int sim_provider_by_name(const char *name);
-
-const char *sim_provider_name(int provider);
+int sim_state_provider(const struct sim_state *st, const char *name);
+/* Name of provider p: a simulated one, "control" or "other". */
+const char *sim_state_provider_name(const struct sim_state *st, int p);
+/* How many simulated providers there are (the number of control, so n + 1 is "other"). */
+int sim_state_nprov(const struct sim_state *st);
 
 /* Random fault injection settings for one provider. */
 struct sim_fault {
@@ -49,12 +38,10 @@ struct sim_fault_draw {
     long delay_ms;
 };
 
-struct sim_state;
-
-/* @returns a new state or NULL on OOM. max_ids bounds the magic-id counter map; grace_ms is how
- * long after a promise an arriving request is still assumed to have been sent before the client saw
- * it. */
-struct sim_state *sim_state_new(size_t max_ids, long grace_ms);
+/* @returns a new state or NULL on OOM. names (nprov of them, borrowed for the state's life) are
+ * the simulated providers; max_ids bounds the magic-id counter map; grace_ms is how long after a
+ * promise an arriving request is still assumed to have been sent before the client saw it. */
+struct sim_state *sim_state_new(const char *const *names, int nprov, size_t max_ids, long grace_ms);
 void sim_state_free(struct sim_state *st); /* accepts NULL */
 
 /* Count one more request for provider+id; returns the new count (1 for the first), or -1 when the

@@ -1,9 +1,8 @@
-/* Klaviyo list query helpers (see sim_kquery.h).
- * The filter grammar follows the documented forms equals(name,"x"), equals(name,['x']) and
- * any(id,["a","b"]) [KL-OAS] [KL-FILTER]. Combining terms is UNCONFIRMED (providers.md §12.1); we
- * accept both a top-level comma list and and(...), both meaning AND.
+/* JSON:API filter expressions and cursors (see sim_jsonapi.h).
+ * The grammar follows the forms equals(name,"x"), equals(name,['x']) and any(id,["a","b"]);
+ * several terms, as a top-level comma list or and(...), are ANDed.
  * SPDX-License-Identifier: Apache-2.0 */
-#include "sim_kquery.h"
+#include "sim_jsonapi.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 
 struct parser {
+    const cJSON *fields; /* the profile's declarations */
     const char *p;
     char *err;
     size_t errn;
@@ -149,43 +149,22 @@ static int parse_datetime(const char *s, long long *out)
     return 0;
 }
 
-static int field_from(const char *s, enum sim_kf_field *f)
+/* The declaration of field: its type and whether op may be used on it. */
+static int field_decl(const cJSON *fields, const char *field, const char *op,
+                      enum sim_jf_type *type, int *allowed)
 {
-    static const struct {
-        const char *name;
-        enum sim_kf_field field;
-    } map[] = {{"name", KF_NAME},           {"id", KF_ID},
-               {"is_active", KF_IS_ACTIVE}, {"is_starred", KF_IS_STARRED},
-               {"created", KF_CREATED},     {"updated", KF_UPDATED}};
-    size_t i;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(fields, field);
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "type"));
 
-    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (strcmp(s, map[i].name) == 0) {
-            *f = map[i].field;
-            return 0;
-        }
+    if (!t) {
+        return -1;
     }
-    return -1;
-}
-
-/* Which operator is allowed on which field, as listed in providers.md §1.3. */
-static int op_allowed(enum sim_kf_field f, enum sim_kf_op op)
-{
-    switch (f) {
-    case KF_NAME:
-    case KF_ID:
-    case KF_IS_ACTIVE:
-        return op == KF_EQUALS || op == KF_ANY;
-    case KF_IS_STARRED:
-        return op == KF_EQUALS;
-    case KF_CREATED:
-    case KF_UPDATED:
-        return op == KF_GREATER_THAN;
-    }
+    *type = !strcmp(t, "bool") ? JF_BOOL : !strcmp(t, "time") ? JF_TIME : JF_STRING;
+    *allowed = sim_list_has(cJSON_GetObjectItemCaseSensitive(d, "ops"), op);
     return 0;
 }
 
-static int parse_values(struct parser *ps, struct sim_kf_term *t)
+static int parse_values(struct parser *ps, struct sim_jf_term *t)
 {
     int list = 0;
     int quoted;
@@ -196,17 +175,17 @@ static int parse_values(struct parser *ps, struct sim_kf_term *t)
         list = 1;
     }
     for (;;) {
-        if (t->n >= SIM_KF_MAX_VALUES) {
+        if (t->n >= SIM_JF_MAX_VALUES) {
             return fail(ps, "too many filter values");
         }
-        if (take_scalar(ps, t->values[t->n], SIM_KF_VALUE_LEN, &quoted) != 0) {
+        if (take_scalar(ps, t->values[t->n], SIM_JF_VALUE_LEN, &quoted) != 0) {
             return -1;
         }
-        if (t->field == KF_IS_ACTIVE || t->field == KF_IS_STARRED) {
+        if (t->type == JF_BOOL) {
             if (quoted || parse_bool(t->values[t->n], &t->bools[t->n]) != 0) {
                 return fail(ps, "boolean filter value expected");
             }
-        } else if (t->field == KF_CREATED || t->field == KF_UPDATED) {
+        } else if (t->type == JF_TIME) {
             if (parse_datetime(t->values[t->n], &t->epoch) != 0) {
                 return fail(ps, "date-time filter value expected");
             }
@@ -221,20 +200,21 @@ static int parse_values(struct parser *ps, struct sim_kf_term *t)
     if (list && take_char(ps, ']') != 0) {
         return fail(ps, "expected ']' in filter");
     }
-    if (t->op != KF_ANY && t->n != 1) {
+    if (t->op != JF_ANY && t->n != 1) {
         return fail(ps, "operator takes exactly one value");
     }
-    if (t->op == KF_ANY && !list) {
+    if (t->op == JF_ANY && !list) {
         return fail(ps, "any() takes a list");
     }
     return 0;
 }
 
-static int parse_term(struct parser *ps, struct sim_kfilter *out)
+static int parse_term(struct parser *ps, struct sim_jfilter *out)
 {
     char op[24];
     char field[24];
-    struct sim_kf_term *t;
+    struct sim_jf_term *t;
+    int allowed = 0;
 
     if (take_ident(ps, op, sizeof(op)) != 0 || take_char(ps, '(') != 0) {
         return fail(ps, "expected operator(field,value)");
@@ -247,24 +227,26 @@ static int parse_term(struct parser *ps, struct sim_kfilter *out)
         } while (take_char(ps, ',') == 0);
         return take_char(ps, ')') == 0 ? 0 : fail(ps, "expected ')' after and(...)");
     }
-    if (out->n >= SIM_KF_MAX_TERMS) {
+    if (out->n >= SIM_JF_MAX_TERMS) {
         return fail(ps, "too many filter terms");
     }
     t = &out->terms[out->n];
     memset(t, 0, sizeof(*t));
     if (strcmp(op, "equals") == 0) {
-        t->op = KF_EQUALS;
+        t->op = JF_EQUALS;
     } else if (strcmp(op, "any") == 0) {
-        t->op = KF_ANY;
+        t->op = JF_ANY;
     } else if (strcmp(op, "greater-than") == 0) {
-        t->op = KF_GREATER_THAN;
+        t->op = JF_GREATER_THAN;
     } else {
         return fail(ps, "unsupported filter operator");
     }
-    if (take_ident(ps, field, sizeof(field)) != 0 || field_from(field, &t->field) != 0) {
+    if (take_ident(ps, field, sizeof(field)) != 0 ||
+        field_decl(ps->fields, field, op, &t->type, &allowed) != 0) {
         return fail(ps, "unsupported filter field");
     }
-    if (!op_allowed(t->field, t->op)) {
+    snprintf(t->field, sizeof(t->field), "%s", field);
+    if (!allowed) {
         return fail(ps, "operator not allowed on this field");
     }
     if (take_char(ps, ',') != 0) {
@@ -280,9 +262,10 @@ static int parse_term(struct parser *ps, struct sim_kfilter *out)
     return 0;
 }
 
-int sim_kfilter_parse(const char *s, struct sim_kfilter *out, char *err, size_t errn)
+int sim_jfilter_parse(const char *s, const cJSON *fields, struct sim_jfilter *out, char *err,
+                      size_t errn)
 {
-    struct parser ps = {s, err, errn};
+    struct parser ps = {fields, s, err, errn};
 
     memset(out, 0, sizeof(*out));
     do {
@@ -297,47 +280,30 @@ int sim_kfilter_parse(const char *s, struct sim_kfilter *out, char *err, size_t 
     return 0;
 }
 
-static int term_match(const struct sim_kf_term *t, const struct sim_klaviyo_segment *s)
+static int term_match(const struct sim_jf_term *t, const struct sim_ctx *c)
 {
+    const struct sim_val *pv = sim_lookup(c, t->field);
+    struct sim_val v = pv ? sim_val_plain(*pv) : sim_v_null();
     int i;
 
+    if (t->type == JF_TIME) {
+        return sim_val_num(v) > t->epoch;
+    }
     for (i = 0; i < t->n; i++) {
-        switch (t->field) {
-        case KF_NAME:
-            if (strcmp(s->name, t->values[i]) == 0) {
-                return 1;
-            }
-            break;
-        case KF_ID:
-            if (strcmp(s->id, t->values[i]) == 0) {
-                return 1;
-            }
-            break;
-        case KF_IS_ACTIVE:
-            if (!!s->is_active == t->bools[i]) {
-                return 1;
-            }
-            break;
-        case KF_IS_STARRED:
-            if (!!s->is_starred == t->bools[i]) {
-                return 1;
-            }
-            break;
-        case KF_CREATED:
-            return s->created_epoch > t->epoch;
-        case KF_UPDATED:
-            return s->updated_epoch > t->epoch;
+        if (t->type == JF_BOOL ? sim_val_truthy(v) == t->bools[i]
+                               : v.t == SIM_V_STR && strcmp(v.s, t->values[i]) == 0) {
+            return 1;
         }
     }
     return 0;
 }
 
-int sim_kfilter_match(const struct sim_kfilter *f, const struct sim_klaviyo_segment *s)
+int sim_jfilter_match(const struct sim_jfilter *f, const struct sim_ctx *c)
 {
     int i;
 
     for (i = 0; i < f->n; i++) {
-        if (!term_match(&f->terms[i], s)) {
+        if (!term_match(&f->terms[i], c)) {
             return 0;
         }
     }
@@ -346,10 +312,10 @@ int sim_kfilter_match(const struct sim_kfilter *f, const struct sim_klaviyo_segm
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int sim_kcursor_encode(long offset, char *buf, size_t n)
+int sim_jcursor_encode(long long offset, char *buf, size_t n)
 {
     char raw[48];
-    int rawlen = snprintf(raw, sizeof(raw), "segsim:%ld", offset);
+    int rawlen = snprintf(raw, sizeof(raw), "segsim:%lld", offset);
     size_t o = 0;
     int i;
 
@@ -380,7 +346,7 @@ int sim_kcursor_encode(long offset, char *buf, size_t n)
     return 0;
 }
 
-int sim_kcursor_decode(const char *s, long *offset)
+int sim_jcursor_decode(const char *s, long *offset)
 {
     char raw[48];
     size_t o = 0;
@@ -411,42 +377,5 @@ int sim_kcursor_decode(const char *s, long *offset)
         return -1;
     }
     *offset = off;
-    return 0;
-}
-
-int sim_url_append(char *buf, size_t n, size_t *len, const char *s)
-{
-    size_t sl = strlen(s);
-
-    if (*len + sl + 1 > n) {
-        return -1;
-    }
-    memcpy(buf + *len, s, sl + 1);
-    *len += sl;
-    return 0;
-}
-
-int sim_url_append_encoded(char *buf, size_t n, size_t *len, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            if (*len + 2 > n) {
-                return -1;
-            }
-            buf[(*len)++] = (char)c;
-        } else {
-            if (*len + 4 > n) {
-                return -1;
-            }
-            buf[(*len)++] = '%';
-            buf[(*len)++] = hex[c >> 4];
-            buf[(*len)++] = hex[c & 15];
-        }
-        buf[*len] = '\0';
-    }
     return 0;
 }

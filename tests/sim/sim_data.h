@@ -8,7 +8,7 @@
 #define SIM_KLAVIYO_SEGMENTS  25 /* 3 pages of 10,10,5 */
 #define SIM_SENDGRID_SEGMENTS 12
 
-/* Time rendering variants used for Klaviyo "created"/"updated" (providers.md §1.4). */
+/* Time rendering variants used for Klaviyo "created"/"updated". */
 #define SIM_KTIME_UTC   0 /* 2026-01-02T03:04:05+00:00 */
 #define SIM_KTIME_PLUS2 1 /* same instant written with a +02:00 offset */
 #define SIM_KTIME_MICROS                                                                           \

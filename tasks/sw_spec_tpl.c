@@ -149,80 +149,81 @@ static sw_err_t too_long(const char *tpl, struct sw_status *st)
                          "the request built from \"%s\" is too long", tpl);
 }
 
-/* The value of a reference segment, checked for mode and appended to out. */
+/* A reference's value v, checked for mode and appended to out (rendering tpl). */
+static sw_err_t append_value(const char *v, const char *ref, const char *tpl,
+                             enum sw_render_mode mode, struct sw_buf *out, struct sw_status *st)
+{
+    switch (mode) {
+    case SW_R_PATH:
+        if (!path_value_ok(v)) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s must not be empty, \".\" or \"..\"", ref);
+        }
+        return sw_url_encode(out, v) ? too_long(tpl, st) : SW_E_OK;
+    case SW_R_HOST:
+        if (!host_value_ok(v)) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s may hold only letters, digits, '-' and '.'", ref);
+        }
+        break;
+    case SW_R_HEADER:
+        if (!header_value_ok(v)) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s contains control characters", ref);
+        }
+        break;
+    case SW_R_PLAIN:
+        break;
+    }
+    return sw_buf_appends(out, v) ? too_long(tpl, st) : SW_E_OK;
+}
+
+/* The value of a reference segment: a credential or a string as it is (the common case, without
+ * a copy), another scalar or the default as text; checked for mode and appended to out. */
 static sw_err_t render_ref(const struct sw_spec_seg *s, const char *tpl, enum sw_render_mode mode,
                            const struct sw_account *acct, const struct sw_job *job,
                            struct sw_buf *out, int *secret, struct sw_status *st)
 {
     const char *ref = s->ref.text;
+    const char *v = NULL;
     struct sw_buf val;
     struct sw_ref r;
-    int rc;
+    sw_err_t rc;
+    int bad;
 
     if (sw_spec_ref_get(&s->ref, acct, job, &r)) {
         return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL, "spec template \"%s\"%s", tpl,
                              why_ref);
     }
     sw_buf_init(&val, SW_SPEC_MAX_VALUE_BYTES);
-    if (r.secret) {
-        rc = sw_buf_appends(&val, r.secret);
-        *secret = 1;
+    if (r.secret || cJSON_IsString(r.json)) {
+        v = r.secret ? r.secret : r.json->valuestring;
+        *secret |= r.secret != NULL;
+        bad = strlen(v) > SW_SPEC_MAX_VALUE_BYTES;
     } else if (r.json && !cJSON_IsNull(r.json)) {
-        rc = sw_scalar_text(r.json, &val);
-        if (rc && !val.overflow) {
+        bad = sw_scalar_text(r.json, &val);
+        if (bad && !val.overflow) {
             sw_buf_free(&val);
             return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
                                  "%s must be a string or a number", ref);
         }
     } else if (s->has_default) {
-        rc = sw_buf_append(&val, s->text, s->len);
+        bad = sw_buf_append(&val, s->text, s->len);
+    } else if (!strncmp(ref, "credentials.", 12)) {
+        return sw_status_set(st, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL,
+                             "account %s has no credential \"%s\"", acct ? acct->name : "?",
+                             ref + 12);
     } else {
-        sw_buf_free(&val);
-        if (!strncmp(ref, "credentials.", 12)) {
-            return sw_status_set(st, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL,
-                                 "account %s has no credential \"%s\"", acct ? acct->name : "?",
-                                 ref + 12);
-        }
         return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "%s is required", ref);
     }
-    if (rc) {
+    if (bad) {
         sw_buf_free(&val);
         return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
                              "%s is longer than %d bytes", ref, SW_SPEC_MAX_VALUE_BYTES);
     }
-    if (!val.data) {
-        sw_buf_appends(&val, "");
-    }
-    switch (mode) {
-    case SW_R_PATH:
-        if (!path_value_ok(val.data)) {
-            sw_buf_free(&val);
-            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                 "%s must not be empty, \".\" or \"..\"", ref);
-        }
-        rc = sw_url_encode(out, val.data);
-        break;
-    case SW_R_HOST:
-        if (!host_value_ok(val.data)) {
-            sw_buf_free(&val);
-            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                 "%s may hold only letters, digits, '-' and '.'", ref);
-        }
-        rc = sw_buf_appends(out, val.data);
-        break;
-    case SW_R_HEADER:
-        if (!header_value_ok(val.data)) {
-            sw_buf_free(&val);
-            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                 "%s contains control characters", ref);
-        }
-        /* fall through */
-    case SW_R_PLAIN:
-        rc = sw_buf_appends(out, val.data);
-        break;
-    }
+    rc = append_value(v ? v : val.data ? val.data : "", ref, tpl, mode, out, st);
     sw_buf_free(&val);
-    return rc ? too_long(tpl, st) : SW_E_OK;
+    return rc;
 }
 
 static sw_err_t render_seg(const struct sw_spec_seg *s, const char *tpl, enum sw_render_mode mode,

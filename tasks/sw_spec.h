@@ -85,9 +85,18 @@ struct sw_spec_cc {
  * NULL) is malformed; always -1. */
 int sw_spec_cc_fail(const struct sw_spec_cc *cc, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* -1 with out of memory when why says so, else a report of field as malformed because of why. */
+/* 0 when why is NULL; else -1, reported: out of memory, or field as malformed because of why. */
 int sw_spec_cc_why(const struct sw_spec_cc *cc, const char *field, const char *text,
                    sw_spec_why why);
+/* The string member key of obj as the index of one of the n names (an enum's values, in order).
+ * 0, or -1 reported with must when it is absent, not a string or none of them. */
+int sw_spec_cc_enum(const struct sw_spec_cc *cc, const cJSON *obj, const char *key,
+                    const char *field, const char *const *names, int n, const char *must, int *out);
+/* Zeroed room in the spec's arena for the elements of list (size bytes each), which must be an
+ * array (object: an object); NULL, reported, when it is not (must says what it must be) or out of
+ * memory. */
+void *sw_spec_cc_room(const struct sw_spec_cc *cc, const cJSON *list, int object, size_t size,
+                      const char *field, const char *must);
 /* The string member key of obj: *out stays NULL when absent; -1 (reported) when not a string. */
 int sw_spec_cc_str(const struct sw_spec_cc *cc, const cJSON *obj, const char *key,
                    const char *field, const char **out);

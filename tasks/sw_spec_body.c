@@ -84,14 +84,13 @@ int sw_spec_body_compile(const struct sw_spec_cc *cc, const cJSON *v, const char
     memset(out, 0, sizeof(*out));
     out->name = v->string;
     if (cJSON_IsString(v)) {
-        sw_spec_why why;
-
         if (whole_ref(v->valuestring, strlen(v->valuestring))) {
             return compile_ref(cc, v->valuestring, field, out);
         }
         out->kind = SW_BODY_TEMPLATE;
-        why = sw_spec_tpl_parse(&cc->spec->arena, v->valuestring, SW_R_PLAIN, &out->tpl);
-        return why ? sw_spec_cc_why(cc, field, v->valuestring, why) : 0;
+        return sw_spec_cc_why(
+            cc, field, v->valuestring,
+            sw_spec_tpl_parse(&cc->spec->arena, v->valuestring, SW_R_PLAIN, &out->tpl));
     }
     if (!cJSON_IsObject(v) && !cJSON_IsArray(v)) {
         out->kind = SW_BODY_LITERAL;
@@ -99,9 +98,9 @@ int sw_spec_body_compile(const struct sw_spec_cc *cc, const cJSON *v, const char
         return 0;
     }
     out->kind = cJSON_IsObject(v) ? SW_BODY_OBJECT : SW_BODY_ARRAY;
-    kids = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(v) * sizeof(*kids));
+    kids = sw_spec_cc_room(cc, v, out->kind == SW_BODY_OBJECT, sizeof(*kids), field, "");
     if (!kids) {
-        return sw_spec_cc_why(cc, field, "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(c, v)
     {

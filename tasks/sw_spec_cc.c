@@ -91,6 +91,9 @@ int sw_spec_cc_fail(const struct sw_spec_cc *cc, const char *field, const char *
 int sw_spec_cc_why(const struct sw_spec_cc *cc, const char *field, const char *text,
                    sw_spec_why why)
 {
+    if (!why) {
+        return 0;
+    }
     if (why == sw_spec_why_nomem) {
         sw_status_set(cc->st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
         return -1;
@@ -112,6 +115,35 @@ int sw_spec_cc_str(const struct sw_spec_cc *cc, const cJSON *obj, const char *ke
     }
     *out = v->valuestring;
     return 0;
+}
+
+void *sw_spec_cc_room(const struct sw_spec_cc *cc, const cJSON *list, int object, size_t size,
+                      const char *field, const char *must)
+{
+    void *room;
+
+    if (object ? !cJSON_IsObject(list) : !cJSON_IsArray(list)) {
+        sw_spec_cc_fail(cc, field, "%s", must);
+        return NULL;
+    }
+    room = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(list) * size);
+    if (!room) {
+        sw_spec_cc_why(cc, field, "", sw_spec_why_nomem);
+    }
+    return room;
+}
+
+int sw_spec_cc_enum(const struct sw_spec_cc *cc, const cJSON *obj, const char *key,
+                    const char *field, const char *const *names, int n, const char *must, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    for (*out = 0; cJSON_IsString(v) && *out < n; (*out)++) {
+        if (!strcmp(v->valuestring, names[*out])) {
+            return 0;
+        }
+    }
+    return sw_spec_cc_fail(cc, field, "%s", must);
 }
 
 /* ---- JSON pointers ---- */
@@ -195,17 +227,13 @@ int sw_spec_cc_ptr(const struct sw_spec_cc *cc, const cJSON *obj, const char *ke
                    const char *field, struct sw_spec_ptr *out)
 {
     const char *text;
-    sw_spec_why why;
 
     memset(out, 0, sizeof(*out));
     if (sw_spec_cc_str(cc, obj, key, field, &text)) {
         return -1;
     }
-    if (!text) {
-        return 0;
-    }
-    why = sw_spec_ptr_compile(&cc->spec->arena, text, out);
-    return why ? sw_spec_cc_why(cc, field, text, why) : 0;
+    return text ? sw_spec_cc_why(cc, field, text, sw_spec_ptr_compile(&cc->spec->arena, text, out))
+                : 0;
 }
 
 int sw_spec_cc_ptrs(const struct sw_spec_cc *cc, const cJSON *obj, const char *key,
@@ -220,23 +248,18 @@ int sw_spec_cc_ptrs(const struct sw_spec_cc *cc, const cJSON *obj, const char *k
     if (!list) {
         return 0;
     }
-    if (!cJSON_IsArray(list)) {
-        return sw_spec_cc_fail(cc, field, "must be a list of JSON pointers");
-    }
-    v = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(list) * sizeof(*v));
+    v = sw_spec_cc_room(cc, list, 0, sizeof(*v), field, "must be a list of JSON pointers");
     if (!v) {
-        return sw_spec_cc_why(cc, field, "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(c, list)
     {
-        sw_spec_why why;
-
         if (!cJSON_IsString(c)) {
             return sw_spec_cc_fail(cc, field, "must be a list of JSON pointers");
         }
-        why = sw_spec_ptr_compile(&cc->spec->arena, c->valuestring, &v[*n]);
-        if (why) {
-            return sw_spec_cc_why(cc, field, c->valuestring, why);
+        if (sw_spec_cc_why(cc, field, c->valuestring,
+                           sw_spec_ptr_compile(&cc->spec->arena, c->valuestring, &v[*n]))) {
+            return -1;
         }
         (*n)++;
     }

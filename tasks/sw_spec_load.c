@@ -207,22 +207,21 @@ static int compile_origin(const struct sw_spec_cc *cc, const cJSON *doc)
         return sw_spec_cc_fail(cc, "base_url_by",
                                "must be {\"setting\", \"default\", \"values\": {value: origin}}");
     }
-    v = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(values) * sizeof(*v));
+    v = sw_spec_cc_room(cc, values, 1, sizeof(*v), "base_url_by.values", "must be an object");
     if (!v) {
-        return sw_spec_cc_why(cc, "base_url_by", "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(c, values)
     {
-        sw_spec_why why;
-
         if (!cJSON_IsString(c) || !is_origin(c->valuestring)) {
             return sw_spec_cc_fail(cc, "base_url_by.values",
                                    "%s must be an http:// or https:// origin", c->string);
         }
         v[by->n].key = c->string;
-        why = sw_spec_tpl_parse(&cc->spec->arena, c->valuestring, SW_R_HOST, &v[by->n].url);
-        if (why) {
-            return sw_spec_cc_why(cc, "base_url_by.values", c->valuestring, why);
+        if (sw_spec_cc_why(
+                cc, "base_url_by.values", c->valuestring,
+                sw_spec_tpl_parse(&cc->spec->arena, c->valuestring, SW_R_HOST, &v[by->n].url))) {
+            return -1;
         }
         by->n++;
     }
@@ -273,25 +272,22 @@ static int compile_headers(const struct sw_spec_cc *cc, const cJSON *doc)
     if (!h) {
         return 0;
     }
-    if (!cJSON_IsObject(h)) {
-        return sw_spec_cc_fail(cc, "headers", "must be an object of templates");
-    }
-    v = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(h) * sizeof(*v));
+    v = sw_spec_cc_room(cc, h, 1, sizeof(*v), "headers", "must be an object of templates");
     if (!v) {
-        return sw_spec_cc_why(cc, "headers", "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(c, h)
     {
         struct sw_spec_header *e = &v[cc->spec->nheaders];
-        sw_spec_why why;
 
         if (!cJSON_IsString(c)) {
             return sw_spec_cc_fail(cc, "headers", "%s must be a template", c->string);
         }
         e->name = c->string;
-        why = sw_spec_tpl_parse(&cc->spec->arena, c->valuestring, SW_R_HEADER, &e->value);
-        if (why) {
-            return sw_spec_cc_why(cc, "headers", c->valuestring, why);
+        if (sw_spec_cc_why(
+                cc, "headers", c->valuestring,
+                sw_spec_tpl_parse(&cc->spec->arena, c->valuestring, SW_R_HEADER, &e->value))) {
+            return -1;
         }
         cc->spec->nheaders++;
     }

@@ -24,21 +24,24 @@ static int compile_rule(const struct sw_spec_cc *cc, const cJSON *r, const char 
     struct sw_spec_cond *cond;
     const cJSON *c;
 
-    if (!cJSON_IsObject(r) || (when && !cJSON_IsObject(when))) {
+    if (!cJSON_IsObject(r)) {
         return sw_spec_cc_fail(cc, field, "must be {\"when\": {pointer: value}, \"value\": ...}");
     }
     out->value = cJSON_GetObjectItemCaseSensitive(r, "value");
-    cond = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(when) * sizeof(*cond));
+    if (!when) {
+        return 0;
+    }
+    cond = sw_spec_cc_room(cc, when, 1, sizeof(*cond), field, "when must be {pointer: value}");
     if (!cond) {
-        return sw_spec_cc_why(cc, field, "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(c, when)
     {
         struct sw_spec_cond *k = &cond[out->ncond++];
-        sw_spec_why why = sw_spec_ptr_compile(&cc->spec->arena, c->string, &k->at);
 
-        if (why) {
-            return sw_spec_cc_why(cc, field, c->string, why);
+        if (sw_spec_cc_why(cc, field, c->string,
+                           sw_spec_ptr_compile(&cc->spec->arena, c->string, &k->at))) {
+            return -1;
         }
         k->want = c;
         k->any = cJSON_IsArray(c);
@@ -53,12 +56,9 @@ static int compile_rules(const struct sw_spec_cc *cc, const cJSON *rules, const 
     struct sw_spec_rule *v;
     const cJSON *r;
 
-    if (!cJSON_IsArray(rules)) {
-        return sw_spec_cc_fail(cc, field, "rules must be a list");
-    }
-    v = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(rules) * sizeof(*v));
+    v = sw_spec_cc_room(cc, rules, 0, sizeof(*v), field, "rules must be a list");
     if (!v) {
-        return sw_spec_cc_why(cc, field, "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(r, rules)
     {
@@ -92,14 +92,12 @@ static int compile_from(const struct sw_spec_cc *cc, const cJSON *from, const ch
     }
     out->from_list = cJSON_IsArray(from);
     for (p = out->from_list ? from->child : from; p; p = out->from_list ? p->next : NULL) {
-        sw_spec_why why;
-
         if (!cJSON_IsString(p)) {
             return sw_spec_cc_fail(cc, field, "from must be a JSON pointer or a list of them");
         }
-        why = sw_spec_ptr_compile(&cc->spec->arena, p->valuestring, &v[out->nfrom]);
-        if (why) {
-            return sw_spec_cc_why(cc, field, p->valuestring, why);
+        if (sw_spec_cc_why(cc, field, p->valuestring,
+                           sw_spec_ptr_compile(&cc->spec->arena, p->valuestring, &v[out->nfrom]))) {
+            return -1;
         }
         out->nfrom++;
     }
@@ -112,8 +110,7 @@ static int compile_field(const struct sw_spec_cc *cc, const cJSON *f, const char
 {
     const cJSON *rules = cJSON_GetObjectItemCaseSensitive(f, "rules");
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(f, "value");
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(f, "type");
-    size_t t;
+    int t;
 
     out->name = f->string;
     out->role = !strcmp(f->string, "id")             ? SW_ROLE_ID
@@ -134,15 +131,10 @@ static int compile_field(const struct sw_spec_cc *cc, const cJSON *f, const char
         out->value = value;
         return 0;
     }
-    for (t = 0; cJSON_IsString(type) && t < sizeof(type_names) / sizeof(type_names[0]); t++) {
-        if (!strcmp(type->valuestring, type_names[t])) {
-            break;
-        }
-    }
-    if (!cJSON_IsString(type) || t == sizeof(type_names) / sizeof(type_names[0])) {
-        return sw_spec_cc_fail(cc, field,
-                               "type must be string, integer, boolean, datetime, unix_seconds "
-                               "or raw");
+    if (sw_spec_cc_enum(cc, f, "type", field, type_names, 6,
+                        "type must be string, integer, boolean, datetime, unix_seconds or raw",
+                        &t)) {
+        return -1;
     }
     out->kind = SW_FIELD_FROM;
     out->type = (enum sw_spec_type)t;
@@ -157,12 +149,9 @@ static int compile_set(const struct sw_spec_cc *cc, const cJSON *set, const char
     struct sw_spec_model *v;
     const cJSON *m;
 
-    if (!cJSON_IsObject(set)) {
-        return sw_spec_cc_fail(cc, what, "must be an object of models");
-    }
-    v = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(set) * sizeof(*v));
+    v = sw_spec_cc_room(cc, set, 1, sizeof(*v), what, "must be an object of models");
     if (!v) {
-        return sw_spec_cc_why(cc, what, "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(m, set)
     {
@@ -171,12 +160,9 @@ static int compile_set(const struct sw_spec_cc *cc, const cJSON *set, const char
         const cJSON *c;
 
         model->name = m->string;
-        if (!cJSON_IsObject(m)) {
-            return sw_spec_cc_fail(cc, what, "model %s must be an object of fields", m->string);
-        }
-        f = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(m) * sizeof(*f));
+        f = sw_spec_cc_room(cc, m, 1, sizeof(*f), what, "every model must be an object of fields");
         if (!f) {
-            return sw_spec_cc_why(cc, what, "", sw_spec_why_nomem);
+            return -1;
         }
         cJSON_ArrayForEach(c, m)
         {

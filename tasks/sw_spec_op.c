@@ -51,24 +51,19 @@ static int compile_required(const struct sw_spec_cc *cc, const cJSON *desc, stru
     if (!list) {
         return 0;
     }
-    if (!cJSON_IsArray(list)) {
-        return sw_spec_cc_fail(cc, "required", "must be a list of references");
-    }
-    v = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(list) * sizeof(*v));
+    v = sw_spec_cc_room(cc, list, 0, sizeof(*v), "required", "must be a list of references");
     if (!v) {
-        return sw_spec_cc_why(cc, "required", "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(c, list)
     {
-        sw_spec_why why;
-
         if (!cJSON_IsString(c)) {
             return sw_spec_cc_fail(cc, "required", "must be a list of references");
         }
-        why = sw_spec_ref_parse(&cc->spec->arena, c->valuestring, strlen(c->valuestring), 1,
-                                &v[out->nrequired]);
-        if (why) {
-            return sw_spec_cc_why(cc, "required", c->valuestring, why);
+        if (sw_spec_cc_why(cc, "required", c->valuestring,
+                           sw_spec_ref_parse(&cc->spec->arena, c->valuestring,
+                                             strlen(c->valuestring), 1, &v[out->nrequired]))) {
+            return -1;
         }
         out->nrequired++;
     }
@@ -110,12 +105,9 @@ static int compile_query(const struct sw_spec_cc *cc, const cJSON *desc, struct 
     if (!list) {
         return 0;
     }
-    if (!cJSON_IsArray(list)) {
-        return sw_spec_cc_fail(cc, "query", "must be a list of parameters");
-    }
-    v = sw_spec_arena_alloc(&cc->spec->arena, (size_t)cJSON_GetArraySize(list) * sizeof(*v));
+    v = sw_spec_cc_room(cc, list, 0, sizeof(*v), "query", "must be a list of parameters");
     if (!v) {
-        return sw_spec_cc_why(cc, "query", "", sw_spec_why_nomem);
+        return -1;
     }
     cJSON_ArrayForEach(e, list)
     {
@@ -128,20 +120,14 @@ static int compile_query(const struct sw_spec_cc *cc, const cJSON *desc, struct 
     return 0;
 }
 
-static const struct {
-    const char *name;
-    enum sw_paging style;
-} styles[] = {
-    {"none", SW_PAGING_NONE},     {"next_url", SW_PAGING_NEXT_URL},
-    {"cursor", SW_PAGING_CURSOR}, {"offset", SW_PAGING_OFFSET},
-    {"page", SW_PAGING_PAGE},     {"body_offset", SW_PAGING_BODY_OFFSET},
-};
+/* The styles and result kinds, in the order of their enums (sw_adapter.h). */
+static const char *const styles[] = {"none", "next_url", "cursor", "offset", "page", "body_offset"};
+static const char *const kinds[] = {"item", "items", "count", "deleted", "accepted"};
 
 static int compile_paging(const struct sw_spec_cc *cc, const cJSON *desc, struct sw_spec_paging *p)
 {
     const cJSON *pag = cJSON_GetObjectItemCaseSensitive(desc, "pagination");
-    const char *style;
-    size_t i;
+    int style;
 
     p->style = SW_PAGING_NONE;
     p->total.text = "";
@@ -152,19 +138,11 @@ static int compile_paging(const struct sw_spec_cc *cc, const cJSON *desc, struct
     if (!cJSON_IsObject(pag)) {
         return sw_spec_cc_fail(cc, "pagination", "must be an object");
     }
-    if (sw_spec_cc_str(cc, pag, "style", "pagination.style", &style)) {
+    if (sw_spec_cc_enum(cc, pag, "style", "pagination.style", styles, 6,
+                        "must be next_url, cursor, offset, page, body_offset or none", &style)) {
         return -1;
     }
-    for (i = 0; style && i < sizeof(styles) / sizeof(styles[0]); i++) {
-        if (!strcmp(style, styles[i].name)) {
-            break;
-        }
-    }
-    if (!style || i == sizeof(styles) / sizeof(styles[0])) {
-        return sw_spec_cc_fail(cc, "pagination.style",
-                               "must be next_url, cursor, offset, page, body_offset or none");
-    }
-    p->style = styles[i].style;
+    p->style = (enum sw_paging)style;
     if (sw_spec_cc_str(cc, pag, "param", "pagination.param", &p->param) ||
         sw_spec_cc_str(cc, pag, "limit_param", "pagination.limit_param", &p->limit_param) ||
         sw_spec_cc_str(cc, pag, "first", "pagination.first", &p->first) ||
@@ -184,37 +162,20 @@ static int compile_paging(const struct sw_spec_cc *cc, const cJSON *desc, struct
     return 0;
 }
 
-static const struct {
-    const char *name;
-    enum sw_result_kind kind;
-} kinds[] = {
-    {"item", SW_RESULT_ITEM},       {"items", SW_RESULT_ITEMS},       {"count", SW_RESULT_COUNT},
-    {"deleted", SW_RESULT_DELETED}, {"accepted", SW_RESULT_ACCEPTED},
-};
-
 static int compile_result(const struct sw_spec_cc *cc, const cJSON *desc, struct sw_spec_result *r)
 {
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(desc, "result");
-    const char *kind;
     const char *model;
-    size_t i;
+    int kind;
 
     if (!cJSON_IsObject(res)) {
         return sw_spec_cc_fail(cc, "result", "must be an object with a kind");
     }
-    if (sw_spec_cc_str(cc, res, "kind", "result.kind", &kind)) {
+    if (sw_spec_cc_enum(cc, res, "kind", "result.kind", kinds, 5,
+                        "must be item, items, count, deleted or accepted", &kind)) {
         return -1;
     }
-    for (i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (!strcmp(kind, kinds[i].name)) {
-            break;
-        }
-    }
-    if (!kind || i == sizeof(kinds) / sizeof(kinds[0])) {
-        return sw_spec_cc_fail(cc, "result.kind",
-                               "must be item, items, count, deleted or accepted");
-    }
-    r->kind = kinds[i].kind;
+    r->kind = (enum sw_result_kind)kind;
     if (sw_spec_cc_ptr(cc, res, "pointer", "result.pointer", &r->at) ||
         sw_spec_cc_str(cc, res, "model", "result.model", &model) ||
         sw_spec_cc_str(cc, res, "wrap", "result.wrap", &r->wrap)) {
@@ -225,7 +186,8 @@ static int compile_result(const struct sw_spec_cc *cc, const cJSON *desc, struct
         return 0;
     }
     if (!model) {
-        return sw_spec_cc_fail(cc, "result.model", "missing (a %s result maps a model)", kind);
+        return sw_spec_cc_fail(cc, "result.model", "missing (a %s result maps a model)",
+                               kinds[kind]);
     }
     r->model = sw_spec_model_find(cc->spec, model);
     return r->model ? 0 : sw_spec_cc_fail(cc, "result.model", "no model \"%s\" in models", model);

@@ -137,17 +137,14 @@ int sw_spec_cc_ref(const struct sw_spec_cc *cc, const cJSON *obj, const char *ke
                    const char *field, struct sw_spec_ref *out)
 {
     const char *text;
-    sw_spec_why why;
 
     memset(out, 0, sizeof(*out));
     if (sw_spec_cc_str(cc, obj, key, field, &text)) {
         return -1;
     }
-    if (!text) {
-        return 0;
-    }
-    why = sw_spec_ref_parse(&cc->spec->arena, text, strlen(text), 1, out);
-    return why ? sw_spec_cc_why(cc, field, text, why) : 0;
+    return text ? sw_spec_cc_why(cc, field, text,
+                                 sw_spec_ref_parse(&cc->spec->arena, text, strlen(text), 1, out))
+                : 0;
 }
 
 /* ---- resolving ---- */

@@ -103,7 +103,6 @@ int sw_spec_cc_tpl(const struct sw_spec_cc *cc, const cJSON *obj, const char *ke
                    int *present)
 {
     const char *text;
-    sw_spec_why why;
 
     if (sw_spec_cc_str(cc, obj, key, field, &text)) {
         return -1;
@@ -111,8 +110,8 @@ int sw_spec_cc_tpl(const struct sw_spec_cc *cc, const cJSON *obj, const char *ke
     if (present) {
         *present = text != NULL;
     }
-    why = sw_spec_tpl_parse(&cc->spec->arena, text ? text : "", mode, out);
-    return why ? sw_spec_cc_why(cc, field, text, why) : 0;
+    text = text ? text : "";
+    return sw_spec_cc_why(cc, field, text, sw_spec_tpl_parse(&cc->spec->arena, text, mode, out));
 }
 
 /* ---- rendering ---- */

@@ -14,7 +14,7 @@
  *                      headers, errors, session, rate limits, retry hints)
  *   sw_spec_op.c       compiling operations (path, query, paging, body, result, variants)
  *   sw_spec_model.c    compiling models (fields, conversions, status rules)
- *   sw_spec_cc.c       the compiler's arena, its error reports, and JSON pointers
+ *   sw_spec_cc.c       the compiler's arena, reports and member readers; JSON pointers
  *   sw_spec_ref.c      references ("params.id", "params.list_id,settings.list_id"): parsed, and
  *                      resolved against a job and its account
  *   sw_spec_tpl.c      templates ("/lists/{params.id}", "{settings.dc|us1}"): parsed, rendered

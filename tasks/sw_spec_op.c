@@ -71,24 +71,31 @@ static int compile_required(const struct sw_spec_cc *cc, const cJSON *desc, stru
     return 0;
 }
 
+/* "query[i].member", for reports. */
+static const char *query_field(char *buf, size_t n, int i, const char *member)
+{
+    snprintf(buf, n, "query[%d]%s%s", i, *member ? "." : "", member);
+    return buf;
+}
+
 static int compile_query_entry(const struct sw_spec_cc *cc, const cJSON *e, int i,
                                struct sw_spec_query *q)
 {
-    char field[32];
+    char f[48];
     int has_value = 0;
 
-    snprintf(field, sizeof(field), "query[%d]", i);
     if (!cJSON_IsObject(e)) {
-        return sw_spec_cc_fail(cc, field, "must be an object with a name");
+        return sw_spec_cc_fail(cc, query_field(f, sizeof(f), i, ""), "must be an object");
     }
-    if (sw_spec_cc_str(cc, e, "name", field, &q->name) ||
-        sw_spec_cc_ref(cc, e, "from", field, &q->from) ||
-        sw_spec_cc_tpl(cc, e, "value", field, SW_R_PLAIN, &q->value, &has_value) ||
-        sw_spec_cc_ref(cc, e, "if", field, &q->cond)) {
+    if (sw_spec_cc_str(cc, e, "name", query_field(f, sizeof(f), i, "name"), &q->name) ||
+        sw_spec_cc_ref(cc, e, "from", query_field(f, sizeof(f), i, "from"), &q->from) ||
+        sw_spec_cc_tpl(cc, e, "value", query_field(f, sizeof(f), i, "value"), SW_R_PLAIN, &q->value,
+                       &has_value) ||
+        sw_spec_cc_ref(cc, e, "if", query_field(f, sizeof(f), i, "if"), &q->cond)) {
         return -1;
     }
     if (!q->name) {
-        return sw_spec_cc_fail(cc, field, "must have a name");
+        return sw_spec_cc_fail(cc, query_field(f, sizeof(f), i, "name"), "missing");
     }
     q->kind = q->from.nalt ? SW_QUERY_FROM : has_value ? SW_QUERY_VALUE : SW_QUERY_EMPTY;
     q->required = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "required"));
@@ -256,7 +263,7 @@ static int add_named_class(struct sw_spec *spec, const char *name)
 static int compile_variant(const struct sw_spec_cc *cc, enum sw_op_id id, const cJSON *desc,
                            struct sw_spec_variant *var)
 {
-    const char *cls;
+    const char *cls; /* only checked here: class_name_of reads it (the classes exist by now) */
 
     if (sw_spec_op_compile(cc, desc, 1, &var->c) ||
         sw_spec_cc_ref(cc, desc, "when", "when", &var->when) ||

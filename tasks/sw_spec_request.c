@@ -160,7 +160,7 @@ static sw_err_t add_auth(const struct sw_spec_auth *auth, const struct sw_accoun
         sw_buf_init(&up, SW_SPEC_MAX_VALUE_BYTES);
         rc = sw_spec_render(&auth->username, SW_R_HEADER, acct, job, &up, &secret, st);
         if (!rc && sw_buf_appends(&up, ":")) {
-            rc = SW_E_INVALID_PARAMS;
+            rc = sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "credential too long");
         }
         if (!rc) {
             rc = sw_spec_render(&auth->password, SW_R_HEADER, acct, job, &up, &secret, st);

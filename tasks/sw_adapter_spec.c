@@ -15,7 +15,7 @@ static const struct sw_adapter_op *spec_select(const struct sw_provider *p,
     }
     set = &spec->ops[job->op];
     for (i = 0; i < set->n; i++) {
-        if (!set->v[i].when || sw_ref_truthy(set->v[i].when, NULL, job)) {
+        if (!set->v[i].when.nalt || sw_spec_ref_truthy(&set->v[i].when, NULL, job)) {
             return &set->v[i].op;
         }
     }

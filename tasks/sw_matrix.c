@@ -191,7 +191,7 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
     fprintf(out, "\n## %s (`%s`)\n\n", sw_json_str(doc, "title") ? sw_json_str(doc, "title") : "",
             spec->name);
     fprintf(out, "- Docs: %s\n", sw_json_str(doc, "docs") ? sw_json_str(doc, "docs") : "-");
-    fprintf(out, "- Origin: `%s`", spec->base_url);
+    fprintf(out, "- Origin: `%s`", spec->base_url.text);
     if (by) {
         fprintf(out, ", chosen by `settings.%s`:", sw_json_str(by, "setting"));
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(by, "values"))
@@ -228,7 +228,7 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
             print_variant(op->string, op, out);
         }
     }
-    print_models("Model", spec->models, out);
+    print_models("Model", spec->model_docs, out);
     print_models("normalized `provider_fields` of", cJSON_GetObjectItemCaseSensitive(doc, "extras"),
                  out);
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "notes")) > 0) {

@@ -12,14 +12,14 @@
 
 #define MAX_PROVIDER_ERROR_BYTES 8192
 
-/* The first string among the body's values at the pointers listed under errors.<what>. */
-static const char *first_string(const cJSON *errs, const char *what, const cJSON *body)
+/* The first string among the body's values at the pointers listed under errors.code or
+ * errors.message. */
+static const char *first_string(const struct sw_spec_ptr *ptrs, int n, const cJSON *body)
 {
-    const cJSON *c;
+    int i;
 
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(errs, what))
-    {
-        const cJSON *v = cJSON_IsString(c) ? sw_json_pointer(body, c->valuestring) : NULL;
+    for (i = 0; i < n; i++) {
+        const cJSON *v = sw_spec_ptr_get(&ptrs[i], body);
 
         if (cJSON_IsString(v)) {
             return v->valuestring;
@@ -31,7 +31,6 @@ static const char *first_string(const cJSON *errs, const char *what, const cJSON
 void sw_spec_describe_error(const struct sw_spec *spec, const struct sw_http_resp *resp,
                             int max_depth, struct sw_provider_error *pe)
 {
-    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(spec->doc, "errors");
     const char *s;
 
     memset(pe, 0, sizeof(*pe));
@@ -39,9 +38,9 @@ void sw_spec_describe_error(const struct sw_spec *spec, const struct sw_http_res
         pe->body = sw_json_parse(resp->body.data, resp->body.len, max_depth, NULL, 0);
     }
     if (pe->body) {
-        s = first_string(errs, "message", pe->body);
+        s = first_string(spec->error_message, spec->nerror_message, pe->body);
         snprintf(pe->message, sizeof(pe->message), "%s", s ? s : "");
-        s = first_string(errs, "code", pe->body);
+        s = first_string(spec->error_code, spec->nerror_code, pe->body);
         snprintf(pe->code, sizeof(pe->code), "%s", s ? s : "");
     } else if (resp->body.len) {
         /* Not JSON (an HTML error page from a proxy, say): keep a bounded prefix as a string. */

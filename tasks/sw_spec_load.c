@@ -1,6 +1,7 @@
-/* Loading provider specs: structural checks, compiling what the engine needs into the contract's
- * typed structs (operations by id with method, idempotency, paging, limit class; retry hints;
- * the session), and registering each spec as a provider (see sw_spec.h).
+/* Loading provider specs (see sw_spec.h): parsing, compiling each into its typed form (the
+ * spec-wide parts here: origin, auth, headers, error pointers, remote query, session, rate-limit
+ * classes and retry hints; operations and models in their own files), and registering each as a
+ * provider.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_spec.h"
 
@@ -21,96 +22,18 @@ extern const size_t sw_builtin_spec_count;
 
 void sw_spec_destroy(struct sw_spec *spec)
 {
-    int i;
-
     if (!spec) {
         return;
     }
-    for (i = 0; i < SW_OP__COUNT; i++) {
-        free(spec->ops[i].v);
-    }
+    sw_spec_arena_free(&spec->arena);
     free(spec->classes);
     free(spec->hints);
     cJSON_Delete(spec->doc);
     free(spec);
 }
 
-static int check_model_field(const cJSON *f)
-{
-    static const char *const types[] = {"string",       "integer", "boolean", "datetime",
-                                        "unix_seconds", "raw",     NULL};
-    const char *t;
-    int i;
+/* ---- rate limits and retry hints: what the engine needs ---- */
 
-    if (cJSON_IsNull(f)) {
-        return 0;
-    }
-    if (!cJSON_IsObject(f)) {
-        return -1;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(f, "rules")) {
-        return cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(f, "rules")) ? 0 : -1;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(f, "value")) {
-        return 0;
-    }
-    t = sw_json_str(f, "type");
-    if (!(sw_json_str(f, "from") || cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(f, "from"))) ||
-        !t) {
-        return -1;
-    }
-    for (i = 0; types[i] && strcmp(types[i], t); i++) {
-    }
-    return types[i] ? 0 : -1;
-}
-
-static int check_op(const char *spec, const char *name, const cJSON *op, struct sw_status *st)
-{
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(op, "result");
-    const char *kind = sw_json_str(res, "kind");
-    const char *method = sw_json_str(op, "method");
-    const char *path = sw_json_str(op, "path");
-
-    if (!method || !path || path[0] != '/' || !kind ||
-        (strcmp(kind, "item") && strcmp(kind, "items") && strcmp(kind, "deleted") &&
-         strcmp(kind, "count") && strcmp(kind, "accepted"))) {
-        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                      "spec %s: operation %s needs method, a path starting with '/', and "
-                      "result.kind item|items|count|deleted|accepted",
-                      spec, name);
-        return -1;
-    }
-    if (strcmp(kind, "deleted") && strcmp(kind, "accepted") && !sw_json_str(res, "model")) {
-        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                      "spec %s: operation %s: result.model missing", spec, name);
-        return -1;
-    }
-    return 0;
-}
-
-static int check_models(const char *name, const cJSON *models, struct sw_status *st)
-{
-    const cJSON *m;
-
-    cJSON_ArrayForEach(m, models)
-    {
-        const cJSON *f;
-
-        cJSON_ArrayForEach(f, m)
-        {
-            if (check_model_field(f)) {
-                sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                              "spec %s: model %s: field %s is malformed", name, m->string,
-                              f->string);
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-/* Structural checks so that the interpreter can trust the document; the JSON Schema in
- * schemas/provider.schema.json says the same for humans and CI. */
 /* "rate_limits": {"classes": {"<class>": [{"requests": N, "per_s": S}, ...]}} */
 static int check_rate_limits(const cJSON *rl)
 {
@@ -144,69 +67,10 @@ static int check_rate_limits(const cJSON *rl)
     return 0;
 }
 
-static int check_spec(const cJSON *doc, struct sw_status *st)
-{
-    const char *name = sw_json_str(doc, "name");
-    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(doc, "operations");
-    const cJSON *models = cJSON_GetObjectItemCaseSensitive(doc, "models");
-    const cJSON *op;
-
-    if (!name || !sw_json_str(doc, "base_url") || !cJSON_IsObject(ops) || !cJSON_IsObject(models)) {
-        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                      "spec %s: name, base_url, operations and models are required",
-                      name ? name : "?");
-        return -1;
-    }
-    if (check_rate_limits(cJSON_GetObjectItemCaseSensitive(doc, "rate_limits"))) {
-        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                      "spec %s: rate_limits must be {\"classes\": {name: [{\"requests\": N >= 1, "
-                      "\"per_s\": S > 0}, ... at most %d]}}",
-                      name, SW_RL_MAX_WINDOWS);
-        return -1;
-    }
-    cJSON_ArrayForEach(op, ops)
-    {
-        if (cJSON_IsArray(op)) {
-            const cJSON *v;
-
-            cJSON_ArrayForEach(v, op)
-            {
-                if (check_op(name, op->string, v, st)) {
-                    return -1;
-                }
-            }
-        } else if (check_op(name, op->string, op, st)) {
-            return -1;
-        }
-    }
-    return check_models(name, models, st) ||
-                   check_models(name, cJSON_GetObjectItemCaseSensitive(doc, "extras"), st)
-               ? -1
-               : 0;
-}
-
-/* ---- compiling ---- */
-
 static const char *const read_class = "read";
 static const char *const write_class = "write";
 
-static int is_read_method(const char *m)
-{
-    return !strcmp(m, "GET") || !strcmp(m, "HEAD");
-}
-
-/* The class an operation is limited by: its "limit_class", else read for GET/HEAD, else write. */
-static const char *class_name_of(const cJSON *op)
-{
-    const char *cls = sw_json_str(op, "limit_class");
-
-    if (cls) {
-        return cls;
-    }
-    return is_read_method(sw_json_str(op, "method")) ? read_class : write_class;
-}
-
-static struct sw_limit_class *find_class(struct sw_spec *spec, const char *name)
+struct sw_limit_class *sw_spec_class(const struct sw_spec *spec, const char *name)
 {
     int i;
 
@@ -219,17 +83,23 @@ static struct sw_limit_class *find_class(struct sw_spec *spec, const char *name)
 }
 
 /* Every class the spec states limits for, plus "read" and "write" (which may state none). */
-static int compile_classes(struct sw_spec *spec, struct sw_status *st)
+static int compile_classes(const struct sw_spec_cc *cc, const cJSON *doc)
 {
-    const cJSON *classes = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(spec->doc, "rate_limits"), "classes");
+    struct sw_spec *spec = cc->spec;
+    const cJSON *rl = cJSON_GetObjectItemCaseSensitive(doc, "rate_limits");
+    const cJSON *classes = cJSON_GetObjectItemCaseSensitive(rl, "classes");
     const cJSON *cls;
     int n = cJSON_GetArraySize(classes) + 2;
 
+    if (check_rate_limits(rl)) {
+        return sw_spec_cc_fail(cc, "rate_limits",
+                               "must be {\"classes\": {name: [{\"requests\": N >= 1, \"per_s\": "
+                               "S > 0}, ... at most %d]}}",
+                               SW_RL_MAX_WINDOWS);
+    }
     spec->classes = calloc((size_t)n, sizeof(*spec->classes));
     if (!spec->classes) {
-        sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
-        return -1;
+        return sw_spec_cc_why(cc, "rate_limits", "", sw_spec_why_nomem);
     }
     cJSON_ArrayForEach(cls, classes)
     {
@@ -248,18 +118,19 @@ static int compile_classes(struct sw_spec *spec, struct sw_status *st)
             c->nlimits++;
         }
     }
-    if (!find_class(spec, read_class)) {
+    if (!sw_spec_class(spec, read_class)) {
         spec->classes[spec->nclasses++].name = read_class;
     }
-    if (!find_class(spec, write_class)) {
+    if (!sw_spec_class(spec, write_class)) {
         spec->classes[spec->nclasses++].name = write_class;
     }
     return 0;
 }
 
-static int compile_hints(struct sw_spec *spec, struct sw_status *st)
+static int compile_hints(const struct sw_spec_cc *cc, const cJSON *doc)
 {
-    const cJSON *hints = cJSON_GetObjectItemCaseSensitive(spec->doc, "retry_after");
+    struct sw_spec *spec = cc->spec;
+    const cJSON *hints = cJSON_GetObjectItemCaseSensitive(doc, "retry_after");
     const cJSON *c;
 
     if (!hints) {
@@ -267,8 +138,7 @@ static int compile_hints(struct sw_spec *spec, struct sw_status *st)
     }
     spec->hints = calloc((size_t)cJSON_GetArraySize(hints) + 1, sizeof(*spec->hints));
     if (!spec->hints) {
-        sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
-        return -1;
+        return sw_spec_cc_why(cc, "retry_after", "", sw_spec_why_nomem);
     }
     cJSON_ArrayForEach(c, hints)
     {
@@ -287,11 +157,10 @@ static int compile_hints(struct sw_spec *spec, struct sw_status *st)
         } else if (!strcmp(kind, "epoch_seconds")) {
             h->kind = SW_HINT_EPOCH_SECONDS;
         } else {
-            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                          "spec %s: retry_after kind \"%s\" is not delta_or_date, delta_seconds "
-                          "or epoch_seconds",
-                          spec->name, kind);
-            return -1;
+            return sw_spec_cc_fail(cc, "retry_after",
+                                   "kind \"%s\" is not delta_or_date, delta_seconds or "
+                                   "epoch_seconds",
+                                   kind);
         }
         cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(c, "on"))
         {
@@ -304,168 +173,190 @@ static int compile_hints(struct sw_spec *spec, struct sw_status *st)
     return 0;
 }
 
-static enum sw_paging paging_of(const cJSON *op)
-{
-    const char *s = sw_json_str(cJSON_GetObjectItemCaseSensitive(op, "pagination"), "style");
+/* ---- the request's spec-wide parts ---- */
 
-    if (!s) {
-        return SW_PAGING_NONE;
-    }
-    if (!strcmp(s, "next_url")) {
-        return SW_PAGING_NEXT_URL;
-    }
-    if (!strcmp(s, "cursor")) {
-        return SW_PAGING_CURSOR;
-    }
-    if (!strcmp(s, "offset")) {
-        return SW_PAGING_OFFSET;
-    }
-    if (!strcmp(s, "page")) {
-        return SW_PAGING_PAGE;
-    }
-    if (!strcmp(s, "body_offset")) {
-        return SW_PAGING_BODY_OFFSET;
-    }
-    return SW_PAGING_NONE;
+static int is_origin(const char *s)
+{
+    return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
 }
 
-static enum sw_result_kind kind_of(const cJSON *op)
+/* "base_url", and "base_url_by": {setting, default, values: {value: origin}}. */
+static int compile_origin(const struct sw_spec_cc *cc, const cJSON *doc)
 {
-    const char *kind = sw_json_str(cJSON_GetObjectItemCaseSensitive(op, "result"), "kind");
+    struct sw_spec_origin_by *by = &cc->spec->base_url_by;
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "base_url_by");
+    const cJSON *values = cJSON_GetObjectItemCaseSensitive(o, "values");
+    struct sw_spec_origin *v;
+    const cJSON *c;
+    int present;
 
-    /* check_op accepted only these five. */
-    if (!strcmp(kind, "items")) {
-        return SW_RESULT_ITEMS;
+    if (sw_spec_cc_tpl(cc, doc, "base_url", "base_url", SW_R_HOST, &cc->spec->base_url, &present)) {
+        return -1;
     }
-    if (!strcmp(kind, "count")) {
-        return SW_RESULT_COUNT;
+    if (!present || !is_origin(cc->spec->base_url.text)) {
+        return sw_spec_cc_fail(cc, "base_url", "must be an http:// or https:// origin");
     }
-    if (!strcmp(kind, "deleted")) {
-        return SW_RESULT_DELETED;
-    }
-    if (!strcmp(kind, "accepted")) {
-        return SW_RESULT_ACCEPTED;
-    }
-    return SW_RESULT_ITEM;
-}
-
-int sw_spec_idempotent(const cJSON *op)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(op, "idempotent");
-    const char *m = sw_json_str(op, "method");
-
-    if (cJSON_IsBool(v)) {
-        return cJSON_IsTrue(v);
-    }
-    /* RFC 9110: GET, PUT and DELETE are idempotent; POST and PATCH are not. */
-    return m && strcmp(m, "POST") && strcmp(m, "PATCH");
-}
-
-static void compile_variant(struct sw_spec *spec, enum sw_op_id id, const cJSON *desc,
-                            struct sw_spec_variant *var)
-{
-    var->desc = desc;
-    var->when = sw_json_str(desc, "when");
-    var->op.id = id;
-    var->op.method = sw_json_str(desc, "method");
-    var->op.idempotent = sw_spec_idempotent(desc);
-    var->op.kind = kind_of(desc);
-    var->op.paging = paging_of(desc);
-    var->op.limit_class = find_class(spec, class_name_of(desc));
-    var->op.impl = var;
-}
-
-/* Calls fn for every variant description of every operation. */
-static int each_variant(struct sw_spec *spec, int (*fn)(struct sw_spec *, const cJSON *))
-{
-    const cJSON *op;
-    const cJSON *v;
-
-    cJSON_ArrayForEach(op, spec->operations)
-    {
-        if (!cJSON_IsArray(op)) {
-            if (fn(spec, op)) {
-                return -1;
-            }
-            continue;
-        }
-        cJSON_ArrayForEach(v, op)
-        {
-            if (fn(spec, v)) {
-                return -1;
-            }
-        }
-    }
-    return 0;
-}
-
-/* A class an operation names but rate_limits does not state exists with no stated limit. */
-static int add_named_class(struct sw_spec *spec, const cJSON *desc)
-{
-    const char *name = class_name_of(desc);
-    struct sw_limit_class *nv;
-
-    if (find_class(spec, name)) {
+    if (!o) {
         return 0;
     }
-    nv = realloc(spec->classes, (size_t)(spec->nclasses + 1) * sizeof(*nv));
-    if (!nv) {
+    if (sw_spec_cc_str(cc, o, "setting", "base_url_by.setting", &by->setting) ||
+        sw_spec_cc_str(cc, o, "default", "base_url_by.default", &by->def)) {
         return -1;
     }
-    spec->classes = nv;
-    memset(&nv[spec->nclasses], 0, sizeof(*nv));
-    nv[spec->nclasses++].name = name;
-    return 0;
-}
-
-static int compile_ops(struct sw_spec *spec, struct sw_status *st)
-{
-    const cJSON *op;
-
-    if (each_variant(spec, add_named_class)) {
-        sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
+    if (!by->setting || !cJSON_IsObject(values)) {
+        return sw_spec_cc_fail(cc, "base_url_by",
+                               "must be {\"setting\", \"default\", \"values\": {value: origin}}");
+    }
+    v = sw_spec_cc_room(cc, values, 1, sizeof(*v), "base_url_by.values", "must be an object");
+    if (!v) {
         return -1;
     }
-    cJSON_ArrayForEach(op, spec->operations)
+    cJSON_ArrayForEach(c, values)
     {
-        enum sw_op_id id = sw_op_from_name(op->string);
-        struct sw_spec_opset *set;
-        int n = cJSON_IsArray(op) ? cJSON_GetArraySize(op) : 1;
-        int i;
-
-        if (id == SW_OP__COUNT) {
-            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
-                          "spec %s: \"%s\" is not an operation segworker knows (segworker "
-                          "providers lists them)",
-                          spec->name, op->string);
+        if (!cJSON_IsString(c) || !is_origin(c->valuestring)) {
+            return sw_spec_cc_fail(cc, "base_url_by.values",
+                                   "%s must be an http:// or https:// origin", c->string);
+        }
+        v[by->n].key = c->string;
+        if (sw_spec_cc_why(
+                cc, "base_url_by.values", c->valuestring,
+                sw_spec_tpl_parse(&cc->spec->arena, c->valuestring, SW_R_HOST, &v[by->n].url))) {
             return -1;
         }
-        set = &spec->ops[id];
-        set->v = calloc((size_t)n, sizeof(*set->v));
-        if (!set->v) {
-            sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
-            return -1;
-        }
-        set->n = n;
-        for (i = 0; i < n; i++) {
-            compile_variant(spec, id, cJSON_IsArray(op) ? cJSON_GetArrayItem(op, i) : op,
-                            &set->v[i]);
-        }
+        by->n++;
     }
+    by->v = v;
     return 0;
 }
 
-static void compile_session(struct sw_spec *spec)
+/* "auth": a header with a template value, or HTTP Basic. */
+static int compile_auth(const struct sw_spec_cc *cc, const cJSON *doc)
 {
-    const cJSON *sess = cJSON_GetObjectItemCaseSensitive(spec->doc, "session");
+    struct sw_spec_auth *auth = &cc->spec->auth;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(doc, "auth");
+    const cJSON *basic = cJSON_GetObjectItemCaseSensitive(a, "basic");
+    int has_value;
 
-    spec->session_cookie = sw_json_str(sess, "cookie");
-    if (!sess || !spec->session_cookie) {
-        return;
+    auth->kind = SW_AUTH_NONE;
+    if (!a) {
+        return 0;
+    }
+    if (!cJSON_IsObject(a) || (basic && !cJSON_IsObject(basic))) {
+        return sw_spec_cc_fail(cc, "auth", "must be {\"header\", \"value\"} or {\"basic\": {}}");
+    }
+    if (basic) {
+        auth->kind = SW_AUTH_BASIC;
+        auth->header = "Authorization";
+        return sw_spec_cc_tpl(cc, basic, "username", "auth.basic.username", SW_R_HEADER,
+                              &auth->username, NULL) ||
+                       sw_spec_cc_tpl(cc, basic, "password", "auth.basic.password", SW_R_HEADER,
+                                      &auth->password, NULL)
+                   ? -1
+                   : 0;
+    }
+    if (sw_spec_cc_str(cc, a, "header", "auth.header", &auth->header) ||
+        sw_spec_cc_tpl(cc, a, "value", "auth.value", SW_R_HEADER, &auth->value, &has_value)) {
+        return -1;
+    }
+    auth->kind = auth->header && has_value ? SW_AUTH_HEADER : SW_AUTH_NONE;
+    return 0;
+}
+
+/* "headers": name → template, sent on every request. */
+static int compile_headers(const struct sw_spec_cc *cc, const cJSON *doc)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(doc, "headers");
+    struct sw_spec_header *v;
+    const cJSON *c;
+
+    if (!h) {
+        return 0;
+    }
+    v = sw_spec_cc_room(cc, h, 1, sizeof(*v), "headers", "must be an object of templates");
+    if (!v) {
+        return -1;
+    }
+    cJSON_ArrayForEach(c, h)
+    {
+        struct sw_spec_header *e = &v[cc->spec->nheaders];
+
+        if (!cJSON_IsString(c)) {
+            return sw_spec_cc_fail(cc, "headers", "%s must be a template", c->string);
+        }
+        e->name = c->string;
+        if (sw_spec_cc_why(
+                cc, "headers", c->valuestring,
+                sw_spec_tpl_parse(&cc->spec->arena, c->valuestring, SW_R_HEADER, &e->value))) {
+            return -1;
+        }
+        cc->spec->nheaders++;
+    }
+    cc->spec->headers = v;
+    return 0;
+}
+
+/* "errors", "remote_query" and "session". */
+static int compile_rest(const struct sw_spec_cc *cc, const cJSON *doc)
+{
+    struct sw_spec *spec = cc->spec;
+    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(doc, "errors");
+    const cJSON *rq = cJSON_GetObjectItemCaseSensitive(doc, "remote_query");
+    const cJSON *sess = cJSON_GetObjectItemCaseSensitive(doc, "session");
+    const cJSON *login = cJSON_GetObjectItemCaseSensitive(sess, "login");
+    struct sw_spec_cc lcc = *cc;
+
+    if (errs && !cJSON_IsObject(errs)) {
+        return sw_spec_cc_fail(cc, "errors", "must be an object");
+    }
+    if (rq && !cJSON_IsObject(rq)) {
+        return sw_spec_cc_fail(cc, "remote_query", "must be an object");
+    }
+    if (sess && !cJSON_IsObject(sess)) {
+        return sw_spec_cc_fail(cc, "session", "must be an object");
+    }
+    if (sw_spec_cc_ptrs(cc, errs, "code", "errors.code", &spec->error_code, &spec->nerror_code) ||
+        sw_spec_cc_ptrs(cc, errs, "message", "errors.message", &spec->error_message,
+                        &spec->nerror_message) ||
+        sw_spec_cc_str(cc, rq, "wrap", "remote_query.wrap", &spec->remote_query_wrap)) {
+        return -1;
+    }
+    if (!sess) {
+        return 0;
+    }
+    if (sw_spec_cc_str(cc, sess, "cookie", "session.cookie", &spec->session_cookie) ||
+        sw_spec_cc_str(cc, sess, "credential", "session.credential", &spec->session.credential)) {
+        return -1;
+    }
+    if (!spec->session_cookie) {
+        return sw_spec_cc_fail(cc, "session.cookie", "missing");
     }
     spec->has_session = 1;
-    spec->session.credential = sw_json_str(sess, "credential");
-    spec->session.has_login = cJSON_GetObjectItemCaseSensitive(sess, "login") != NULL;
+    spec->session.has_login = login != NULL;
+    lcc.op = "session.login";
+    return login ? sw_spec_op_compile(&lcc, login, 0, &spec->login) : 0;
+}
+
+static int compile_spec(const struct sw_spec_cc *cc, const cJSON *doc)
+{
+    struct sw_spec *spec = cc->spec;
+    const char *name;
+
+    if (sw_spec_cc_str(cc, doc, "name", "name", &name)) {
+        return -1;
+    }
+    if (!name) {
+        return sw_spec_cc_fail(cc, "name", "missing");
+    }
+    spec->name = name;
+    spec->operations = cJSON_GetObjectItemCaseSensitive(doc, "operations");
+    spec->model_docs = cJSON_GetObjectItemCaseSensitive(doc, "models");
+    /* Models before operations: a result names its model. */
+    return compile_classes(cc, doc) || compile_hints(cc, doc) || compile_origin(cc, doc) ||
+                   compile_auth(cc, doc) || compile_headers(cc, doc) ||
+                   sw_spec_models_compile(cc, doc) || sw_spec_ops_compile(cc, doc) ||
+                   compile_rest(cc, doc)
+               ? -1
+               : 0;
 }
 
 /* ---- registering ---- */
@@ -476,6 +367,7 @@ int sw_spec_register_text(struct sw_registry *reg, const char *text, size_t len,
     char err[128];
     struct sw_spec *spec = calloc(1, sizeof(*spec));
     struct sw_provider *p = calloc(1, sizeof(*p));
+    struct sw_spec_cc cc = {spec, st, NULL};
 
     if (!spec || !p) {
         sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
@@ -486,17 +378,15 @@ int sw_spec_register_text(struct sw_registry *reg, const char *text, size_t len,
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "spec %s: %s", origin, err);
         goto fail;
     }
-    if (check_spec(spec->doc, st)) {
+    /* Reports name the spec by where it came from until it has told its name. */
+    spec->name = origin;
+    if (!cJSON_IsObject(spec->doc)) {
+        sw_spec_cc_fail(&cc, "document", "must be an object");
         goto fail;
     }
-    spec->name = sw_json_str(spec->doc, "name");
-    spec->base_url = sw_json_str(spec->doc, "base_url");
-    spec->operations = cJSON_GetObjectItemCaseSensitive(spec->doc, "operations");
-    spec->models = cJSON_GetObjectItemCaseSensitive(spec->doc, "models");
-    if (compile_classes(spec, st) || compile_hints(spec, st) || compile_ops(spec, st)) {
+    if (compile_spec(&cc, spec->doc)) {
         goto fail;
     }
-    compile_session(spec);
     p->name = spec->name;
     p->ad = &sw_spec_adapter;
     p->impl = spec;

@@ -26,42 +26,39 @@ static int excluded(const struct sw_job *job, const char *field)
     return 0;
 }
 
-static int rule_matches(const cJSON *when, const cJSON *item)
+static int rule_matches(const struct sw_spec_rule *r, const cJSON *item)
 {
-    const cJSON *cond;
+    int i;
 
-    cJSON_ArrayForEach(cond, when)
-    {
-        const cJSON *v = sw_json_pointer(item, cond->string);
+    for (i = 0; i < r->ncond; i++) {
+        const struct sw_spec_cond *c = &r->cond[i];
+        const cJSON *v = sw_spec_ptr_get(&c->at, item);
 
-        if (cJSON_IsArray(cond)) {
+        if (c->any) {
             const cJSON *alt;
             int any = 0;
 
-            cJSON_ArrayForEach(alt, cond)
+            cJSON_ArrayForEach(alt, c->want)
             {
                 any |= sw_json_equal(v, alt);
             }
             if (!any) {
                 return 0;
             }
-        } else if (!sw_json_equal(v, cond)) {
+        } else if (!sw_json_equal(v, c->want)) {
             return 0;
         }
     }
     return 1;
 }
 
-static cJSON *apply_rules(const cJSON *rules, const cJSON *item)
+static cJSON *apply_rules(const struct sw_spec_field *f, const cJSON *item)
 {
-    const cJSON *r;
+    int i;
 
-    cJSON_ArrayForEach(r, rules)
-    {
-        const cJSON *when = cJSON_GetObjectItemCaseSensitive(r, "when");
-
-        if (!when || rule_matches(when, item)) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "value");
+    for (i = 0; i < f->nrules; i++) {
+        if (rule_matches(&f->rules[i], item)) {
+            const cJSON *v = f->rules[i].value;
 
             return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
         }
@@ -70,7 +67,7 @@ static cJSON *apply_rules(const cJSON *rules, const cJSON *item)
 }
 
 /* Convert one provider value by type; returns NULL with st set when the value is unusable. */
-static cJSON *convert(const char *type, const cJSON *v, const char *field, struct sw_status *st)
+static cJSON *convert(const struct sw_spec_field *f, const cJSON *v, struct sw_status *st)
 {
     char buf[64];
     int64_t ms;
@@ -78,10 +75,10 @@ static cJSON *convert(const char *type, const cJSON *v, const char *field, struc
     if (sw_json_is_nullish(v)) {
         return cJSON_CreateNull();
     }
-    if (!strcmp(type, "raw")) {
+    switch (f->type) {
+    case SW_TYPE_RAW:
         return cJSON_Duplicate(v, 1);
-    }
-    if (!strcmp(type, "string")) {
+    case SW_TYPE_STRING:
         if (cJSON_IsString(v)) {
             return cJSON_CreateString(v->valuestring);
         }
@@ -93,7 +90,8 @@ static cJSON *convert(const char *type, const cJSON *v, const char *field, struc
             }
             return cJSON_CreateString(buf);
         }
-    } else if (!strcmp(type, "integer")) {
+        break;
+    case SW_TYPE_INTEGER:
         if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble)) {
             return cJSON_CreateNumber(v->valuedouble);
         }
@@ -105,39 +103,41 @@ static cJSON *convert(const char *type, const cJSON *v, const char *field, struc
                 return cJSON_CreateNumber(d);
             }
         }
-    } else if (!strcmp(type, "boolean")) {
+        break;
+    case SW_TYPE_BOOLEAN:
         if (cJSON_IsBool(v)) {
             return cJSON_CreateBool(cJSON_IsTrue(v));
         }
-    } else if (!strcmp(type, "datetime")) {
+        break;
+    case SW_TYPE_DATETIME:
         if (cJSON_IsString(v) && !sw_time_parse(v->valuestring, &ms)) {
             sw_time_format(ms, 1, buf, sizeof(buf));
             return cJSON_CreateString(buf);
         }
-    } else if (!strcmp(type, "unix_seconds")) {
+        break;
+    case SW_TYPE_UNIX_SECONDS:
         /* Years 1970..9999 only: anything else is not a time, and would overflow below. */
         if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 253402300799.0) {
             sw_time_format((int64_t)(v->valuedouble * 1000), 1, buf, sizeof(buf));
             return cJSON_CreateString(buf);
         }
+        break;
     }
     sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
-                  "field %s: the provider's value is not a valid %s", field, type);
+                  "field %s: the provider's value is not a valid %s", f->name, f->type_name);
     return NULL;
 }
 
 /* The provider value a field reads: its pointer, or the first of its pointers with a value. */
-static const cJSON *field_source(const cJSON *f, const cJSON *item)
+static const cJSON *field_source(const struct sw_spec_field *f, const cJSON *item)
 {
-    const cJSON *from = cJSON_GetObjectItemCaseSensitive(f, "from");
-    const cJSON *p;
+    int i;
 
-    if (cJSON_IsString(from)) {
-        return sw_json_pointer(item, from->valuestring);
+    if (!f->from_list) {
+        return sw_spec_ptr_get(&f->from[0], item);
     }
-    cJSON_ArrayForEach(p, from)
-    {
-        const cJSON *v = cJSON_IsString(p) ? sw_json_pointer(item, p->valuestring) : NULL;
+    for (i = 0; i < f->nfrom; i++) {
+        const cJSON *v = sw_spec_ptr_get(&f->from[i], item);
 
         /* "" counts as absent here: Customer.io sends id "" for people without one. */
         if (!sw_json_is_nullish(v) && !(cJSON_IsString(v) && !v->valuestring[0])) {
@@ -147,18 +147,16 @@ static const cJSON *field_source(const cJSON *f, const cJSON *item)
     return NULL;
 }
 
-static cJSON *map_fields(const cJSON *m, const cJSON *item, const struct sw_job *job,
+static cJSON *map_fields(const struct sw_spec_model *m, const cJSON *item, const struct sw_job *job,
                          struct sw_status *st);
 
 /* response_format normalized: the spec's extras for this model (provider fields that have no
  * unified name, such as Beehiiv's type or Mailchimp's list_id) under provider_fields, instead of
  * the whole provider record. */
-static int add_provider_fields(const struct sw_spec *spec, const char *model, const cJSON *item,
-                               cJSON *out, struct sw_status *st)
+static int add_provider_fields(const struct sw_spec_model *m, const cJSON *item, cJSON *out,
+                               struct sw_status *st)
 {
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(spec->doc, "extras"), model);
-    cJSON *pf = m ? map_fields(m, item, NULL, st) : cJSON_CreateObject();
+    cJSON *pf = m->extras ? map_fields(m->extras, item, NULL, st) : cJSON_CreateObject();
 
     if (!pf || !cJSON_AddItemToObject(out, "provider_fields", pf)) {
         cJSON_Delete(pf);
@@ -170,20 +168,14 @@ static int add_provider_fields(const struct sw_spec *spec, const char *model, co
 /* borrow: remote_data refers to item instead of copying it, so the result must not outlive the
  * parsed body (true for a single item, published before the page is freed; list items move into
  * parts that outlive their page, so they are copied). */
-static cJSON *map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
-                       const struct sw_job *job, struct sw_status *st, int borrow)
+static cJSON *map_item(const struct sw_spec_model *m, const cJSON *item, const struct sw_job *job,
+                       struct sw_status *st, int borrow)
 {
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(spec->models, model);
     cJSON *out;
 
     if (!cJSON_IsObject(item)) {
         sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL, "expected an object for a %s",
-                      model);
-        return NULL;
-    }
-    if (!m) {
-        sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL, "spec %s has no model %s", spec->name,
-                      model);
+                      m->name);
         return NULL;
     }
     out = map_fields(m, item, job, st);
@@ -191,8 +183,7 @@ static cJSON *map_item(const struct sw_spec *spec, const char *model, const cJSO
         return NULL;
     }
     if (job && job->format == SW_FMT_NORMALIZED) {
-        if (!excluded(job, "provider_fields") &&
-            add_provider_fields(spec, model, item, out, st) != 0) {
+        if (!excluded(job, "provider_fields") && add_provider_fields(m, item, out, st) != 0) {
             cJSON_Delete(out);
             if (!st->code) {
                 sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
@@ -216,43 +207,42 @@ static cJSON *map_item(const struct sw_spec *spec, const char *model, const cJSO
     return out;
 }
 
-cJSON *sw_spec_map_item(const struct sw_spec *spec, const char *model, const cJSON *item,
-                        const struct sw_job *job, struct sw_status *st)
-{
-    return map_item(spec, model, item, job, st, 0);
-}
-
 /* Every field of a model, converted; NULL with st set when a value is unusable. */
-static cJSON *map_fields(const cJSON *m, const cJSON *item, const struct sw_job *job,
+static cJSON *map_fields(const struct sw_spec_model *m, const cJSON *item, const struct sw_job *job,
                          struct sw_status *st)
 {
-    const cJSON *f;
     cJSON *out = cJSON_CreateObject();
+    int i;
 
     if (!out) {
         goto nomem;
     }
-    cJSON_ArrayForEach(f, m)
-    {
-        cJSON *v;
+    for (i = 0; i < m->n; i++) {
+        const struct sw_spec_field *f = &m->f[i];
+        cJSON *v = NULL;
 
-        if (excluded(job, f->string)) {
+        if (excluded(job, f->name)) {
             continue;
         }
-        if (cJSON_IsNull(f)) {
+        switch (f->kind) {
+        case SW_FIELD_NULL:
             v = cJSON_CreateNull();
-        } else if (cJSON_GetObjectItemCaseSensitive(f, "rules")) {
-            v = apply_rules(cJSON_GetObjectItemCaseSensitive(f, "rules"), item);
-        } else if (cJSON_GetObjectItemCaseSensitive(f, "value")) {
-            v = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(f, "value"), 1);
-        } else {
-            v = convert(sw_json_str(f, "type"), field_source(f, item), f->string, st);
+            break;
+        case SW_FIELD_RULES:
+            v = apply_rules(f, item);
+            break;
+        case SW_FIELD_VALUE:
+            v = cJSON_Duplicate(f->value, 1);
+            break;
+        case SW_FIELD_FROM:
+            v = convert(f, field_source(f, item), st);
             if (!v && st->code) {
                 cJSON_Delete(out);
                 return NULL;
             }
+            break;
         }
-        if (!v || !cJSON_AddItemToObject(out, f->string, v)) {
+        if (!v || !cJSON_AddItemToObject(out, f->name, v)) {
             cJSON_Delete(v);
             goto nomem;
         }
@@ -317,15 +307,15 @@ static int whole_number(const cJSON *v, long long *out)
 
 /* segments.count where the count has its own endpoint (Customer.io customer_count): a unified
  * segment whose fields the call did not fetch are null. */
-static cJSON *count_result(const struct sw_spec *spec, const char *model, const struct sw_job *job,
-                           const cJSON *body, const cJSON *count, struct sw_status *st)
+static cJSON *count_result(const struct sw_spec *spec, const struct sw_spec_model *m,
+                           const struct sw_job *job, const cJSON *body, const cJSON *count,
+                           struct sw_status *st)
 {
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(spec->models, model);
-    const cJSON *f;
     char num[32];
     const char *id = sw_job_param_str(job, "id", num, sizeof(num));
     long long n;
     cJSON *out;
+    int i;
 
     if (whole_number(count, &n)) {
         sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
@@ -333,17 +323,17 @@ static cJSON *count_result(const struct sw_spec *spec, const char *model, const 
         return NULL;
     }
     out = cJSON_CreateObject();
-    cJSON_ArrayForEach(f, m)
-    {
-        cJSON *v = !strcmp(f->string, "id")             ? cJSON_CreateString(id ? id : "")
-                   : !strcmp(f->string, "member_count") ? cJSON_CreateNumber((double)n)
-                                                        : cJSON_CreateNull();
+    for (i = 0; i < m->n; i++) {
+        const struct sw_spec_field *f = &m->f[i];
+        cJSON *v = f->role == SW_ROLE_ID             ? cJSON_CreateString(id ? id : "")
+                   : f->role == SW_ROLE_MEMBER_COUNT ? cJSON_CreateNumber((double)n)
+                                                     : cJSON_CreateNull();
 
-        if (!out || excluded(job, f->string)) {
+        if (!out || excluded(job, f->name)) {
             cJSON_Delete(v);
             continue;
         }
-        if (!v || !cJSON_AddItemToObject(out, f->string, v)) {
+        if (!v || !cJSON_AddItemToObject(out, f->name, v)) {
             cJSON_Delete(v);
             cJSON_Delete(out);
             out = NULL;
@@ -383,13 +373,11 @@ static sw_err_t set_next(struct sw_page *page, long long v, const char *s, struc
 
 /* Where the list continues, per the operation's pagination style; page->next is left NULL on
  * the last page. cursor is the position this page was fetched with (NULL: the first page). */
-static sw_err_t find_next(const struct sw_spec *spec, const struct sw_spec_variant *var,
+static sw_err_t find_next(const struct sw_spec *spec, const struct sw_spec_paging *pag,
                           const char *cursor, struct sw_page *page, struct sw_status *st)
 {
-    const cJSON *pag = cJSON_GetObjectItemCaseSensitive(var->desc, "pagination");
-    enum sw_paging style = var->op.paging;
-    const char *first = sw_json_str(pag, "first");
-    const cJSON *next = sw_json_pointer(page->body, sw_json_str(pag, "next"));
+    enum sw_paging style = pag->style;
+    const cJSON *next = sw_spec_ptr_get(&pag->next, page->body);
     long long cur = 0;
     long long total = 0;
 
@@ -407,13 +395,11 @@ static sw_err_t find_next(const struct sw_spec *spec, const struct sw_spec_varia
         return SW_E_OK;
     }
     if (style == SW_PAGING_OFFSET || style == SW_PAGING_PAGE) {
-        const char *tp = sw_json_str(pag, "total");
-
-        cur = cursor ? strtoll(cursor, NULL, 10) : first ? strtoll(first, NULL, 10) : 0;
-        if (whole_number(sw_json_pointer(page->body, tp ? tp : ""), &total)) {
+        cur = cursor ? strtoll(cursor, NULL, 10) : pag->first_num;
+        if (whole_number(sw_spec_ptr_get(&pag->total, page->body), &total)) {
             return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
                                  "%s's list answer has no total at \"%s\"", spec->name,
-                                 tp ? tp : "");
+                                 pag->total.text);
         }
         if (page->items == 0) {
             return SW_E_OK; /* an empty page ends the list whatever the total says */
@@ -425,9 +411,7 @@ static sw_err_t find_next(const struct sw_spec *spec, const struct sw_spec_varia
         return cur < total ? set_next(page, cur + 1, NULL, st) : SW_E_OK;
     }
     if (style == SW_PAGING_BODY_OFFSET) {
-        const char *hm = sw_json_str(pag, "has_more");
-
-        if (!cJSON_IsTrue(sw_json_pointer(page->body, hm ? hm : ""))) {
+        if (!cJSON_IsTrue(sw_spec_ptr_get(&pag->has_more, page->body))) {
             return SW_E_OK;
         }
         if (whole_number(next, &cur) || page->items == 0) {
@@ -441,20 +425,40 @@ static sw_err_t find_next(const struct sw_spec *spec, const struct sw_spec_varia
 }
 
 /* A list of bare ids (Beehiiv's segment results): each becomes {wrap: value} before mapping. */
-static cJSON *map_wrapped(const struct sw_spec *spec, const char *model, const char *wrap,
-                          const cJSON *it, const struct sw_job *job, struct sw_status *st)
+static cJSON *map_wrapped(const struct sw_spec_result *res, const cJSON *it,
+                          const struct sw_job *job, struct sw_status *st)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *u;
 
-    if (!o || !cJSON_AddItemToObject(o, wrap, cJSON_Duplicate(it, 1))) {
+    if (!o || !cJSON_AddItemToObject(o, res->wrap, cJSON_Duplicate(it, 1))) {
         cJSON_Delete(o);
         sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
         return NULL;
     }
-    u = sw_spec_map_item(spec, model, o, job, st);
+    u = map_item(res->model, o, job, st, 0);
     cJSON_Delete(o);
     return u;
+}
+
+/* The unified items of a list answer (data is its array). */
+static sw_err_t map_items(const struct sw_spec_result *res, const cJSON *data,
+                          const struct sw_job *job, cJSON *result, struct sw_status *st)
+{
+    const cJSON *it;
+
+    cJSON_ArrayForEach(it, data)
+    {
+        cJSON *u = res->wrap && !cJSON_IsObject(it) ? map_wrapped(res, it, job, st)
+                                                    : map_item(res->model, it, job, st, 0);
+
+        if (!u) {
+            return st->code ? st->code
+                            : sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+        }
+        cJSON_AddItemToArray(result, u);
+    }
+    return SW_E_OK;
 }
 
 sw_err_t sw_spec_map_page(const struct sw_spec *spec, const struct sw_spec_variant *var,
@@ -462,14 +466,11 @@ sw_err_t sw_spec_map_page(const struct sw_spec *spec, const struct sw_spec_varia
                           const struct sw_http_resp *resp, int max_depth, struct sw_page *page,
                           struct sw_status *st)
 {
-    const cJSON *op = var->desc;
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(op, "result");
-    const char *kind = sw_json_str(res, "kind");
-    const char *model = sw_json_str(res, "model");
-    const char *ptr = sw_json_str(res, "pointer");
+    const struct sw_spec_result *res = &var->c.res;
     const cJSON *data;
     char err[128];
     int raw = job->format == SW_FMT_RAW;
+    sw_err_t rc;
 
     memset(page, 0, sizeof(*page));
     if (resp->body.len) {
@@ -480,62 +481,50 @@ sw_err_t sw_spec_map_page(const struct sw_spec *spec, const struct sw_spec_varia
                                  resp->status, err);
         }
     }
-    if (!strcmp(kind, "deleted") || !strcmp(kind, "accepted")) {
+    if (res->kind == SW_RESULT_DELETED || res->kind == SW_RESULT_ACCEPTED) {
         page->items = 1;
-        page->result = raw ? (page->body ? cJSON_Duplicate(page->body, 1) : cJSON_CreateNull())
-                           : flag_result(job, kind);
+        page->result =
+            raw ? (page->body ? cJSON_Duplicate(page->body, 1) : cJSON_CreateNull())
+                : flag_result(job, res->kind == SW_RESULT_DELETED ? "deleted" : "accepted");
         goto done;
     }
     if (!page->body) {
         return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
                              "%s answered HTTP %ld with an empty body", spec->name, resp->status);
     }
-    data = sw_json_pointer(page->body, ptr ? ptr : "");
-    if (!strcmp(kind, "count")) {
+    data = sw_spec_ptr_get(&res->at, page->body);
+    if (res->kind == SW_RESULT_COUNT) {
         page->items = 1;
         page->result = raw ? cJSON_Duplicate(page->body, 1)
-                           : count_result(spec, model, job, page->body, data, st);
+                           : count_result(spec, res->model, job, page->body, data, st);
         if (!page->result && st->code) {
             return st->code;
         }
-    } else if (!strcmp(kind, "item")) {
+    } else if (res->kind == SW_RESULT_ITEM) {
         if (!cJSON_IsObject(data)) {
             return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
-                                 "%s's answer has no object at \"%s\"", spec->name, ptr ? ptr : "");
+                                 "%s's answer has no object at \"%s\"", spec->name, res->at.text);
         }
         page->items = 1;
         page->result =
-            raw ? cJSON_Duplicate(page->body, 1) : map_item(spec, model, data, job, st, 1);
+            raw ? cJSON_Duplicate(page->body, 1) : map_item(res->model, data, job, st, 1);
         if (!page->result && st->code) {
             return st->code;
         }
     } else {
-        const cJSON *it;
-        sw_err_t rc;
-
         if (!cJSON_IsArray(data)) {
             return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
-                                 "%s's answer has no array at \"%s\"", spec->name, ptr ? ptr : "");
+                                 "%s's answer has no array at \"%s\"", spec->name, res->at.text);
         }
         page->items = cJSON_GetArraySize(data);
         page->result = raw ? cJSON_Duplicate(page->body, 1) : cJSON_CreateArray();
         if (!raw && page->result) {
-            const char *wrap = sw_json_str(res, "wrap");
-
-            cJSON_ArrayForEach(it, data)
-            {
-                cJSON *u = wrap && !cJSON_IsObject(it) ? map_wrapped(spec, model, wrap, it, job, st)
-                                                       : sw_spec_map_item(spec, model, it, job, st);
-
-                if (!u) {
-                    return st->code
-                               ? st->code
-                               : sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
-                }
-                cJSON_AddItemToArray(page->result, u);
+            rc = map_items(res, data, job, page->result, st);
+            if (rc) {
+                return rc;
             }
         }
-        rc = find_next(spec, var, cursor, page, st);
+        rc = find_next(spec, &var->c.pag, cursor, page, st);
         if (rc) {
             return rc;
         }

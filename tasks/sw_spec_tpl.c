@@ -1,146 +1,120 @@
-/* References and templates of the spec adapter (see sw_spec.h): "{params.id}",
- * "{settings.dc|us1}", "params.list_id,settings.list_id" resolved against a job and its account,
- * rendered for a path, a header, a host or a body.
+/* Templates of the spec adapter (see sw_spec.h): "/lists/{params.list_id,settings.list_id}",
+ * "Bearer {credentials.api_key}", "{settings.dc|us1}" parsed into literal and reference segments,
+ * and rendered for a path, a header, a host or plain text.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_spec.h"
 
-#include "sw_json.h"
 #include "sw_url.h"
 
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* Walk a dotted key ("workspace.id") through nested objects. */
-static const cJSON *walk(const cJSON *o, const char *key)
-{
-    char part[128];
+static const char why_unclosed[] = " has an unclosed '{'";
+static const char why_host[] = ": a host may only use settings";
+static const char why_ref[] = " has a bad reference";
 
-    while (o && *key) {
-        size_t n = strcspn(key, ".");
-
-        if (n == 0 || n >= sizeof(part)) {
-            return NULL;
-        }
-        memcpy(part, key, n);
-        part[n] = '\0';
-        o = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, part) : NULL;
-        key += n + (key[n] == '.');
-    }
-    return o;
-}
-
-static int lookup_one(const char *ref, size_t len, const struct sw_account *acct,
-                      const struct sw_job *job, struct sw_ref *out)
-{
-    char key[128];
-    const char *dot = memchr(ref, '.', len);
-    size_t klen;
-
-    out->json = NULL;
-    out->secret = NULL;
-    if (!dot) {
-        return -1;
-    }
-    klen = len - (size_t)(dot + 1 - ref);
-    if (klen == 0 || klen >= sizeof(key)) {
-        return -1;
-    }
-    memcpy(key, dot + 1, klen);
-    key[klen] = '\0';
-    if ((size_t)(dot - ref) == 6 && !strncmp(ref, "params", 6)) {
-        out->json = job ? walk(job->params, key) : NULL;
-    } else if ((size_t)(dot - ref) == 8 && !strncmp(ref, "settings", 8)) {
-        out->json = acct ? walk(acct->settings, key) : NULL;
-    } else if ((size_t)(dot - ref) == 11 && !strncmp(ref, "credentials", 11)) {
-        out->secret = acct ? sw_account_cred(acct, key) : NULL;
-    } else if ((size_t)(dot - ref) == 7 && !strncmp(ref, "options", 7)) {
-        out->json = job ? walk(job->options, key) : NULL;
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
-/* "a.x,b.y": the first alternative that has a (non-null) value wins, so a job parameter can fall
- * back to an account setting (Mailchimp params.list_id, else settings.list_id). */
-int sw_ref_lookup(const char *ref, size_t len, const struct sw_account *acct,
-                  const struct sw_job *job, struct sw_ref *out)
+/* Every alternative of a host reference is an account setting. */
+static int host_ref_ok(const char *ref, size_t len)
 {
     const char *end = ref + len;
 
-    for (;;) {
+    while (ref < end) {
         const char *comma = memchr(ref, ',', (size_t)(end - ref));
-        size_t n = (size_t)((comma ? comma : end) - ref);
 
-        if (lookup_one(ref, n, acct, job, out)) {
-            return -1;
-        }
-        if (out->secret || (out->json && !cJSON_IsNull(out->json)) || !comma) {
+        if ((size_t)(end - ref) < 9 || strncmp(ref, "settings.", 9)) {
             return 0;
         }
-        ref = comma + 1;
+        ref = comma ? comma + 1 : end;
     }
+    return 1;
 }
 
-static int truthy(const cJSON *v)
+/* The segment at *pos (not at the end): the literal text up to the next '{', or the reference
+ * that '{' opens up to the first '}', with its default after a '|'. NULL, or why not. */
+static sw_spec_why next_seg(struct sw_spec_arena *a, const char **pos, enum sw_render_mode mode,
+                            int strict, struct sw_spec_seg *seg)
 {
-    if (cJSON_IsBool(v)) {
-        return cJSON_IsTrue(v);
+    const char *p = *pos;
+    const char *close;
+    const char *bar;
+    size_t rlen;
+    sw_spec_why why;
+
+    memset(seg, 0, sizeof(*seg));
+    if (*p != '{') {
+        const char *open = strchr(p, '{');
+
+        seg->text = p;
+        seg->len = open ? (size_t)(open - p) : strlen(p);
+        *pos = p + seg->len;
+        return NULL;
     }
-    if (cJSON_IsString(v)) {
-        return v->valuestring[0] != '\0';
+    close = strchr(p, '}');
+    if (!close) {
+        return why_unclosed;
     }
-    if (cJSON_IsNumber(v)) {
-        return v->valuedouble != 0;
+    bar = memchr(p, '|', (size_t)(close - p));
+    rlen = (size_t)((bar ? bar : close) - p - 1);
+    if (mode == SW_R_HOST && !host_ref_ok(p + 1, rlen)) {
+        /* Hosts come from the spec and the operator's account settings, never from a job. */
+        return why_host;
     }
-    return v && (cJSON_IsArray(v) || cJSON_IsObject(v));
+    why = sw_spec_ref_parse(a, p + 1, rlen, strict, &seg->ref);
+    if (why) {
+        return why == sw_spec_why_nomem ? why : why_ref;
+    }
+    if (bar) {
+        seg->has_default = 1;
+        seg->text = bar + 1;
+        seg->len = (size_t)(close - bar - 1);
+    }
+    *pos = close + 1;
+    return NULL;
 }
 
-int sw_ref_truthy(const char *ref, const struct sw_account *acct, const struct sw_job *job)
+sw_spec_why sw_spec_tpl_parse(struct sw_spec_arena *a, const char *text, enum sw_render_mode mode,
+                              struct sw_spec_tpl *out)
 {
-    struct sw_ref r;
+    struct sw_spec_seg *seg;
+    const char *p = text;
+    int n = 1;
 
-    if (sw_ref_lookup(ref, strlen(ref), acct, job, &r)) {
-        return 0;
+    memset(out, 0, sizeof(*out));
+    out->text = text;
+    for (; *p; p++) {
+        n += 2 * (*p == '{');
     }
-    return r.secret ? 1 : truthy(r.json);
-}
+    seg = sw_spec_arena_alloc(a, (size_t)n * sizeof(*seg));
+    if (!seg) {
+        return sw_spec_why_nomem;
+    }
+    for (p = text; *p; out->nseg++) {
+        sw_spec_why why = next_seg(a, &p, mode, 1, &seg[out->nseg]);
 
-/* A scalar (or an array of scalars, comma-joined) as text. -1 for objects/nested arrays. */
-int sw_scalar_text(const cJSON *v, struct sw_buf *out)
-{
-    const cJSON *c;
-    int first = 1;
-
-    if (cJSON_IsString(v)) {
-        return sw_buf_appends(out, v->valuestring);
-    }
-    if (cJSON_IsBool(v)) {
-        return sw_buf_appends(out, cJSON_IsTrue(v) ? "true" : "false");
-    }
-    if (cJSON_IsNumber(v)) {
-        if (v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 9.0e15) {
-            return sw_buf_printf(out, "%.0f", v->valuedouble);
+        if (why) {
+            return why;
         }
-        return sw_buf_printf(out, "%.17g", v->valuedouble);
     }
-    if (cJSON_IsArray(v)) {
-        cJSON_ArrayForEach(c, v)
-        {
-            if (cJSON_IsArray(c) || cJSON_IsObject(c) || cJSON_IsNull(c)) {
-                return -1;
-            }
-            if ((!first && sw_buf_appends(out, ",")) || sw_scalar_text(c, out)) {
-                return -1;
-            }
-            first = 0;
-        }
-        return 0;
-    }
-    return -1;
+    out->seg = seg;
+    return NULL;
 }
+
+int sw_spec_cc_tpl(const struct sw_spec_cc *cc, const cJSON *obj, const char *key,
+                   const char *field, enum sw_render_mode mode, struct sw_spec_tpl *out,
+                   int *present)
+{
+    const char *text;
+
+    if (sw_spec_cc_str(cc, obj, key, field, &text)) {
+        return -1;
+    }
+    if (present) {
+        *present = text != NULL;
+    }
+    text = text ? text : "";
+    return sw_spec_cc_why(cc, field, text, sw_spec_tpl_parse(&cc->spec->arena, text, mode, out));
+}
+
+/* ---- rendering ---- */
 
 static int path_value_ok(const char *s)
 {
@@ -168,303 +142,136 @@ static int header_value_ok(const char *s)
     return 1;
 }
 
-/* Every alternative of a host reference is an account setting. */
-static int host_ref_ok(const char *ref, size_t len)
+static sw_err_t too_long(const char *tpl, struct sw_status *st)
 {
-    const char *end = ref + len;
-
-    while (ref < end) {
-        const char *comma = memchr(ref, ',', (size_t)(end - ref));
-
-        if ((size_t)(end - ref) < 9 || strncmp(ref, "settings.", 9)) {
-            return 0;
-        }
-        ref = comma ? comma + 1 : end;
-    }
-    return 1;
-}
-
-/* Expand "{scope.key|default}" references in tpl into out. *secret is set when a credential was
- * used, so the caller marks the header for redaction. */
-sw_err_t sw_render(const char *tpl, enum sw_render_mode mode, const struct sw_account *acct,
-                   const struct sw_job *job, struct sw_buf *out, int *secret, struct sw_status *st)
-{
-    const char *p = tpl;
-
-    while (*p) {
-        const char *open = strchr(p, '{');
-        const char *close;
-        const char *bar;
-        struct sw_buf val;
-        struct sw_ref r;
-        size_t rlen;
-        int rc;
-
-        if (!open) {
-            if (sw_buf_appends(out, p)) {
-                goto too_long;
-            }
-            break;
-        }
-        if (sw_buf_append(out, p, (size_t)(open - p))) {
-            goto too_long;
-        }
-        close = strchr(open, '}');
-        if (!close) {
-            return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                                 "spec template \"%s\" has "
-                                 "an unclosed '{'",
-                                 tpl);
-        }
-        bar = memchr(open, '|', (size_t)(close - open));
-        rlen = (size_t)((bar ? bar : close) - open - 1);
-        if (mode == SW_R_HOST && !host_ref_ok(open + 1, rlen)) {
-            /* Hosts come from the spec and the operator's account settings, never from a job. */
-            return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                                 "spec template \"%s\": a host may only use settings", tpl);
-        }
-        if (sw_ref_lookup(open + 1, rlen, acct, job, &r)) {
-            return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                                 "spec template \"%s\" has a bad reference", tpl);
-        }
-        sw_buf_init(&val, SW_SPEC_MAX_VALUE_BYTES);
-        if (r.secret) {
-            rc = sw_buf_appends(&val, r.secret);
-            *secret = 1;
-        } else if (r.json && !cJSON_IsNull(r.json)) {
-            rc = sw_scalar_text(r.json, &val);
-            if (rc && !val.overflow) {
-                sw_buf_free(&val);
-                return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                     "%.*s must be a string or a number", (int)rlen, open + 1);
-            }
-        } else if (bar) {
-            rc = sw_buf_append(&val, bar + 1, (size_t)(close - bar - 1));
-        } else {
-            sw_buf_free(&val);
-            if (!strncmp(open + 1, "credentials.", 12)) {
-                return sw_status_set(st, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL,
-                                     "account %s has no credential \"%.*s\"",
-                                     acct ? acct->name : "?", (int)(rlen - 12), open + 13);
-            }
-            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "%.*s is required",
-                                 (int)rlen, open + 1);
-        }
-        if (rc) {
-            sw_buf_free(&val);
-            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                 "%.*s is longer than %d bytes", (int)rlen, open + 1,
-                                 SW_SPEC_MAX_VALUE_BYTES);
-        }
-        if (!val.data) {
-            sw_buf_appends(&val, "");
-        }
-        switch (mode) {
-        case SW_R_PATH:
-            if (!path_value_ok(val.data)) {
-                sw_buf_free(&val);
-                return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                     "%.*s must not be empty, \".\" or \"..\"", (int)rlen,
-                                     open + 1);
-            }
-            rc = sw_url_encode(out, val.data);
-            break;
-        case SW_R_HOST:
-            if (!host_value_ok(val.data)) {
-                sw_buf_free(&val);
-                return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                     "%.*s may hold only letters, digits, '-' and '.'", (int)rlen,
-                                     open + 1);
-            }
-            rc = sw_buf_appends(out, val.data);
-            break;
-        case SW_R_HEADER:
-            if (!header_value_ok(val.data)) {
-                sw_buf_free(&val);
-                return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                     "%.*s contains control characters", (int)rlen, open + 1);
-            }
-            /* fall through */
-        case SW_R_PLAIN:
-            rc = sw_buf_appends(out, val.data);
-            break;
-        }
-        sw_buf_free(&val);
-        if (rc) {
-            goto too_long;
-        }
-        p = close + 1;
-    }
-    return SW_E_OK;
-too_long:
     return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
                          "the request built from \"%s\" is too long", tpl);
 }
 
-static cJSON *default_json(const char *text, size_t n)
+/* A reference's value v, checked for mode and appended to out (rendering tpl). */
+static sw_err_t append_value(const char *v, const char *ref, const char *tpl,
+                             enum sw_render_mode mode, struct sw_buf *out, struct sw_status *st)
 {
-    char buf[64];
-    char *end;
-    double d;
-
-    if (n < sizeof(buf)) {
-        memcpy(buf, text, n);
-        buf[n] = '\0';
-        if (!strcmp(buf, "true") || !strcmp(buf, "false")) {
-            return cJSON_CreateBool(buf[0] == 't');
+    switch (mode) {
+    case SW_R_PATH:
+        if (!path_value_ok(v)) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s must not be empty, \".\" or \"..\"", ref);
         }
-        if (!strcmp(buf, "null")) {
-            return cJSON_CreateNull();
+        return sw_url_encode(out, v) ? too_long(tpl, st) : SW_E_OK;
+    case SW_R_HOST:
+        if (!host_value_ok(v)) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s may hold only letters, digits, '-' and '.'", ref);
         }
-        d = strtod(buf, &end);
-        if (n && end == buf + n) {
-            return cJSON_CreateNumber(d);
+        break;
+    case SW_R_HEADER:
+        if (!header_value_ok(v)) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s contains control characters", ref);
         }
+        break;
+    case SW_R_PLAIN:
+        break;
     }
-    {
-        char *s = malloc(n + 1);
-        cJSON *v;
-
-        if (!s) {
-            return NULL;
-        }
-        memcpy(s, text, n);
-        s[n] = '\0';
-        v = cJSON_CreateString(s);
-        free(s);
-        return v;
-    }
+    return sw_buf_appends(out, v) ? too_long(tpl, st) : SW_E_OK;
 }
 
-static cJSON *as_integer(const cJSON *v)
+/* The value of a reference segment: a credential or a string as it is (the common case, without
+ * a copy), another scalar or the default as text; checked for mode and appended to out. */
+static sw_err_t render_ref(const struct sw_spec_seg *s, const char *tpl, enum sw_render_mode mode,
+                           const struct sw_account *acct, const struct sw_job *job,
+                           struct sw_buf *out, int *secret, struct sw_status *st)
 {
-    char *end;
-    double d;
-
-    if (cJSON_IsNumber(v)) {
-        d = v->valuedouble;
-    } else if (cJSON_IsString(v) && v->valuestring[0] &&
-               strspn(v->valuestring, "0123456789-") == strlen(v->valuestring)) {
-        d = strtod(v->valuestring, &end);
-        if (*end) {
-            return NULL;
-        }
-    } else {
-        return NULL;
-    }
-    return d == floor(d) && fabs(d) < 9.0e15 ? cJSON_CreateNumber(d) : NULL;
-}
-
-/* Build one body value from its template. A string that is exactly "{ref}" takes the referenced
- * JSON value with its type (objects such as params.definition pass through verbatim); an absent
- * reference without default omits the member (*out stays NULL). Other strings are rendered. */
-sw_err_t sw_body_value(const cJSON *tpl, const struct sw_account *acct, const struct sw_job *job,
-                       cJSON **out, struct sw_status *st)
-{
-    const cJSON *c;
+    const char *ref = s->ref.text;
+    const char *v = NULL;
+    struct sw_buf val;
+    struct sw_ref r;
     sw_err_t rc;
+    int bad;
 
-    *out = NULL;
-    if (cJSON_IsString(tpl)) {
-        const char *t = tpl->valuestring;
-        size_t n = strlen(t);
-
-        if (n > 2 && t[0] == '{' && t[n - 1] == '}' && !memchr(t + 1, '{', n - 2) &&
-            !memchr(t + 1, '}', n - 2)) {
-            const char *bar = memchr(t, '|', n);
-            size_t rlen = (size_t)((bar ? bar : t + n - 1) - t - 1);
-            const char *colon = memchr(t, ':', rlen + 1);
-            struct sw_ref r;
-
-            if (colon) {
-                /* "{params.id:integer}": the API wants a number (Digital Audience segmentid). */
-                if (strncmp(colon, ":integer", 8) || (size_t)(colon - t) + 8 != rlen + 1) {
-                    return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                                         "spec body template \"%s\": unknown cast", t);
-                }
-                rlen = (size_t)(colon - t - 1);
-            }
-            if (sw_ref_lookup(t + 1, rlen, acct, job, &r)) {
-                return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                                     "spec body template \"%s\" has a bad reference", t);
-            }
-            if (r.secret) {
-                *out = cJSON_CreateString(r.secret);
-            } else if (r.json && !cJSON_IsNull(r.json)) {
-                *out = colon ? as_integer(r.json) : cJSON_Duplicate(r.json, 1);
-                if (colon && !*out) {
-                    return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                         "%.*s must be a whole number", (int)rlen, t + 1);
-                }
-            } else if (bar) {
-                *out = default_json(bar + 1, (size_t)(t + n - 1 - bar - 1));
-            } else {
-                return SW_E_OK;
-            }
-        } else {
-            struct sw_buf b;
-            int secret = 0;
-
-            sw_buf_init(&b, SW_SPEC_MAX_VALUE_BYTES);
-            rc = sw_render(t, SW_R_PLAIN, acct, job, &b, &secret, st);
-            if (!rc) {
-                *out = cJSON_CreateString(b.data ? b.data : "");
-            }
-            sw_buf_free(&b);
-            if (rc) {
-                return rc;
-            }
-        }
-    } else if (cJSON_IsObject(tpl) || cJSON_IsArray(tpl)) {
-        *out = cJSON_IsObject(tpl) ? cJSON_CreateObject() : cJSON_CreateArray();
-        cJSON_ArrayForEach(c, tpl)
-        {
-            cJSON *v = NULL;
-
-            if (!*out) {
-                break;
-            }
-            rc = sw_body_value(c, acct, job, &v, st);
-            if (rc) {
-                cJSON_Delete(*out);
-                *out = NULL;
-                return rc;
-            }
-            if (v && !(cJSON_IsObject(tpl) ? cJSON_AddItemToObject(*out, c->string, v)
-                                           : cJSON_AddItemToArray(*out, v))) {
-                cJSON_Delete(v);
-                cJSON_Delete(*out);
-                *out = NULL;
-            }
-        }
-    } else {
-        *out = cJSON_Duplicate(tpl, 1);
+    if (sw_spec_ref_get(&s->ref, acct, job, &r)) {
+        return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL, "spec template \"%s\"%s", tpl,
+                             why_ref);
     }
-    if (!*out) {
-        return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+    sw_buf_init(&val, SW_SPEC_MAX_VALUE_BYTES);
+    if (r.secret || cJSON_IsString(r.json)) {
+        v = r.secret ? r.secret : r.json->valuestring;
+        *secret |= r.secret != NULL;
+        bad = strlen(v) > SW_SPEC_MAX_VALUE_BYTES;
+    } else if (r.json && !cJSON_IsNull(r.json)) {
+        bad = sw_scalar_text(r.json, &val);
+        if (bad && !val.overflow) {
+            sw_buf_free(&val);
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "%s must be a string or a number", ref);
+        }
+    } else if (s->has_default) {
+        bad = sw_buf_append(&val, s->text, s->len);
+    } else if (!strncmp(ref, "credentials.", 12)) {
+        return sw_status_set(st, SW_E_AUTH_FAILED, SW_CLASS_TERMINAL,
+                             "account %s has no credential \"%s\"", acct ? acct->name : "?",
+                             ref + 12);
+    } else {
+        return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "%s is required", ref);
+    }
+    if (bad) {
+        sw_buf_free(&val);
+        return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                             "%s is longer than %d bytes", ref, SW_SPEC_MAX_VALUE_BYTES);
+    }
+    rc = append_value(v ? v : val.data ? val.data : "", ref, tpl, mode, out, st);
+    sw_buf_free(&val);
+    return rc;
+}
+
+static sw_err_t render_seg(const struct sw_spec_seg *s, const char *tpl, enum sw_render_mode mode,
+                           const struct sw_account *acct, const struct sw_job *job,
+                           struct sw_buf *out, int *secret, struct sw_status *st)
+{
+    if (s->ref.nalt) {
+        return render_ref(s, tpl, mode, acct, job, out, secret, st);
+    }
+    return sw_buf_append(out, s->text, s->len) ? too_long(tpl, st) : SW_E_OK;
+}
+
+sw_err_t sw_spec_render(const struct sw_spec_tpl *t, enum sw_render_mode mode,
+                        const struct sw_account *acct, const struct sw_job *job, struct sw_buf *out,
+                        int *secret, struct sw_status *st)
+{
+    int i;
+
+    for (i = 0; i < t->nseg; i++) {
+        sw_err_t rc = render_seg(&t->seg[i], t->text, mode, acct, job, out, secret, st);
+
+        if (rc) {
+            return rc;
+        }
     }
     return SW_E_OK;
 }
 
-/* The operation's required references ("params.name", "params.id,settings.x") must be present. */
-sw_err_t sw_check_required(const cJSON *op, const struct sw_account *acct, const struct sw_job *job,
-                           struct sw_status *st)
+sw_err_t sw_spec_render_text(const char *text, enum sw_render_mode mode,
+                             const struct sw_account *acct, const struct sw_job *job,
+                             struct sw_buf *out, int *secret, struct sw_status *st)
 {
-    const cJSON *c;
+    struct sw_spec_arena a = {NULL};
+    const char *p = text;
+    sw_err_t rc = SW_E_OK;
 
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(op, "required"))
-    {
-        struct sw_ref r;
+    while (!rc && *p) {
+        struct sw_spec_seg seg;
+        sw_spec_why why = next_seg(&a, &p, mode, 0, &seg);
 
-        if (!cJSON_IsString(c) ||
-            sw_ref_lookup(c->valuestring, strlen(c->valuestring), acct, job, &r)) {
-            return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                                 "spec: bad required reference");
-        }
-        if (!r.secret && (!r.json || cJSON_IsNull(r.json))) {
-            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "%s is required",
-                                 c->valuestring);
+        if (why == sw_spec_why_nomem) {
+            rc = sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+        } else if (why) {
+            rc = sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL, "spec template \"%s\"%s", text,
+                               why);
+        } else {
+            rc = render_seg(&seg, text, mode, acct, job, out, secret, st);
         }
     }
-    return SW_E_OK;
+    sw_spec_arena_free(&a);
+    return rc;
 }

@@ -320,8 +320,9 @@ static void test_spec_cases(void)
     sw_registry_free(&reg);
 }
 
-/* A spec whose host template names a job parameter (or a credential) is refused when a request
- * is built, so no job can ever choose where a request goes. */
+/* A spec whose host template names a job parameter (or a credential) is refused when it loads,
+ * and an account's base URL that does is refused when a request is built, so no job can ever
+ * choose where a request goes. */
 static void test_host_never_from_job(void)
 {
     static const char *const bases[] = {"https://{params.host}.example.com",
@@ -329,14 +330,22 @@ static void test_host_never_from_job(void)
                                         "https://{credentials.api_key}.example.com"};
     static const char store[] =
         "{\"accounts\":{\"a\":{\"provider\":\"h\",\"credentials\":{\"api_key\":"
-        "\"env:SW_TEST_API_KEY\"}}}}";
+        "\"env:SW_TEST_API_KEY\"}},\"b\":{\"provider\":\"h\",\"base_url\":"
+        "\"https://{params.host}.example.com\"}}}";
     static const char jtext[] =
         "{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":"
         "\"h\",\"account\":\"a\",\"params\":{\"id\":\"1\",\"host\":\"evil\"}}";
+    static const char spec_fmt[] =
+        "{\"name\":\"h\",\"base_url\":\"%s\",\"operations\":{\"segments.get\":{"
+        "\"method\":\"GET\",\"path\":\"/s/{params.id}\",\"result\":{\"kind\":"
+        "\"item\",\"model\":\"segment\"}}},\"models\":{\"segment\":{}}}";
     struct sw_job_limits lim = {4096, 32};
     struct sw_status st;
     struct sw_accounts *accts;
     struct sw_job *job = NULL;
+    struct sw_registry one;
+    const struct sw_provider *p;
+    char text[1024];
     size_t i;
 
     setenv("SW_TEST_API_KEY", TEST_SECRET, 1);
@@ -344,34 +353,38 @@ static void test_host_never_from_job(void)
     accts = sw_accounts_parse(store, strlen(store), &st);
     CHECK(accts != NULL);
     CHECK(sw_job_parse(jtext, strlen(jtext), &lim, &job, &st) == SW_E_OK);
-    for (i = 0; accts && job && i < sizeof(bases) / sizeof(bases[0]); i++) {
-        struct sw_registry one;
-        const struct sw_provider *p;
-        struct sw_http_req req;
-        char text[1024];
-        sw_err_t rc;
-
-        snprintf(text, sizeof(text),
-                 "{\"name\":\"h\",\"base_url\":\"%s\",\"operations\":{\"segments.get\":{"
-                 "\"method\":\"GET\",\"path\":\"/s/{params.id}\",\"result\":{\"kind\":"
-                 "\"item\",\"model\":\"segment\"}}},\"models\":{\"segment\":{}}}",
-                 bases[i]);
+    for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+        snprintf(text, sizeof(text), spec_fmt, bases[i]);
         sw_registry_init(&one);
         sw_status_clear(&st);
-        CHECK(sw_spec_register_text(&one, text, strlen(text), "inline", &st) == 0);
-        p = sw_registry_find(&one, "h");
-        CHECK(p != NULL);
-        if (!p) {
-            sw_registry_free(&one);
-            continue;
-        }
-        sw_status_clear(&st);
-        rc = p->ad->build(p, p->ad->select(p, job), &accts->v[0], job, NULL, &req, &st);
-        CHECK_INT(rc, SW_E_CONFIG);
-        sw_http_req_free(&req);
+        CHECK(sw_spec_register_text(&one, text, strlen(text), "inline", &st) == -1);
+        CHECK_INT(st.code, SW_E_CONFIG);
         CHECK(strstr(st.msg, "settings") != NULL);
+        CHECK(strstr(st.msg, "base_url") != NULL);
         sw_registry_free(&one);
     }
+    snprintf(text, sizeof(text), spec_fmt, "https://{settings.dc|api}.example.com");
+    sw_registry_init(&one);
+    sw_status_clear(&st);
+    CHECK(sw_spec_register_text(&one, text, strlen(text), "inline", &st) == 0);
+    p = sw_registry_find(&one, "h");
+    CHECK(p != NULL);
+    for (i = 0; p && accts && job && i < accts->n; i++) {
+        struct sw_http_req req;
+        sw_err_t rc;
+
+        sw_status_clear(&st);
+        rc = p->ad->build(p, p->ad->select(p, job), &accts->v[i], job, NULL, &req, &st);
+        if (accts->v[i].base_url) {
+            CHECK_INT(rc, SW_E_CONFIG);
+            CHECK(strstr(st.msg, "settings") != NULL);
+        } else {
+            CHECK_INT(rc, SW_E_OK);
+            CHECK_STR(req.url, "https://api.example.com/s/1");
+        }
+        sw_http_req_free(&req);
+    }
+    sw_registry_free(&one);
     sw_job_destroy(job);
     sw_accounts_destroy(accts);
 }

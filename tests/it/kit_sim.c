@@ -218,7 +218,8 @@ cJSON *kit_account(struct kit_accounts *a, const char *name, const char *provide
     cJSON *acct = a->accounts ? cJSON_AddObjectToObject(a->accounts, name) : NULL;
 
     if (!acct || !cJSON_AddStringToObject(acct, "provider", provider) ||
-        !cJSON_AddStringToObject(acct, "base_url", base_url)) {
+        !cJSON_AddStringToObject(acct, "base_url", base_url) ||
+        !cJSON_AddObjectToObject(acct, "credentials")) {
         a->broken = 1;
         return NULL;
     }
@@ -233,7 +234,14 @@ void kit_account_set(struct kit_accounts *a, cJSON *acct, const char *section, c
     if (acct && !sec) {
         sec = cJSON_AddObjectToObject(acct, section);
     }
-    if (!sec || !cJSON_AddStringToObject(sec, key, value)) {
+    if (sec && cJSON_GetObjectItemCaseSensitive(sec, key)) {
+        cJSON *v = cJSON_CreateString(value);
+
+        if (!v || !cJSON_ReplaceItemInObjectCaseSensitive(sec, key, v)) {
+            cJSON_Delete(v);
+            a->broken = 1;
+        }
+    } else if (!sec || !cJSON_AddStringToObject(sec, key, value)) {
         a->broken = 1;
     }
 }

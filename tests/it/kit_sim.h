@@ -54,10 +54,11 @@ struct kit_accounts {
 };
 
 int kit_accounts_init(struct kit_accounts *a);
-/* Add an account; returns it (NULL on failure) for kit_account_set. */
+/* Add an account with no credentials yet; returns it (NULL on failure) for kit_account_set. */
 cJSON *kit_account(struct kit_accounts *a, const char *name, const char *provider,
                    const char *base_url);
-/* acct.section.key = value; section is "credentials" or "settings". */
+/* acct.section.key = value, replacing a value it had; section is "credentials" or
+ * "settings". */
 void kit_account_set(struct kit_accounts *a, cJSON *acct, const char *section, const char *key,
                      const char *value);
 /* An account on the simulator's profile of provider: its base URL, the settings the profile

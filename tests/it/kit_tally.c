@@ -41,33 +41,37 @@ void kit_tally_free(struct kit_tally *t)
     }
 }
 
-static void record(struct kit_tally *t, const rd_kafka_message_t *m)
+void kit_dump_message(FILE *f, const rd_kafka_message_t *m)
 {
     rd_kafka_headers_t *h = NULL;
     const char *name;
     const void *v;
     size_t vl, i;
 
+    if (!rd_kafka_message_headers(m, &h)) {
+        for (i = 0; !rd_kafka_header_get_all(h, i, &name, &v, &vl); i++) {
+            fprintf(f, "%s=", name);
+            fwrite(v, 1, vl, f);
+            fputc('\n', f);
+        }
+    }
+    fwrite(m->key, 1, m->key_len, f);
+    fputc('\n', f);
+    fwrite(m->payload, 1, m->len, f);
+    fputc('\n', f);
+    fflush(f);
+}
+
+static void record(struct kit_tally *t, const rd_kafka_message_t *m)
+{
     if (t->ndjson) {
         fwrite(m->payload, 1, m->len, t->ndjson);
         fputc('\n', t->ndjson);
         fflush(t->ndjson);
     }
-    if (!t->dump) {
-        return;
+    if (t->dump) {
+        kit_dump_message(t->dump, m);
     }
-    if (!rd_kafka_message_headers(m, &h)) {
-        for (i = 0; !rd_kafka_header_get_all(h, i, &name, &v, &vl); i++) {
-            fprintf(t->dump, "%s=", name);
-            fwrite(v, 1, vl, t->dump);
-            fputc('\n', t->dump);
-        }
-    }
-    fwrite(m->key, 1, m->key_len, t->dump);
-    fputc('\n', t->dump);
-    fwrite(m->payload, 1, m->len, t->dump);
-    fputc('\n', t->dump);
-    fflush(t->dump);
 }
 
 static const cJSON *item(const cJSON *o, const char *a, const char *b)

@@ -63,6 +63,8 @@ int kit_tally_wait(struct kit_tally *t, rd_kafka_t *reader, int64_t timeout_ms);
  * have now. 0 when reached, -1 at the deadline. */
 int kit_tally_read_to_end(struct kit_tally *t, rd_kafka_t *reader, const char *topic, int nparts,
                           int64_t timeout_ms);
+/* Append m's headers ("name=value" lines), key and value to f, raw, for a secret scan. */
+void kit_dump_message(FILE *f, const rd_kafka_message_t *m);
 /* Jobs whose first final failed, the first few printed with their codes. */
 int kit_tally_failed(const struct kit_tally *t);
 

@@ -323,10 +323,4 @@ static const struct sw_test_case tests[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv)
-{
-    if (kit_parse_args(argc, argv, "it_cli", &args) != 0) {
-        return 2;
-    }
-    return sw_test_run(tests, NULL);
-}
+KIT_TEST_MAIN("it_cli", args, tests)

@@ -16,9 +16,9 @@ static struct kit_sim sim;
 static char accounts[1024];
 static char all_results[1024];
 
-/* Run `segworker exec` with job on stdin (and up to two more arguments); every line of its
- * output is appended to all_results for the schema check. */
-static void exec_job(const char *job, const char *extra1, const char *extra2, struct kit_output *o)
+/* Run `segworker exec` with job on stdin (and up to two more arguments); returns its exit
+ * status. Every line of its output is appended to all_results for the schema check. */
+static int exec_job(const char *job, const char *extra1, const char *extra2, struct kit_output *o)
 {
     struct kit_worker w;
 
@@ -29,7 +29,7 @@ static void exec_job(const char *job, const char *extra1, const char *extra2, st
         kit_worker_arg(&w, "%s", extra1);
         kit_worker_arg(&w, "%s", extra2);
     }
-    kit_worker_exec(&w, args.work, "exec", job, kit_deadline_ms(60000), all_results, o);
+    return kit_worker_exec(&w, args.work, "exec", job, kit_deadline_ms(60000), all_results, o);
 }
 
 /* Line i of the output. */
@@ -73,8 +73,7 @@ static void test_get_succeeds(void)
              "{\"job_id\":\"x1\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
              "\"account\":\"kl\",\"params\":{\"id\":\"%s\",\"with_member_count\":true}}",
              s.id);
-    exec_job(job, NULL, NULL, &r);
-    CHECK_INT(r.rc, 0);
+    CHECK_INT(exec_job(job, NULL, NULL, &r), 0);
     CHECK_INT(kit_output_nlines(&r), 1);
     CHECK_STR(gets_(line(&r, 0), "status"), "succeeded");
     CHECK_STR(gets_(line(&r, 0), "result.id"), s.id);
@@ -87,20 +86,21 @@ static void test_failure_exit_1(void)
 {
     struct kit_output r;
 
-    exec_job("{\"job_id\":\"x2\",\"operation\":\"segments.get\",\"provider\":\"sendgrid\","
-             "\"account\":\"sg\",\"params\":{\"id\":\"00000000-0000-0000-0000-000000000000\"}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 1);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x2\",\"operation\":\"segments.get\",\"provider\":\"sendgrid\","
+                 "\"account\":\"sg\",\"params\":{\"id\":\"00000000-0000-0000-0000-000000000000\"}}",
+                 NULL, NULL, &r),
+        1);
     CHECK_INT(kit_output_nlines(&r), 1);
     CHECK_STR(gets_(line(&r, 0), "error.code"), "not_found");
     CHECK_INT(getn(line(&r, 0), "error.http_status"), 404);
     CHECK(cJSON_IsFalse(get(line(&r, 0), "error.retryable")));
     kit_output_free(&r);
     /* A job that parses but names nothing runnable is a failed result too. */
-    exec_job("{\"job_id\":\"x3\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-             "\"account\":\"nope\",\"params\":{\"id\":\"a\"}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 1);
+    CHECK_INT(exec_job("{\"job_id\":\"x3\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+                       "\"account\":\"nope\",\"params\":{\"id\":\"a\"}}",
+                       NULL, NULL, &r),
+              1);
     CHECK_STR(gets_(line(&r, 0), "error.code"), "unknown_account");
     kit_output_free(&r);
 }
@@ -110,13 +110,11 @@ static void test_usage_exit_2(void)
     struct kit_output r;
     struct kit_worker w;
 
-    exec_job("this is not a job", NULL, NULL, &r);
-    CHECK_INT(r.rc, 2);
+    CHECK_INT(exec_job("this is not a job", NULL, NULL, &r), 2);
     CHECK_INT(kit_output_nlines(&r), 0);
     CHECK(strstr(r.err, "invalid job") != NULL);
     kit_output_free(&r);
-    exec_job("{}", "--set", "no.such.key=1", &r);
-    CHECK_INT(r.rc, 2);
+    CHECK_INT(exec_job("{}", "--set", "no.such.key=1", &r), 2);
     CHECK(strstr(r.err, "unknown configuration key") != NULL);
     kit_output_free(&r);
     kit_worker_init(&w, &args, "exec"); /* no account store */
@@ -130,10 +128,11 @@ static void test_list_parts_and_truncation(void)
     struct kit_output r;
     int i;
 
-    exec_job("{\"job_id\":\"x4\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"options\":{\"ignore_remote_data\":true}}",
-             "--set", "worker.part_items=10", &r);
-    CHECK_INT(r.rc, 0);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x4\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\",\"options\":{\"ignore_remote_data\":true}}",
+                 "--set", "worker.part_items=10", &r),
+        0);
     CHECK_INT(kit_output_nlines(&r), 3);
     for (i = 0; i < kit_output_nlines(&r); i++) {
         CHECK_INT(getn(line(&r, i), "part.index"), i);
@@ -144,19 +143,21 @@ static void test_list_parts_and_truncation(void)
         CHECK_INT(getn(line(&r, 2), "part.items"), 5);
     }
     kit_output_free(&r);
-    exec_job("{\"job_id\":\"x5\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"options\":{\"max_items\":12}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 0);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x5\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\",\"options\":{\"max_items\":12}}",
+                 NULL, NULL, &r),
+        0);
     CHECK_INT(kit_output_nlines(&r), 1);
     CHECK_INT(getn(line(&r, 0), "part.total_items"), 12);
     CHECK(cJSON_IsTrue(get(line(&r, 0), "part.truncated")));
     kit_output_free(&r);
     /* A worker limit on pages is a classified error, not a silent cut. */
-    exec_job("{\"job_id\":\"x6\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\"}",
-             "--set", "limits.max_pages=2", &r);
-    CHECK_INT(r.rc, 1);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x6\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\"}",
+                 "--set", "limits.max_pages=2", &r),
+        1);
     CHECK_STR(gets_(kit_output_last(&r), "error.code"), "result_too_large");
     kit_output_free(&r);
 }
@@ -167,10 +168,11 @@ static void test_size_limits(void)
     int i, total = 0;
 
     /* Parts split by bytes, not only by count, and each stays under the message limit. */
-    exec_job("{\"job_id\":\"x11\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\"}",
-             "--set", "limits.max_result_bytes=6000", &r);
-    CHECK_INT(r.rc, 0);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x11\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\"}",
+                 "--set", "limits.max_result_bytes=6000", &r),
+        0);
     CHECK(kit_output_nlines(&r) > 3);
     for (i = 0; i < kit_output_nlines(&r); i++) {
         char *text = cJSON_PrintUnformatted(line(&r, i));
@@ -182,10 +184,11 @@ static void test_size_limits(void)
     CHECK_INT(total, SIM_KLAVIYO_SEGMENTS);
     kit_output_free(&r);
     /* A provider answer over the body limit is a classified error, not a truncated parse. */
-    exec_job("{\"job_id\":\"x12\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\"}",
-             "--set", "limits.max_response_bytes=1024", &r);
-    CHECK_INT(r.rc, 1);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x12\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\"}",
+                 "--set", "limits.max_response_bytes=1024", &r),
+        1);
     CHECK_STR(gets_(line(&r, 0), "error.code"), "result_too_large");
     CHECK(strstr(gets_(line(&r, 0), "error.message"), "max_response_bytes") != NULL);
     kit_output_free(&r);
@@ -198,10 +201,10 @@ static void test_retry_after_is_honoured(void)
     cJSON *s;
 
     CHECK_INT(kit_http_get(sim.port, "/_sim/stats", stats, sizeof(stats)), 200);
-    exec_job("{\"job_id\":\"x7\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"params\":{\"id\":\"sim-429-2-1-x7\"}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 0);
+    CHECK_INT(exec_job("{\"job_id\":\"x7\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+                       "\"account\":\"kl\",\"params\":{\"id\":\"sim-429-2-1-x7\"}}",
+                       NULL, NULL, &r),
+              0);
     CHECK_INT(getn(line(&r, 0), "attempts"), 3);
     /* Two 429s asking for 1 s each: the job cannot have finished sooner. */
     CHECK(getn(line(&r, 0), "timing.total_ms") >= 2000);
@@ -217,20 +220,20 @@ static void test_timeout_and_deadline(void)
 {
     struct kit_output r;
 
-    exec_job("{\"job_id\":\"x8\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"params\":{\"id\":\"sim-slow-3000-x8\"},\"options\":"
-             "{\"timeout_ms\":200,\"max_attempts\":2}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 1);
+    CHECK_INT(exec_job("{\"job_id\":\"x8\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+                       "\"account\":\"kl\",\"params\":{\"id\":\"sim-slow-3000-x8\"},\"options\":"
+                       "{\"timeout_ms\":200,\"max_attempts\":2}}",
+                       NULL, NULL, &r),
+              1);
     CHECK_STR(gets_(line(&r, 0), "error.code"), "timeout");
     CHECK(cJSON_IsTrue(get(line(&r, 0), "error.retryable")));
     CHECK_INT(getn(line(&r, 0), "attempts"), 2);
     kit_output_free(&r);
-    exec_job("{\"job_id\":\"x9\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"params\":{\"id\":\"a\"},\"options\":{\"deadline\":"
-             "\"2020-01-01T00:00:00Z\"}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 1);
+    CHECK_INT(exec_job("{\"job_id\":\"x9\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+                       "\"account\":\"kl\",\"params\":{\"id\":\"a\"},\"options\":{\"deadline\":"
+                       "\"2020-01-01T00:00:00Z\"}}",
+                       NULL, NULL, &r),
+              1);
     CHECK_STR(gets_(line(&r, 0), "error.code"), "deadline_exceeded");
     CHECK_INT(getn(line(&r, 0), "attempts"), 0);
     kit_output_free(&r);
@@ -249,8 +252,7 @@ static void test_debug_redacts(void)
              "\"account\":\"sg\",\"params\":{\"id\":\"%s\"},\"options\":{\"response_format\":"
              "\"debug\"}}",
              s.id);
-    exec_job(job, NULL, NULL, &r);
-    CHECK_INT(r.rc, 0);
+    CHECK_INT(exec_job(job, NULL, NULL, &r), 0);
     CHECK_STR(gets_(line(&r, 0), "debug.request_options.headers.Authorization"), "[redacted]");
     CHECK(strstr(gets_(line(&r, 0), "debug.request_url"), s.id) != NULL);
     text = cJSON_PrintUnformatted(line(&r, 0));

@@ -29,8 +29,7 @@ static struct kit_sim sim, evil;
 static size_t log_seen; /* bytes of reqlog already examined */
 static int cases, refused, sent;
 static const cJSON *cur_spec; /* the spec whose operations are being tried */
-/* SW_TEST_SCALE_DIV=N (sanitizer builds): every Nth case only, so CI stays within its time. */
-static unsigned long scale_div = 1, case_no;
+static unsigned long case_no;
 
 static char evil_abs[128], evil_rel[128], evil_at[128], evil_user[128];
 
@@ -323,7 +322,9 @@ static void run_case(const char *provider, const char *opname, const cJSON *op,
     int rc, nreq = 0, ok = 1;
     size_t loglen = 0;
 
-    if (case_no++ % scale_div) {
+    /* SW_TEST_SCALE_DIV=N (sanitizer builds): every Nth case only, so CI stays within its
+     * time. */
+    if (case_no++ % (unsigned long)kit_scale_div()) {
         cJSON_Delete(job);
         return;
     }
@@ -549,13 +550,4 @@ static const struct sw_test_case tests[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv)
-{
-    if (kit_parse_args(argc, argv, "it_inject", &args) != 0) {
-        return 2;
-    }
-    if (getenv("SW_TEST_SCALE_DIV") && atoi(getenv("SW_TEST_SCALE_DIV")) > 1) {
-        scale_div = (unsigned long)atoi(getenv("SW_TEST_SCALE_DIV"));
-    }
-    return sw_test_run(tests, NULL);
-}
+KIT_TEST_MAIN("it_inject", args, tests)

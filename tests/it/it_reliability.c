@@ -34,7 +34,6 @@
 #define MAXARGS 32
 
 static struct kit_args A;
-static int scale_div = 1;
 
 /* One scenario's run: its own topics, group, simulator, account store and results. */
 struct run {
@@ -89,11 +88,13 @@ static int run_init(struct run *r, const char *name, int n, int jobs_parts, char
     r->at = calloc((size_t)n, sizeof(*r->at));
     if (!r->at || kit_tally_init(&r->t, r->n.tag, n) ||
         kit_topics_create(A.bootstrap, &r->n, jobs_parts, NPART, NPART) ||
-        kit_sim_start(&r->sim, &A, &so) || write_accounts(r)) {
+        kit_sim_start(&r->sim, &A, &so) || write_accounts(r) ||
+        !(r->reader = kit_reader_committed(A.bootstrap, r->n.results, NPART))) {
+        CHECK(!"setup");
+        run_free(r);
         return -1;
     }
-    r->reader = kit_reader_committed(A.bootstrap, r->n.results, NPART);
-    return r->reader ? 0 : -1;
+    return 0;
 }
 
 static void run_free(struct run *r)
@@ -234,14 +235,12 @@ static void crash_run(int transactional)
                      NULL};
     struct run r;
     struct kit_worker w;
-    int n = 20000 / scale_div;
-    int kills = scale_div > 1 ? 3 : 10;
+    int n = 20000 / kit_scale_div();
+    int kills = kit_scale_div() > 1 ? 3 : 10;
     int k, ahead = 0, last = 0;
     int64_t t0 = kit_now_ms();
 
     if (run_init(&r, transactional ? "crash-txn" : "crash", n, NPART, sim_args) != 0) {
-        CHECK(!"setup");
-        run_free(&r);
         return;
     }
     snprintf(inst, sizeof(inst), "kafka.consumer.group.instance.id=%s-w", r.n.tag);
@@ -329,8 +328,6 @@ static void test_rebalance_keeps_key_order(void)
     cJSON *watch;
 
     if (run_init(&r, "rebalance", n, NPART, sim_args) != 0) {
-        CHECK(!"setup");
-        run_free(&r);
         return;
     }
     CHECK(spawn_worker(&w1, &r, "w1", NULL) > 0);
@@ -397,8 +394,6 @@ static void test_stuck_key_holds_only_itself(void)
     struct kit_worker w;
 
     if (run_init(&r, "stuck", n, 1, NULL) != 0) {
-        CHECK(!"setup");
-        run_free(&r);
         return;
     }
     CHECK(produce_jobs(&r, make_stuck, 0, n, 0) == 0);
@@ -471,8 +466,6 @@ static void test_retry_after_and_jitter(void)
 
     snprintf(grace, sizeof(grace), "%lld", (long long)kit_deadline_ms(50));
     if (run_init(&r, "retry-after", n, NPART, sim_args) != 0) {
-        CHECK(!"setup");
-        run_free(&r);
         return;
     }
     CHECK(spawn_worker(&w, &r, "worker", extra) > 0);
@@ -504,8 +497,6 @@ static void test_retry_after_and_jitter(void)
         int m = 200;
 
         if (run_init(&r, "jitter", m, NPART, NULL) != 0) {
-            CHECK(!"setup");
-            run_free(&r);
             return;
         }
         CHECK(produce_jobs(&r, make_flaky, 0, m, 0) == 0);
@@ -551,8 +542,6 @@ static void rate_run(const char *mode)
 
     snprintf(setm, sizeof(setm), "ratelimit.mode=%s", mode);
     if (run_init(&r, mode, n, NPART, sim_args) != 0) {
-        CHECK(!"setup");
-        run_free(&r);
         return;
     }
     CHECK(spawn_worker(&w, &r, "worker", extra) > 0);
@@ -625,8 +614,6 @@ static void test_long_wait_parks_in_retry_topic(void)
     cJSON *stats;
 
     if (run_init(&r, "park", n, NPART, NULL) != 0) {
-        CHECK(!"setup");
-        run_free(&r);
         return;
     }
     CHECK(spawn_worker(&w, &r, "worker", extra) > 0);
@@ -664,8 +651,6 @@ static void test_sigterm_under_load(void)
     struct kit_worker w;
 
     if (run_init(&r, "sigterm", n, NPART, sim_args) != 0) {
-        CHECK(!"setup");
-        run_free(&r);
         return;
     }
     CHECK(produce_jobs(&r, make_sg_get, 0, n, 0) == 0);
@@ -706,8 +691,6 @@ static const struct sw_test_case tests[] = {
 
 int main(int argc, char **argv)
 {
-    const char *div = getenv("SW_TEST_SCALE_DIV");
-
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (kit_parse_args(argc, argv, "it_reliability", &A) != 0) {
         return 2;
@@ -715,9 +698,6 @@ int main(int argc, char **argv)
     if (!A.bootstrap[0]) {
         fprintf(stderr, "no broker: set SW_TEST_KAFKA_DIR (ctest does, via the kafka fixture)\n");
         return 1;
-    }
-    if (div && atoi(div) > 1) {
-        scale_div = atoi(div);
     }
     return sw_test_run(tests, getenv("SW_TEST_ONLY"));
 }

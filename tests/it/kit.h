@@ -17,6 +17,9 @@ int64_t kit_deadline_ms(int64_t ms);
 int64_t kit_now_ms(void);
 /* Wall-clock epoch milliseconds, to compare with the times the worker writes. */
 int64_t kit_wall_ms(void);
+/* SW_TEST_SCALE_DIV (e.g. 10 under sanitizers): what the largest tests divide their work by;
+ * 1 when unset. */
+int kit_scale_div(void);
 /* Sleep: between polls of a condition and for pacing load, never in place of a condition. */
 void kit_nap_ms(long ms);
 /* "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (what the worker writes) as epoch ms; -1 when it is not one. */
@@ -37,6 +40,18 @@ struct kit_args {
 
 /* Fill *a from argv; prints the usage of `name` and returns -1 when the count is wrong. */
 int kit_parse_args(int argc, char **argv, const char *name, struct kit_args *a);
+/* The main of a test program: the arguments into args (a struct kit_args), then the cases of
+ * tests (sw_test.h; SW_TEST_ONLY=name runs one). Expanded in the test's file, whose failure
+ * count sw_test_run reads. */
+#define KIT_TEST_MAIN(name, args, tests)                                                           \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        if (kit_parse_args(argc, argv, name, &(args)) != 0) {                                      \
+            return 2;                                                                              \
+        }                                                                                          \
+        return sw_test_run(tests, getenv("SW_TEST_ONLY"));                                         \
+    }
+
 /* The bootstrap servers written by tests/kafka/kafka.sh into dir/bootstrap; 0 when read. */
 int kit_read_bootstrap(const char *dir, char *buf, size_t n);
 

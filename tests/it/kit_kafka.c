@@ -48,9 +48,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* A client of the given type; group for consumers (may be NULL); a producer gets a prod_state
- * (plain: without idempotence). */
-static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const char *group, int plain)
+#define PLAIN          1 /* a producer without idempotence */
+#define READ_COMMITTED 2 /* a consumer that skips aborted transactions */
+
+/* A client of the given type; group for consumers (may be NULL); a producer gets a prod_state.
+ * flags: PLAIN, READ_COMMITTED. */
+static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const char *group, int flags)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     struct prod_state *ps = NULL;
@@ -64,12 +67,16 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const cha
         rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
     }
+    if (flags & READ_COMMITTED) {
+        rd_kafka_conf_set(conf, "isolation.level", "read_committed", err, sizeof(err));
+    }
     if (type == RD_KAFKA_PRODUCER) {
         ps = calloc(1, sizeof(*ps));
         if (!ps) {
             goto fail;
         }
-        rd_kafka_conf_set(conf, "enable.idempotence", plain ? "false" : "true", err, sizeof(err));
+        rd_kafka_conf_set(conf, "enable.idempotence", flags & PLAIN ? "false" : "true", err,
+                          sizeof(err));
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
         rd_kafka_conf_set_opaque(conf, ps);
     }
@@ -91,7 +98,7 @@ rd_kafka_t *kit_producer(const char *bootstrap)
 
 rd_kafka_t *kit_producer_plain(const char *bootstrap)
 {
-    return client(RD_KAFKA_PRODUCER, bootstrap, NULL, 1);
+    return client(RD_KAFKA_PRODUCER, bootstrap, NULL, PLAIN);
 }
 
 void kit_producer_free(rd_kafka_t *rk)
@@ -219,13 +226,19 @@ int kit_flush(rd_kafka_t *rk)
     return ps->failures ? -1 : 0;
 }
 
+/* A group of its own, never joined by another reader. */
+static void reader_group(char *buf, size_t n)
+{
+    snprintf(buf, n, "kit-reader-%d-%lld", (int)getpid(), (long long)kit_now_ms());
+}
+
 rd_kafka_t *kit_reader(const char *bootstrap, const char *topic)
 {
     char group[128];
     rd_kafka_t *rk;
     rd_kafka_topic_partition_list_t *t;
 
-    snprintf(group, sizeof(group), "kit-reader-%d-%lld", (int)getpid(), (long long)kit_now_ms());
+    reader_group(group, sizeof(group));
     rk = client(RD_KAFKA_CONSUMER, bootstrap, group, 0);
     if (!rk) {
         return NULL;
@@ -240,22 +253,14 @@ rd_kafka_t *kit_reader(const char *bootstrap, const char *topic)
 
 rd_kafka_t *kit_reader_committed(const char *bootstrap, const char *topic, int nparts)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_topic_partition_list_t *parts;
-    char err[256], group[128];
+    char group[128];
     rd_kafka_t *rk;
     int i;
 
-    snprintf(group, sizeof(group), "kit-reader-%d-%lld", (int)getpid(), (long long)kit_now_ms());
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
-    rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err));
-    rd_kafka_conf_set(conf, "isolation.level", "read_committed", err, sizeof(err));
-    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
-    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
-    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    reader_group(group, sizeof(group));
+    rk = client(RD_KAFKA_CONSUMER, bootstrap, group, READ_COMMITTED);
     if (!rk) {
-        fprintf(stderr, "kit: %s\n", err);
-        rd_kafka_conf_destroy(conf);
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);

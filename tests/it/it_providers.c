@@ -591,7 +591,7 @@ int main(int argc, char **argv)
         kit_sim_kill(&sim);
         goto out;
     }
-    rc = sw_test_run(tests, NULL);
+    rc = sw_test_run(tests, getenv("SW_TEST_ONLY"));
     if (kit_sim_stop(&sim) != 0) {
         fprintf(stderr, "the simulator did not exit cleanly\n");
         rc = 1;

@@ -68,6 +68,9 @@ static int write_accounts(struct run *r)
     return kit_accounts_write(&acc, r->accounts);
 }
 
+static void run_free(struct run *r);
+
+/* Set a run up; on failure it is a failed check, and the run is freed. */
 static int run_init(struct run *r, const char *name, int n, int jobs_parts, char *const sim_args[])
 {
     char *args[MAXARGS] = {"--key", "klaviyo=" KL_KEY, "--key", "sendgrid=" SG_KEY, NULL};

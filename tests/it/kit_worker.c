@@ -8,7 +8,8 @@
 #include <string.h>
 
 /* A formatted copy inside w->text; NULL (and w marked broken) when it does not fit. */
-static char *keep(struct kit_worker *w, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static char *keep(struct kit_worker *w, const char *fmt,
+                                                        va_list ap)
 {
     size_t room = sizeof(w->text) - w->used;
     char *s = w->text + w->used;

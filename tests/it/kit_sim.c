@@ -14,8 +14,8 @@
 struct profile {
     const char *provider;
     const char *path;
-    const char *creds[4];    /* field, env reference, ... */
-    const char *settings[5]; /* key, value, ... */
+    const char *creds[5];    /* field, env reference, ..., NULL */
+    const char *settings[5]; /* key, value, ..., NULL */
 };
 
 static const struct profile profiles[] = {

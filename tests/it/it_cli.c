@@ -4,204 +4,182 @@
  * ids on stdin, by correlation, and a timeout).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
-#include "opskit.h"
 #include "sw_test.h"
 
-#include <cjson/cJSON.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct kit_args args;
-static char work[1024];
-static char out_path[1100], err_path[1100], in_path[1100];
 
-/* Run the worker binary with argv (after the program name), stdin from in (may be NULL); returns
- * the exit status; stdout and stderr are in out_path / err_path. */
-static int run_cli(const char *in, const char *const *av)
+/* Run `segworker av...` with input (NULL: none) on stdin; o holds its output (free it). */
+static int run_cli(struct kit_output *o, const char *input, char *const *av)
 {
-    char *argv[40];
-    char *env[] = {"CLI_KLAVIYO_KEY=sim-klaviyo-key", "CLI_SENDGRID_KEY=sim-sendgrid-key", NULL};
-    int n = 0;
-    pid_t pid;
+    struct kit_worker w;
 
-    argv[n++] = (char *)args.worker;
-    while (*av && n < 39) {
-        argv[n++] = (char *)*av++;
-    }
-    argv[n] = NULL;
-    pid = kit_spawn_in(argv, env, in, out_path, err_path);
-    return pid > 0 ? kit_wait(pid, kit_deadline_ms(90000)) : -1;
+    kit_worker_init(&w, &args, NULL);
+    kit_worker_args(&w, av);
+    return kit_worker_exec(&w, args.work, "cli", input, kit_deadline_ms(90000), NULL, o);
 }
 
-static int out_has(const char *needle)
+/* run_cli for an expected exit status and nothing else. */
+static int cli_rc(char *const *av)
 {
-    char *s = ops_read_file(out_path, NULL);
-    int r = s && strstr(s, needle) != NULL;
+    struct kit_output o;
+    int rc = run_cli(&o, NULL, av);
 
-    free(s);
-    return r;
+    kit_output_free(&o);
+    return rc;
 }
 
-static int err_has(const char *needle)
+static int has(const char *text, const char *needle)
 {
-    char *s = ops_read_file(err_path, NULL);
-    int r = s && strstr(s, needle) != NULL;
-
-    free(s);
-    return r;
-}
-
-static int out_lines(void)
-{
-    char *s = ops_read_file(out_path, NULL);
-    int n = 0;
-    char *p;
-
-    for (p = s; p && *p; p++) {
-        n += *p == '\n';
-    }
-    free(s);
-    return n;
+    return text && strstr(text, needle) != NULL;
 }
 
 static void test_help(void)
 {
     static const char *const cmds[] = {"run",       "exec",     "submit",  "await",
                                        "providers", "validate", "version", NULL};
+    struct kit_output o;
     int i;
 
     for (i = 0; cmds[i]; i++) {
-        const char *av[] = {cmds[i], "--help", NULL};
+        char *av[] = {(char *)cmds[i], "--help", NULL};
         char want[64];
 
         snprintf(want, sizeof(want), "usage: segworker %s", cmds[i]);
-        CHECK_INT(run_cli(NULL, av), 0);
-        CHECK(out_has(want));
+        CHECK_INT(run_cli(&o, NULL, av), 0);
+        CHECK(has(o.out, want));
+        kit_output_free(&o);
     }
     {
-        const char *av[] = {"--help", NULL};
+        char *av[] = {"--help", NULL};
 
-        CHECK_INT(run_cli(NULL, av), 0);
-        CHECK(out_has("submit") && out_has("await"));
+        CHECK_INT(run_cli(&o, NULL, av), 0);
+        CHECK(has(o.out, "submit") && has(o.out, "await"));
+        kit_output_free(&o);
     }
     {
-        const char *av[] = {"nosuch", "--help", NULL};
+        char *av[] = {"nosuch", "--help", NULL};
 
-        CHECK_INT(run_cli(NULL, av), 2);
+        CHECK_INT(cli_rc(av), 2);
     }
 }
 
 static void test_version_providers(void)
 {
-    const char *v[] = {"version", NULL};
-    const char *p[] = {"providers", NULL};
+    char *v[] = {"version", NULL};
+    char *p[] = {"providers", NULL};
+    struct kit_output o;
 
-    CHECK_INT(run_cli(NULL, v), 0);
-    CHECK(out_has("segworker ") && out_has("librdkafka"));
-    CHECK_INT(run_cli(NULL, p), 0);
-    CHECK(out_has("klaviyo") && out_has("sendgrid") && out_has("hubspot") && out_has("members") &&
-          out_has("response formats"));
+    CHECK_INT(run_cli(&o, NULL, v), 0);
+    CHECK(has(o.out, "segworker ") && has(o.out, "librdkafka"));
+    kit_output_free(&o);
+    CHECK_INT(run_cli(&o, NULL, p), 0);
+    CHECK(has(o.out, "klaviyo") && has(o.out, "sendgrid") && has(o.out, "hubspot") &&
+          has(o.out, "members") && has(o.out, "response formats"));
+    kit_output_free(&o);
 }
 
-static void write_accounts(const char *path, int port)
+/* acme-klaviyo and acme-sendgrid on the simulator. */
+static void write_accounts(const char *path, const struct kit_sim *sim)
 {
-    char text[1024];
+    struct kit_accounts acc;
 
-    snprintf(text, sizeof(text),
-             "{\"accounts\":{\"acme-klaviyo\":{\"provider\":\"klaviyo\",\"base_url\":"
-             "\"http://127.0.0.1:%d\",\"credentials\":{\"api_key\":\"env:CLI_KLAVIYO_KEY\"}},"
-             "\"acme-sendgrid\":{\"provider\":\"sendgrid\",\"base_url\":\"http://127.0.0.1:%d\","
-             "\"credentials\":{\"api_key\":\"env:CLI_SENDGRID_KEY\"}}}}\n",
-             port, port);
-    CHECK(ops_write_file(path, text) == 0);
+    kit_accounts_init(&acc);
+    kit_account_sim(&acc, "acme-klaviyo", "klaviyo", sim);
+    kit_account_sim(&acc, "acme-sendgrid", "sendgrid", sim);
+    CHECK(kit_accounts_write(&acc, path) == 0);
 }
 
 static void test_validate_exec(void)
 {
     char accounts[1100], bad[1100];
-    int port = 0;
-    pid_t sim = ops_start_sim(args.sim, work, "sim-ve", NULL, NULL, &port);
+    struct kit_sim sim;
+    struct kit_sim_opts so = {.tag = "sim-ve"};
+    struct kit_output o;
 
-    CHECK(sim > 0);
-    snprintf(accounts, sizeof(accounts), "%s/accounts.json", work);
-    snprintf(bad, sizeof(bad), "%s/bad-accounts.json", work);
-    write_accounts(accounts, port);
-    CHECK(ops_write_file(bad, "{\"accounts\":{\"a\":{\"provider\":\"klaviyo\",\"credentials\":"
+    CHECK(kit_sim_start(&sim, &args, &so) == 0);
+    kit_path(accounts, sizeof(accounts), args.work, "accounts.json");
+    kit_path(bad, sizeof(bad), args.work, "bad-accounts.json");
+    write_accounts(accounts, &sim);
+    CHECK(kit_write_file(bad, "{\"accounts\":{\"a\":{\"provider\":\"klaviyo\",\"credentials\":"
                               "{\"api_key\":\"inline-secret\"}}}}\n") == 0);
     {
-        const char *av[] = {"validate", "--accounts", accounts, NULL};
+        char *av[] = {"validate", "--accounts", accounts, NULL};
 
-        CHECK_INT(run_cli(NULL, av), 0);
-        CHECK(out_has("ok: 10 provider spec(s), 2 account(s)"));
+        CHECK_INT(run_cli(&o, NULL, av), 0);
+        CHECK(has(o.out, "ok: 10 provider spec(s), 2 account(s)"));
+        kit_output_free(&o);
     }
     {
-        const char *av[] = {"validate", "--accounts", bad, NULL};
+        char *av[] = {"validate", "--accounts", bad, NULL};
 
-        CHECK_INT(run_cli(NULL, av), 2);
-        CHECK(err_has("inline secrets are refused"));
+        CHECK_INT(run_cli(&o, NULL, av), 2);
+        CHECK(has(o.err, "inline secrets are refused"));
+        kit_output_free(&o);
     }
     {
-        const char *av[] = {"validate", "--accounts",           accounts,
-                            "--set",    "kafka.no.such.prop=1", NULL};
+        char *av[] = {"validate", "--accounts", accounts, "--set", "kafka.no.such.prop=1", NULL};
 
-        CHECK_INT(run_cli(NULL, av), 2);
+        CHECK_INT(cli_rc(av), 2);
     }
     {
-        const char *av[] = {"validate", "--accounts", accounts, "--set", "http_addr=9464", NULL};
-        const char *av2[] = {"validate", "--accounts", accounts, "--set", "http_addr=:9464", NULL};
+        char *av[] = {"validate", "--accounts", accounts, "--set", "http_addr=9464", NULL};
+        char *av2[] = {"validate", "--accounts", accounts, "--set", "http_addr=:9464", NULL};
 
-        CHECK_INT(run_cli(NULL, av), 2);
-        CHECK(err_has("http_addr \"9464\": expected host:port"));
-        CHECK_INT(run_cli(NULL, av2), 0);
+        CHECK_INT(run_cli(&o, NULL, av), 2);
+        CHECK(has(o.err, "http_addr \"9464\": expected host:port"));
+        kit_output_free(&o);
+        CHECK_INT(cli_rc(av2), 0);
     }
     {
-        const char *av[] = {"exec", "--accounts", accounts, NULL};
+        char *av[] = {"exec", "--accounts", accounts, NULL};
 
-        snprintf(in_path, sizeof(in_path), "%s/exec-job.json", work);
-        CHECK(ops_write_file(in_path, "{\"job_id\":\"x1\",\"operation\":\"segments.get\","
-                                      "\"provider\":\"klaviyo\",\"account\":\"acme-klaviyo\","
-                                      "\"params\":{\"id\":\"AmOy43\"}}") == 0);
-        CHECK_INT(run_cli(in_path, av), 0);
-        CHECK(out_has("\"status\":\"succeeded\"") && out_has("\"id\":\"AmOy43\""));
+        CHECK_INT(
+            run_cli(&o,
+                    "{\"job_id\":\"x1\",\"operation\":\"segments.get\",\"provider\":"
+                    "\"klaviyo\",\"account\":\"acme-klaviyo\",\"params\":{\"id\":\"AmOy43\"}}",
+                    av),
+            0);
+        CHECK(has(o.out, "\"status\":\"succeeded\"") && has(o.out, "\"id\":\"AmOy43\""));
+        kit_output_free(&o);
     }
-    kit_signal(sim, SIGTERM);
-    CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
+    CHECK_INT(kit_sim_stop(&sim), 0);
 }
 
-static void test_submit_run_await(void)
+/* Count the submitted messages and those keyed by their job_id. */
+struct keyed {
+    int n;
+    int keyed;
+};
+
+static int on_submitted(void *arg, const rd_kafka_message_t *m)
 {
-    const char *bootstrap = kit_bootstrap();
-    char run[32], jobs[64], results[64], dlq[64], group[64];
-    char t_jobs[128], t_res[128], t_dlq[128], accounts[1100], wlog[1100], text[4096];
-    char corr[96], id_missing[96];
-    pid_t sim = -1, w = -1;
-    int port = 0;
+    struct keyed *k = arg;
+    cJSON *j = cJSON_ParseWithLength(m->payload, m->len);
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "job_id"));
 
-    CHECK(bootstrap != NULL);
-    if (!bootstrap) {
-        return;
-    }
-    snprintf(run, sizeof(run), "cli%d", (int)getpid());
-    snprintf(jobs, sizeof(jobs), "%s-jobs", run);
-    snprintf(results, sizeof(results), "%s-results", run);
-    snprintf(dlq, sizeof(dlq), "%s-dlq", run);
-    snprintf(group, sizeof(group), "%s-group", run);
-    snprintf(t_jobs, sizeof(t_jobs), "topics.jobs=%s", jobs);
-    snprintf(t_res, sizeof(t_res), "topics.results=%s", results);
-    snprintf(t_dlq, sizeof(t_dlq), "topics.dlq=%s", dlq);
-    CHECK(kit_create_topic(bootstrap, jobs, 2) == 0);
-    CHECK(kit_create_topic(bootstrap, results, 2) == 0);
-    CHECK(kit_create_topic(bootstrap, dlq, 1) == 0);
-    sim = ops_start_sim(args.sim, work, "sim-cli", NULL, NULL, &port);
-    CHECK(sim > 0);
-    snprintf(accounts, sizeof(accounts), "%s/accounts-cli.json", work);
-    write_accounts(accounts, port);
+    k->n++;
+    k->keyed += id && m->key_len == strlen(id) && !memcmp(m->key, id, m->key_len);
+    cJSON_Delete(j);
+    return 0;
+}
 
-    /* submit: three good lines, a blank one, an invalid job, a non-JSON line. */
-    snprintf(in_path, sizeof(in_path), "%s/jobs.ndjson", work);
+/* submit: three good lines, a blank one, an invalid job, a non-JSON line; then from stdin, all
+ * good: exit 0. The messages are keyed by job_id. */
+static void submit(const struct kit_names *n, const char *t_jobs)
+{
+    const char *run = n->tag;
+    char file[1100], text[4096], want[128];
+    char *av[] = {"submit",       "--brokers", args.bootstrap, "--set",
+                  (char *)t_jobs, "--file",    file,           NULL};
+    char *av2[] = {"submit", "--brokers", args.bootstrap, "--topic", (char *)n->jobs, NULL};
+    struct keyed k = {0, 0};
+    struct kit_output o;
+
+    kit_path(file, sizeof(file), args.work, "jobs.ndjson");
     snprintf(text, sizeof(text),
              "{\"job_id\":\"%s-a\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
              "\"account\":\"acme-klaviyo\",\"params\":{\"id\":\"AmOy43\"},\"correlation\":"
@@ -215,151 +193,126 @@ static void test_submit_run_await(void)
              "{\"job_id\":\"%s-c\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
              "\"account\":\"acme-klaviyo\",\"params\":{\"id\":\"nope\"}}\n",
              run, run, run, run, run, run);
-    CHECK(ops_write_file(in_path, text) == 0);
-    {
-        const char *av[] = {"submit", "--brokers", bootstrap, "--set",
-                            t_jobs,   "--file",    in_path,   NULL};
-        char want[96];
-
-        CHECK_INT(run_cli(NULL, av), 1);
-        CHECK_INT(out_lines(), 3);
-        snprintf(want, sizeof(want), "%s-a\n", run);
-        CHECK(out_has(want));
-        snprintf(want, sizeof(want), "%s-b\n", run);
-        CHECK(out_has(want));
-        snprintf(want, sizeof(want), "%s-c\n", run);
-        CHECK(out_has(want));
-        CHECK(err_has("line 2: invalid_job"));
-        CHECK(err_has("line 5: invalid_job"));
-        CHECK(!err_has("line 3") && !err_has("line 1:") && !err_has("line 6"));
-    }
-    /* submit from stdin, all good: exit 0; its ids (stdout) feed `await -` below. */
-    snprintf(in_path, sizeof(in_path), "%s/jobs2.ndjson", work);
+    CHECK(kit_write_file(file, text) == 0);
+    CHECK_INT(run_cli(&o, NULL, av), 1);
+    CHECK_INT(kit_output_nlines(&o), 3);
+    snprintf(want, sizeof(want), "%s-a\n", run);
+    CHECK(has(o.out, want));
+    snprintf(want, sizeof(want), "%s-b\n", run);
+    CHECK(has(o.out, want));
+    snprintf(want, sizeof(want), "%s-c\n", run);
+    CHECK(has(o.out, want));
+    CHECK(has(o.err, "line 2: invalid_job"));
+    CHECK(has(o.err, "line 5: invalid_job"));
+    CHECK(!has(o.err, "line 3") && !has(o.err, "line 1:") && !has(o.err, "line 6"));
+    kit_output_free(&o);
     snprintf(text, sizeof(text),
              "{\"job_id\":\"%s-d\",\"operation\":\"segments.delete\",\"provider\":\"klaviyo\","
              "\"account\":\"acme-klaviyo\",\"params\":{\"id\":\"ED0lpI\"}}\n",
              run);
-    CHECK(ops_write_file(in_path, text) == 0);
+    CHECK_INT(run_cli(&o, text, av2), 0);
+    CHECK_INT(kit_output_nlines(&o), 1);
+    kit_output_free(&o);
+    CHECK_INT(kit_read_topic(args.bootstrap, n->jobs, 4, kit_deadline_ms(30000), on_submitted, &k),
+              4);
+    CHECK_INT(k.keyed, 4);
+}
+
+/* await by ids, by ids on stdin, by correlation; a timeout; usage errors. */
+static void await(const struct kit_names *n, const char *t_res)
+{
+    const char *run = n->tag;
+    char a[96], b[96], c[96], corr[128], id_missing[96], text[128];
+    struct kit_output o;
+
+    snprintf(a, sizeof(a), "%s-a", run);
+    snprintf(b, sizeof(b), "%s-b", run);
+    snprintf(c, sizeof(c), "%s-c", run);
+    /* by ids: all three arrive (one failed with a result is still an arrival). */
     {
-        const char *av[] = {"submit", "--brokers", bootstrap, "--topic", jobs, NULL};
+        char *av[] = {
+            "await",        a,       b,   c, "--brokers", args.bootstrap, "--set", (char *)t_res,
+            "--timeout-ms", "90000", NULL};
 
-        CHECK_INT(run_cli(in_path, av), 0);
-        CHECK_INT(out_lines(), 1);
-    }
-    /* The submitted messages are keyed by job_id. */
-    {
-        rd_kafka_t *r = kit_reader(bootstrap, jobs);
-        int64_t end = kit_now_ms() + kit_deadline_ms(30000);
-        int n = 0, keyed = 0;
-
-        while (n < 4 && kit_now_ms() < end) {
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(r, 200);
-
-            if (m) {
-                if (!m->err) {
-                    cJSON *j = cJSON_ParseWithLength(m->payload, m->len);
-                    const char *id =
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "job_id"));
-
-                    n++;
-                    keyed += id && m->key_len == strlen(id) && !memcmp(m->key, id, m->key_len);
-                    cJSON_Delete(j);
-                }
-                rd_kafka_message_destroy(m);
-            }
-        }
-        CHECK_INT(n, 4);
-        CHECK_INT(keyed, 4);
-        rd_kafka_consumer_close(r);
-        rd_kafka_destroy(r);
-    }
-
-    /* run: the worker executes them. */
-    snprintf(wlog, sizeof(wlog), "%s/worker-cli.log", work);
-    {
-        char *wargv[] = {(char *)args.worker,
-                         "run",
-                         "--brokers",
-                         (char *)bootstrap,
-                         "--accounts",
-                         accounts,
-                         "--group",
-                         group,
-                         "--set",
-                         t_jobs,
-                         "--set",
-                         t_res,
-                         "--set",
-                         t_dlq,
-                         NULL};
-        char *env[] = {"CLI_KLAVIYO_KEY=sim-klaviyo-key", "CLI_SENDGRID_KEY=sim-sendgrid-key",
-                       NULL};
-
-        w = kit_spawn(wargv, env, NULL, wlog);
-        CHECK(w > 0);
-    }
-
-    /* await by ids: all three arrive (one failed with a result is still an arrival). */
-    {
-        char a[96], b[96], c[96];
-        const char *av[] = {"await",        a,       b,   c, "--brokers", bootstrap, "--set", t_res,
-                            "--timeout-ms", "90000", NULL};
-
-        snprintf(a, sizeof(a), "%s-a", run);
-        snprintf(b, sizeof(b), "%s-b", run);
-        snprintf(c, sizeof(c), "%s-c", run);
-        CHECK_INT(run_cli(NULL, av), 0);
-        CHECK(out_lines() >= 3);
-        CHECK(out_has("\"status\":\"succeeded\"") && out_has("\"code\":\"not_found\""));
+        CHECK_INT(run_cli(&o, NULL, av), 0);
+        CHECK(kit_output_nlines(&o) >= 3);
+        CHECK(has(o.out, "\"status\":\"succeeded\"") && has(o.out, "\"code\":\"not_found\""));
         snprintf(corr, sizeof(corr), "\"job_id\":\"%s-b\"", run);
-        CHECK(out_has(corr));
+        CHECK(has(o.out, corr));
+        kit_output_free(&o);
     }
     /* await - : ids on stdin (the output of submit) */
     {
-        const char *av[] = {"await",        "-",     "--brokers", bootstrap, "--topic", results,
-                            "--timeout-ms", "60000", NULL};
-        char id_line[96];
+        char *av[] = {"await",        "-",       "--brokers",
+                      args.bootstrap, "--topic", (char *)n->results,
+                      "--timeout-ms", "60000",   NULL};
 
-        snprintf(in_path, sizeof(in_path), "%s/ids.txt", work);
-        snprintf(id_line, sizeof(id_line), "%s-d\n", run);
-        CHECK(ops_write_file(in_path, id_line) == 0);
-        CHECK_INT(run_cli(in_path, av), 0);
-        CHECK_INT(out_lines(), 1);
-        CHECK(out_has("\"deleted\":true"));
+        snprintf(text, sizeof(text), "%s-d\n", run);
+        CHECK_INT(run_cli(&o, text, av), 0);
+        CHECK_INT(kit_output_nlines(&o), 1);
+        CHECK(has(o.out, "\"deleted\":true"));
+        kit_output_free(&o);
     }
-    /* await by correlation: the two jobs of workflow wf-<run> */
+    /* by correlation: the two jobs of workflow wf-<run> */
     {
-        const char *av[] = {"await",   "--correlation", corr,  "--count",      "2",     "--brokers",
-                            bootstrap, "--set",         t_res, "--timeout-ms", "60000", NULL};
+        char *av[] = {"await",       "--correlation", corr,           "--count",
+                      "2",           "--brokers",     args.bootstrap, "--set",
+                      (char *)t_res, "--timeout-ms",  "60000",        NULL};
 
         snprintf(corr, sizeof(corr), "workflowId=wf-%s", run);
-        CHECK_INT(run_cli(NULL, av), 0);
-        CHECK(out_lines() >= 2);
-        CHECK(out_has("\"taskRefName\":\"a\"") && out_has("\"taskRefName\":\"b\""));
+        CHECK_INT(run_cli(&o, NULL, av), 0);
+        CHECK(kit_output_nlines(&o) >= 2);
+        CHECK(has(o.out, "\"taskRefName\":\"a\"") && has(o.out, "\"taskRefName\":\"b\""));
+        kit_output_free(&o);
     }
-    /* await a job that never ran: timeout, exit 1, the id named */
+    /* a job that never ran: timeout, exit 1, the id named */
     {
-        const char *av[] = {"await", id_missing,     "--brokers", bootstrap, "--set",
-                            t_res,   "--timeout-ms", "1500",      NULL};
+        char *av[] = {"await",        id_missing, "--brokers",
+                      args.bootstrap, "--set",    (char *)t_res,
+                      "--timeout-ms", "1500",     NULL};
 
         snprintf(id_missing, sizeof(id_missing), "%s-never", run);
-        CHECK_INT(run_cli(NULL, av), 1);
-        CHECK(err_has("no final result for") && err_has(id_missing));
-        CHECK_INT(out_lines(), 0);
+        CHECK_INT(run_cli(&o, NULL, av), 1);
+        CHECK(has(o.err, "no final result for") && has(o.err, id_missing));
+        CHECK_INT(kit_output_nlines(&o), 0);
+        kit_output_free(&o);
     }
-    /* await usage errors */
     {
-        const char *av[] = {"await", "--brokers", bootstrap, NULL};
-        const char *av2[] = {"await", "x", "--timeout-ms", "soon", NULL};
+        char *av[] = {"await", "--brokers", args.bootstrap, NULL};
+        char *av2[] = {"await", "x", "--timeout-ms", "soon", NULL};
 
-        CHECK_INT(run_cli(NULL, av), 2);
-        CHECK_INT(run_cli(NULL, av2), 2);
+        CHECK_INT(cli_rc(av), 2);
+        CHECK_INT(cli_rc(av2), 2);
     }
+}
 
-    kit_signal(w, SIGTERM);
-    CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
-    kit_signal(sim, SIGTERM);
-    CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
+/* submit -> run -> await through the broker. */
+static void test_submit_run_await(void)
+{
+    char t_jobs[128], t_res[128], accounts[1100];
+    struct kit_names n;
+    struct kit_sim sim = {.pid = -1};
+    struct kit_sim_opts so = {.tag = "sim-cli"};
+    struct kit_worker w = {.pid = -1};
+
+    CHECK(args.bootstrap[0]);
+    if (!args.bootstrap[0]) {
+        return;
+    }
+    kit_names_init(&n, "cli", NULL);
+    snprintf(t_jobs, sizeof(t_jobs), "topics.jobs=%s", n.jobs);
+    snprintf(t_res, sizeof(t_res), "topics.results=%s", n.results);
+    CHECK(kit_topics_create(args.bootstrap, &n, 2, 2, 0) == 0);
+    CHECK(kit_sim_start(&sim, &args, &so) == 0);
+    kit_path(accounts, sizeof(accounts), args.work, "accounts-cli.json");
+    write_accounts(accounts, &sim);
+    submit(&n, t_jobs);
+    /* run: the worker executes them. */
+    kit_worker_init_run(&w, &args, args.bootstrap, accounts, &n);
+    CHECK(kit_worker_start(&w, args.work, "worker-cli") > 0);
+    await(&n, t_res);
+    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(60000)), 0);
+    CHECK_INT(kit_sim_stop(&sim), 0);
 }
 
 static const struct sw_test_case tests[] = {
@@ -370,13 +323,4 @@ static const struct sw_test_case tests[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv)
-{
-    if (kit_parse_args(argc, argv, "it_cli", &args) != 0) {
-        return 2;
-    }
-    snprintf(work, sizeof(work), "%s", args.work);
-    snprintf(out_path, sizeof(out_path), "%s/cli.out", work);
-    snprintf(err_path, sizeof(err_path), "%s/cli.err", work);
-    return sw_test_run(tests, NULL);
-}
+KIT_TEST_MAIN("it_cli", args, tests)

@@ -9,12 +9,10 @@
 #include "sw_test.h"
 
 #include <cjson/cJSON.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define NJOBS        1000
 #define KLAVIYO_KEY  "sim-klaviyo-key"
@@ -66,11 +64,11 @@ struct expect {
 };
 
 #define TRACEPARENT "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-static char results_topic[64];
+static char results_topic[96];
 
 static struct expect ex[NJOBS];
-static char run_id[32];
-static const char *argv_worker, *argv_sim, *argv_validator, *argv_schemas, *argv_work;
+static char run_id[64];
+static struct kit_args args;
 
 static enum kind kind_of(int i, int *sub)
 {
@@ -160,179 +158,165 @@ static int check_sendgrid_segment(const cJSON *u, int idx)
            cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(u, "is_starred"));
 }
 
-/* Build job i; returns its text (static buffer for small jobs, heap for the oversized one). */
-static char *job_text(int i, struct expect *e, size_t *len)
+#define ACME_KL "\"provider\":\"klaviyo\",\"account\":\"acme-klaviyo\""
+#define ACME_SG "\"provider\":\"sendgrid\",\"account\":\"acme-sendgrid\""
+
+/* One job's parts; job_text assembles them. */
+struct job_parts {
+    const char *op;
+    const char *who;  /* the "provider" and "account" members */
+    char params[128]; /* the params object, "" for none */
+    char rest[256];   /* further members, each with a leading comma */
+};
+
+/* The parts of a bad input (dead-lettered); its whole text when it is not a job at all. */
+static const char *bad_parts(const char *id, struct expect *e, struct job_parts *p, char *buf,
+                             size_t n)
 {
-    static char buf[2048];
-    char id[64];
-    const char *p_kl = "\"provider\":\"klaviyo\",\"account\":\"acme-klaviyo\"";
-    const char *p_sg = "\"provider\":\"sendgrid\",\"account\":\"acme-sendgrid\"";
+    static const char *const codes[B__COUNT] = {[B_PROVIDER] = "unknown_provider",
+                                                [B_ACCOUNT] = "unknown_account",
+                                                [B_OPERATION] = "unsupported_operation",
+                                                [B_PARAMS] = "invalid_params",
+                                                [B_OVERSIZED] = "invalid_job",
+                                                [B_BODY] = "response_invalid",
+                                                [B_REPLY_TO] = "invalid_job"};
+
+    e->dlq = 1;
+    e->want_code = codes[e->sub];
+    snprintf(p->params, sizeof(p->params), "{\"id\":\"x\"}");
+    switch ((enum bad)e->sub) {
+    case B_NOT_JSON:
+        e->has_result = 0;
+        snprintf(buf, n, "{\"job_id\": \"%s\", this is not JSON", id);
+        return buf;
+    case B_NO_ID:
+        e->has_result = 0;
+        snprintf(buf, n, "{\"operation\":\"segments.get\",%s}", ACME_KL);
+        return buf;
+    case B_PROVIDER:
+        p->who = "\"provider\":\"nosuch\",\"account\":\"acme-klaviyo\"";
+        break;
+    case B_ACCOUNT:
+        p->who = "\"provider\":\"klaviyo\",\"account\":\"nosuch\"";
+        break;
+    case B_OPERATION:
+        p->op = "segments.refresh";
+        break;
+    case B_PARAMS:
+        snprintf(p->params, sizeof(p->params), "{}");
+        break;
+    case B_REPLY_TO:
+        snprintf(p->rest, sizeof(p->rest), ",\"reply_to\":\"__consumer_offsets\"");
+        break;
+    case B_OVERSIZED: /* padded in job_text */
+        break;
+    case B_BODY:
+    case B__COUNT:
+        snprintf(p->params, sizeof(p->params), "{\"id\":\"sim-bad-json\"}");
+        break;
+    }
+    return NULL;
+}
+
+/* The parts of a job that should run: what kind_of() planned for index i. */
+static void good_parts(int i, const char *id, struct expect *e, struct job_parts *p)
+{
     struct sim_klaviyo_segment k;
     struct sim_sendgrid_segment s;
-    char reply[128];
-    char *big;
+    int sg = e->kind == K_SGET || e->kind == K_SLIST || e->kind == K_SDELETE ||
+             e->kind == K_RATE_LIMITED;
+
+    sim_klaviyo_segment(e->seg, &k);
+    sim_sendgrid_segment(i % SIM_SENDGRID_SEGMENTS, &s);
+    p->who = sg ? ACME_SG : ACME_KL;
+    snprintf(p->params, sizeof(p->params), "{\"id\":\"%s\"}", sg ? s.id : k.id);
+    switch (e->kind) {
+    case K_KGET:
+    case K_KGET_COUNT:
+        /* Some name the results topic in reply_to (allowed), some carry a trace context. */
+        e->traceparent = i % 20 == 1;
+        snprintf(p->params, sizeof(p->params), "{\"id\":\"%s\"%s}", k.id,
+                 e->kind == K_KGET_COUNT ? ",\"with_member_count\":true" : "");
+        snprintf(p->rest, sizeof(p->rest),
+                 ",\"correlation\":{\"workflowId\":\"wf-%d\",\"taskRefName\":\"t\"}%s%s%s", i,
+                 i % 20 == 3 ? ",\"reply_to\":\"" : "", i % 20 == 3 ? results_topic : "",
+                 i % 20 == 3 ? "\"" : "");
+        break;
+    case K_KLIST_RAW:
+        snprintf(p->rest, sizeof(p->rest), ",\"options\":{\"response_format\":\"raw\"}");
+        /* fall through */
+    case K_KLIST:
+    case K_SLIST:
+        p->op = "segments.list";
+        p->params[0] = '\0';
+        break;
+    case K_DEBUG:
+        snprintf(p->rest, sizeof(p->rest), ",\"options\":{\"response_format\":\"debug\"}");
+        break;
+    case K_KDELETE:
+    case K_SDELETE:
+        p->op = "segments.delete";
+        break;
+    case K_SGET:
+        e->seg = i % SIM_SENDGRID_SEGMENTS;
+        break;
+    case K_NOT_FOUND:
+        e->want_code = "not_found";
+        snprintf(p->params, sizeof(p->params), "{\"id\":\"nope%d\"}", i);
+        break;
+    case K_AUTH:
+        e->want_code = "auth_failed";
+        p->who = "\"provider\":\"sendgrid\",\"account\":\"sendgrid-wrong-key\"";
+        snprintf(p->params, sizeof(p->params), "{\"id\":\"%s\"}", s.id);
+        break;
+    case K_FLAKY:
+        snprintf(p->params, sizeof(p->params), "{\"id\":\"sim-flaky-2-%s\"}", id);
+        break;
+    case K_RATE_LIMITED:
+        snprintf(p->params, sizeof(p->params), "{\"id\":\"sim-429-1-1-%s\"}", id);
+        break;
+    case K_BAD:
+        break;
+    }
+}
+
+/* Build job i; returns its text (heap, caller frees) and sets *e to what it must produce. */
+static char *job_text(int i, struct expect *e, size_t *len)
+{
+    struct job_parts p = {"segments.get", ACME_KL, "", ""};
+    char id[96], small[256];
+    const char *whole = NULL;
+    size_t cap = 2048;
+    char *buf;
+    int at;
 
     snprintf(id, sizeof(id), "%s-%d", run_id, i);
     e->kind = kind_of(i, &e->sub);
     e->has_result = 1;
     e->seg = (i * 7) % SIM_KLAVIYO_SEGMENTS;
-    sim_klaviyo_segment(e->seg, &k);
-    sim_sendgrid_segment(i % SIM_SENDGRID_SEGMENTS, &s);
-    switch (e->kind) {
-    case K_KGET:
-    case K_KGET_COUNT:
-        /* Some name the results topic in reply_to (allowed), some carry a trace context. */
-        snprintf(reply, sizeof(reply), ",\"reply_to\":\"%s\"", results_topic);
-        e->traceparent = i % 20 == 1;
-        snprintf(
-            buf, sizeof(buf),
-            "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":\"%s\"%s},"
-            "\"correlation\":{\"workflowId\":\"wf-%d\",\"taskRefName\":\"t\"}%s}",
-            id, p_kl, k.id, e->kind == K_KGET_COUNT ? ",\"with_member_count\":true" : "", i,
-            i % 20 == 3 ? reply : "");
-        break;
-    case K_KLIST:
-        snprintf(buf, sizeof(buf), "{\"job_id\":\"%s\",\"operation\":\"segments.list\",%s}", id,
-                 p_kl);
-        break;
-    case K_KLIST_RAW:
-        snprintf(buf, sizeof(buf),
-                 "{\"job_id\":\"%s\",\"operation\":\"segments.list\",%s,\"options\":"
-                 "{\"response_format\":\"raw\"}}",
-                 id, p_kl);
-        break;
-    case K_DEBUG:
-        snprintf(buf, sizeof(buf),
-                 "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":\"%s\"},"
-                 "\"options\":{\"response_format\":\"debug\"}}",
-                 id, p_kl, k.id);
-        break;
-    case K_KDELETE:
-        snprintf(
-            buf, sizeof(buf),
-            "{\"job_id\":\"%s\",\"operation\":\"segments.delete\",%s,\"params\":{\"id\":\"%s\"}}",
-            id, p_kl, k.id);
-        break;
-    case K_SGET:
-        e->seg = i % SIM_SENDGRID_SEGMENTS;
-        snprintf(buf, sizeof(buf),
-                 "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":\"%s\"}}",
-                 id, p_sg, s.id);
-        break;
-    case K_SLIST:
-        snprintf(buf, sizeof(buf), "{\"job_id\":\"%s\",\"operation\":\"segments.list\",%s}", id,
-                 p_sg);
-        break;
-    case K_SDELETE:
-        snprintf(
-            buf, sizeof(buf),
-            "{\"job_id\":\"%s\",\"operation\":\"segments.delete\",%s,\"params\":{\"id\":\"%s\"}}",
-            id, p_sg, s.id);
-        break;
-    case K_NOT_FOUND:
-        e->want_code = "not_found";
-        snprintf(
-            buf, sizeof(buf),
-            "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":\"nope%d\"}}",
-            id, p_kl, i);
-        break;
-    case K_AUTH:
-        e->want_code = "auth_failed";
-        snprintf(buf, sizeof(buf),
-                 "{\"job_id\":\"%s\",\"operation\":\"segments.get\",\"provider\":\"sendgrid\","
-                 "\"account\":\"sendgrid-wrong-key\",\"params\":{\"id\":\"%s\"}}",
-                 id, s.id);
-        break;
-    case K_FLAKY:
-        snprintf(buf, sizeof(buf),
-                 "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":"
-                 "\"sim-flaky-2-%s\"}}",
-                 id, p_kl, id);
-        break;
-    case K_RATE_LIMITED:
-        snprintf(buf, sizeof(buf),
-                 "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":"
-                 "\"sim-429-1-1-%s\"}}",
-                 id, p_sg, id);
-        break;
-    case K_BAD:
-        e->dlq = 1;
-        switch ((enum bad)e->sub) {
-        case B_NOT_JSON:
-            e->has_result = 0;
-            snprintf(buf, sizeof(buf), "{\"job_id\": \"%s\", this is not JSON", id);
-            break;
-        case B_NO_ID:
-            e->has_result = 0;
-            snprintf(buf, sizeof(buf), "{\"operation\":\"segments.get\",%s}", p_kl);
-            break;
-        case B_PROVIDER:
-            e->want_code = "unknown_provider";
-            snprintf(buf, sizeof(buf),
-                     "{\"job_id\":\"%s\",\"operation\":\"segments.get\",\"provider\":\"nosuch\","
-                     "\"account\":\"acme-klaviyo\",\"params\":{\"id\":\"x\"}}",
-                     id);
-            break;
-        case B_ACCOUNT:
-            e->want_code = "unknown_account";
-            snprintf(buf, sizeof(buf),
-                     "{\"job_id\":\"%s\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-                     "\"account\":\"nosuch\",\"params\":{\"id\":\"x\"}}",
-                     id);
-            break;
-        case B_OPERATION:
-            e->want_code = "unsupported_operation";
-            snprintf(buf, sizeof(buf),
-                     "{\"job_id\":\"%s\",\"operation\":\"segments.refresh\",%s,\"params\":{\"id\":"
-                     "\"x\"}}",
-                     id, p_kl);
-            break;
-        case B_PARAMS:
-            e->want_code = "invalid_params";
-            snprintf(buf, sizeof(buf),
-                     "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{}}", id,
-                     p_kl);
-            break;
-        case B_OVERSIZED:
-            e->want_code = "invalid_job";
-            big = malloc(300 * 1024);
-            snprintf(
-                big, 300 * 1024,
-                "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":\"x\","
-                "\"pad\":\"%0*d\"}}",
-                id, p_kl, 290 * 1024, 0);
-            *len = strlen(big);
-            return big;
-        case B_REPLY_TO:
-            e->want_code = "invalid_job";
-            snprintf(buf, sizeof(buf),
-                     "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":"
-                     "\"x\"},\"reply_to\":\"__consumer_offsets\"}",
-                     id, p_kl);
-            break;
-        case B_BODY:
-        case B__COUNT:
-            e->want_code = "response_invalid";
-            snprintf(buf, sizeof(buf),
-                     "{\"job_id\":\"%s\",\"operation\":\"segments.get\",%s,\"params\":{\"id\":"
-                     "\"sim-bad-json\"}}",
-                     id, p_kl);
-            break;
-        }
-        break;
+    if (e->kind == K_BAD) {
+        whole = bad_parts(id, e, &p, small, sizeof(small));
+        cap = e->sub == B_OVERSIZED ? 300 * 1024 : cap;
+    } else {
+        good_parts(i, id, e, &p);
     }
-    *len = strlen(buf);
+    buf = malloc(cap);
+    if (!buf) {
+        return NULL;
+    }
+    if (whole) {
+        at = snprintf(buf, cap, "%s", whole);
+    } else if (e->kind == K_BAD && e->sub == B_OVERSIZED) {
+        at = snprintf(buf, cap,
+                      "{\"job_id\":\"%s\",\"operation\":\"%s\",%s,\"params\":{\"id\":\"x\","
+                      "\"pad\":\"%0*d\"}}",
+                      id, p.op, p.who, 290 * 1024, 0);
+    } else {
+        at = snprintf(buf, cap, "{\"job_id\":\"%s\",\"operation\":\"%s\",%s%s%s%s}", id, p.op,
+                      p.who, p.params[0] ? ",\"params\":" : "", p.params, p.rest);
+    }
+    *len = (size_t)at < cap ? (size_t)at : cap - 1;
     return buf;
-}
-
-static int job_index(const char *job_id)
-{
-    size_t n = strlen(run_id);
-
-    if (!job_id || strncmp(job_id, run_id, n) || job_id[n] != '-') {
-        return -1;
-    }
-    return atoi(job_id + n + 1);
 }
 
 /* Check one result message against what job i should produce. */
@@ -444,155 +428,124 @@ static void check_result(int i, const cJSON *r)
     }
 }
 
-static int file_contains(const char *path, const char *needle)
+/* Every result message: the right headers (job_id and status, and the trace context exactly
+ * when the job had one), and what the job should produce. */
+static void on_result(void *arg, int idx, const cJSON *r, const rd_kafka_message_t *m)
 {
-    FILE *f = fopen(path, "r");
-    char line[8192];
-    int found = 0;
+    char tp[128], v[64];
+    int has_tp = kit_header(m, "traceparent", tp, sizeof(tp)) == 0 && !strcmp(tp, TRACEPARENT);
 
-    while (f && !found && fgets(line, sizeof(line), f)) {
-        found = strstr(line, needle) != NULL;
+    (void)arg;
+    if (!ex[idx].has_result) {
+        fprintf(stderr, "unexpected result message: %.200s\n", (const char *)m->payload);
+        sw_test_failures++;
+        return;
     }
-    if (f) {
-        fclose(f);
+    if (has_tp != ex[idx].traceparent || kit_header(m, "job_id", v, sizeof(v)) ||
+        kit_header(m, "status", v, sizeof(v))) {
+        fprintf(stderr, "job %d: result headers wrong (traceparent %d)\n", idx, has_tp);
+        sw_test_failures++;
     }
-    return found;
+    check_result(idx, r);
 }
 
-static void test_e2e(void)
+/* Every bad input leaves a dead letter naming the reason and the source offset and topic. */
+static int on_dead_letter(void *arg, const rd_kafka_message_t *m)
 {
-    const char *bootstrap = kit_bootstrap();
-    char jobs[64], results[64], dlq[64], group[64];
-    char accounts[1024], results_file[1024], worker_log[1024], schema[1024];
-    char base_url[64];
-    pid_t sim = -1, worker = -1;
-    int port = 0;
-    int i, expected_finals = 0, expected_dlq = 0, dlq_seen = 0, pending;
-    rd_kafka_t *prod = NULL, *rres = NULL, *rdlq = NULL;
-    FILE *f;
-    FILE *out = NULL;
-    int64_t end;
+    const char *jobs = arg;
+    char v[256];
 
-    CHECK(bootstrap != NULL);
-    if (!bootstrap) {
-        fprintf(stderr, "no broker: set SW_TEST_KAFKA_DIR (ctest does, via the kafka fixture)\n");
-        return;
-    }
-    snprintf(run_id, sizeof(run_id), "e2e%d", (int)getpid());
-    snprintf(jobs, sizeof(jobs), "%s-jobs", run_id);
-    snprintf(results, sizeof(results), "%s-results", run_id);
-    snprintf(results_topic, sizeof(results_topic), "%s", results);
-    snprintf(dlq, sizeof(dlq), "%s-dlq", run_id);
-    snprintf(group, sizeof(group), "%s-group", run_id);
-    CHECK(kit_create_topic(bootstrap, jobs, 4) == 0);
-    CHECK(kit_create_topic(bootstrap, results, 4) == 0);
-    CHECK(kit_create_topic(bootstrap, dlq, 1) == 0);
+    CHECK(kit_header(m, "segworker.reason", v, sizeof(v)) == 0 && v[0]);
+    CHECK(kit_header(m, "segworker.source.offset", v, sizeof(v)) == 0);
+    CHECK(kit_header(m, "segworker.source.topic", v, sizeof(v)) == 0 && !strcmp(v, jobs));
+    return 0;
+}
 
-    sim = kit_start_sim(argv_sim, argv_work, &port);
-    CHECK(sim > 0);
-    if (sim <= 0) {
-        return;
-    }
-    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d", port);
-    snprintf(accounts, sizeof(accounts), "%s/accounts.json", argv_work);
-    f = fopen(accounts, "w");
-    fprintf(f,
-            "{\"accounts\":{"
-            "\"acme-klaviyo\":{\"provider\":\"klaviyo\",\"base_url\":\"%s\",\"credentials\":"
-            "{\"api_key\":\"env:E2E_KLAVIYO_KEY\"},\"settings\":{\"revision\":\"2025-04-15\"}},"
-            "\"acme-sendgrid\":{\"provider\":\"sendgrid\",\"base_url\":\"%s\",\"credentials\":"
-            "{\"api_key\":\"env:E2E_SENDGRID_KEY\"}},"
-            "\"sendgrid-wrong-key\":{\"provider\":\"sendgrid\",\"base_url\":\"%s\",\"credentials\":"
-            "{\"api_key\":\"env:E2E_WRONG_KEY\"}}}}\n",
-            base_url, base_url, base_url);
-    fclose(f);
-    snprintf(worker_log, sizeof(worker_log), "%s/worker.log", argv_work);
-    {
-        char t_jobs[128], t_res[128], t_dlq[128];
-        char *wargv[] = {(char *)argv_worker, "run", "--brokers", (char *)bootstrap, "--accounts",
-                         accounts, "--group", group, "--set", t_jobs, "--set", t_res, "--set",
-                         t_dlq, "--set", "retry.base_ms=100",
-                         /* This test is about delivery and classification at volume; Klaviyo's
-                          * stated limits (15/min for counts) would make it take minutes.
-                          * it_reliability tests the limits. */
-                         "--set", "ratelimit.mode=off", NULL};
-        char *env[] = {"E2E_KLAVIYO_KEY=" KLAVIYO_KEY, "E2E_SENDGRID_KEY=" SENDGRID_KEY,
-                       "E2E_WRONG_KEY=definitely-wrong", "SEGWORKER_LOG_LEVEL=info",
-                       /* a small window, so the backpressure path (full window, pause) runs */
-                       "SEGWORKER_MAX_IN_FLIGHT=50", NULL};
+static void produce_all(rd_kafka_t *prod, const char *topic, int *expected_finals,
+                        int *expected_dlq)
+{
+    int i;
 
-        snprintf(t_jobs, sizeof(t_jobs), "topics.jobs=%s", jobs);
-        snprintf(t_res, sizeof(t_res), "topics.results=%s", results);
-        snprintf(t_dlq, sizeof(t_dlq), "topics.dlq=%s", dlq);
-        worker = kit_spawn(wargv, env, NULL, worker_log);
-    }
-    CHECK(worker > 0);
-
-    prod = kit_producer(bootstrap);
     for (i = 0; i < NJOBS; i++) {
         size_t len = 0;
         char key[16];
         char *text = job_text(i, &ex[i], &len);
 
+        CHECK(text != NULL);
         snprintf(key, sizeof(key), "k%d", i % 13);
-        CHECK(kit_produce_hdr(prod, jobs, key, text, len, ex[i].traceparent ? "traceparent" : NULL,
-                              TRACEPARENT) == 0);
-        if (ex[i].kind == K_BAD && ex[i].sub == B_OVERSIZED) {
-            free(text);
-        }
-        expected_finals += ex[i].has_result;
-        expected_dlq += ex[i].dlq;
+        CHECK(text && kit_produce_hdr(prod, topic, key, text, len,
+                                      ex[i].traceparent ? "traceparent" : NULL, TRACEPARENT) == 0);
+        free(text);
+        *expected_finals += ex[i].has_result;
+        *expected_dlq += ex[i].dlq;
     }
     CHECK(kit_flush(prod) == 0);
+}
+
+static int start_worker(struct kit_worker *w, const struct kit_names *n, const struct kit_sim *sim)
+{
+    struct kit_accounts acc;
+    char accounts[1024], url[128];
+
+    kit_path(accounts, sizeof(accounts), args.work, "accounts.json");
+    kit_accounts_init(&acc);
+    kit_account_set(&acc, kit_account_sim(&acc, "acme-klaviyo", "klaviyo", sim), "settings",
+                    "revision", "2025-04-15");
+    kit_account_sim(&acc, "acme-sendgrid", "sendgrid", sim);
+    kit_sim_url(sim, "sendgrid", url, sizeof(url));
+    kit_account_set(&acc, kit_account(&acc, "sendgrid-wrong-key", "sendgrid", url), "credentials",
+                    "api_key", "env:E2E_WRONG_KEY");
+    kit_worker_init_run(w, &args, args.bootstrap, accounts, n);
+    kit_worker_set(w, "retry.base_ms=100");
+    /* This test is about delivery and classification at volume; Klaviyo's stated limits
+     * (15/min for counts) would make it take minutes. it_reliability tests the limits. */
+    kit_worker_set(w, "ratelimit.mode=off");
+    kit_worker_env(w, "E2E_WRONG_KEY=definitely-wrong");
+    /* a small window, so the backpressure path (full window, pause) runs */
+    kit_worker_env(w, "SEGWORKER_MAX_IN_FLIGHT=50");
+    if (kit_accounts_write(&acc, accounts) != 0) {
+        return -1;
+    }
+    return kit_worker_start(w, args.work, "worker") > 0 ? 0 : -1;
+}
+
+static void test_e2e(void)
+{
+    const char *bootstrap = args.bootstrap;
+    char results_file[1024];
+    struct kit_names n;
+    struct kit_sim sim = {.pid = -1};
+    struct kit_worker w = {.pid = -1};
+    struct kit_tally t;
+    int i, expected_finals = 0, expected_dlq = 0;
+    rd_kafka_t *prod = NULL, *rres = NULL;
+
+    memset(&t, 0, sizeof(t));
+    CHECK(bootstrap[0] != '\0');
+    if (!bootstrap[0]) {
+        fprintf(stderr, "no broker: set SW_TEST_KAFKA_DIR (ctest does, via the kafka fixture)\n");
+        return;
+    }
+    kit_names_init(&n, "e2e", NULL);
+    snprintf(run_id, sizeof(run_id), "%s", n.tag);
+    snprintf(results_topic, sizeof(results_topic), "%s", n.results);
+    CHECK(kit_topics_create(bootstrap, &n, 4, 4, 0) == 0);
+    CHECK(kit_sim_start(&sim, &args, NULL) == 0);
+    CHECK(sim.pid > 0 && start_worker(&w, &n, &sim) == 0);
+    prod = kit_producer(bootstrap);
+    rres = kit_reader(bootstrap, n.results);
+    CHECK(prod && rres && kit_tally_init(&t, n.tag, NJOBS) == 0);
+    if (w.pid <= 0 || !prod || !rres || !t.job) {
+        goto out;
+    }
+    produce_all(prod, n.jobs, &expected_finals, &expected_dlq);
 
     /* Collect results until every job that should answer has its final message. */
-    snprintf(results_file, sizeof(results_file), "%s/results.ndjson", argv_work);
-    out = fopen(results_file, "w");
-    rres = kit_reader(bootstrap, results);
-    pending = expected_finals;
-    end = kit_now_ms() + kit_deadline_ms(180000);
-    while (pending > 0 && kit_now_ms() < end) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rres, 200);
-        cJSON *r;
-        int idx;
-
-        if (!m) {
-            continue;
-        }
-        if (!m->err) {
-            fwrite(m->payload, 1, m->len, out);
-            fputc('\n', out);
-            r = cJSON_ParseWithLength(m->payload, m->len);
-            idx = job_index(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "job_id")));
-            if (idx < 0 || idx >= NJOBS || !ex[idx].has_result) {
-                fprintf(stderr, "unexpected result message: %.200s\n", (char *)m->payload);
-                sw_test_failures++;
-            } else {
-                int before = ex[idx].finals;
-                rd_kafka_headers_t *h = NULL;
-                const void *v = NULL;
-                size_t vl = 0;
-                int has_tp = !rd_kafka_message_headers(m, &h) &&
-                             !rd_kafka_header_get_last(h, "traceparent", &v, &vl) &&
-                             vl == strlen(TRACEPARENT) && !memcmp(v, TRACEPARENT, vl);
-
-                if (has_tp != ex[idx].traceparent || !h ||
-                    rd_kafka_header_get_last(h, "job_id", &v, &vl) ||
-                    rd_kafka_header_get_last(h, "status", &v, &vl)) {
-                    fprintf(stderr, "job %d: result headers wrong (traceparent %d)\n", idx, has_tp);
-                    sw_test_failures++;
-                }
-                check_result(idx, r);
-                if (ex[idx].finals == 1 && before == 0) {
-                    pending--;
-                }
-            }
-            cJSON_Delete(r);
-        }
-        rd_kafka_message_destroy(m);
-    }
-    fclose(out);
-    CHECK_INT(pending, 0);
+    kit_path(results_file, sizeof(results_file), args.work, "results.ndjson");
+    CHECK(kit_tally_record(&t, results_file, NULL) == 0);
+    t.on_result = on_result;
+    CHECK(kit_tally_wait_for(&t, rres, expected_finals, kit_deadline_ms(180000)) == 0);
+    CHECK_INT(t.foreign, 0);
     for (i = 0; i < NJOBS; i++) {
         if (ex[i].finals != ex[i].has_result) {
             fprintf(stderr, "job %d (kind %d/%d): %d final results, expected %d\n", i, ex[i].kind,
@@ -600,58 +553,26 @@ static void test_e2e(void)
             sw_test_failures++;
         }
     }
-
-    /* Every bad input left a dead letter naming the reason and the source offset. */
-    rdlq = kit_reader(bootstrap, dlq);
-    end = kit_now_ms() + kit_deadline_ms(60000);
-    while (dlq_seen < expected_dlq && kit_now_ms() < end) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rdlq, 200);
-        rd_kafka_headers_t *h = NULL;
-        const void *v;
-        size_t vl;
-
-        if (!m) {
-            continue;
-        }
-        if (!m->err) {
-            dlq_seen++;
-            CHECK(rd_kafka_message_headers(m, &h) == 0);
-            CHECK(h && rd_kafka_header_get_last(h, "segworker.reason", &v, &vl) == 0 && vl > 0);
-            CHECK(h && rd_kafka_header_get_last(h, "segworker.source.offset", &v, &vl) == 0);
-            CHECK(h && rd_kafka_header_get_last(h, "segworker.source.topic", &v, &vl) == 0 &&
-                  vl == strlen(jobs) && !memcmp(v, jobs, vl));
-        }
-        rd_kafka_message_destroy(m);
-    }
-    CHECK_INT(dlq_seen, expected_dlq);
-
+    CHECK_INT(kit_read_topic(bootstrap, n.dlq, expected_dlq, kit_deadline_ms(60000), on_dead_letter,
+                             n.jobs),
+              expected_dlq);
     /* Offsets never run ahead of results, and all of them end up committed. */
-    CHECK(kit_wait_committed_at_end(bootstrap, group, jobs, kit_deadline_ms(60000)) == 0);
-
+    CHECK(kit_wait_committed_at_end(bootstrap, n.group, n.jobs, kit_deadline_ms(60000)) == 0);
     /* A clean drain on SIGTERM. */
-    kit_signal(worker, SIGTERM);
-    CHECK_INT(kit_wait(worker, kit_deadline_ms(60000)), 0);
-    worker = -1;
-
-    snprintf(schema, sizeof(schema), "%s/result.schema.json", argv_schemas);
-    CHECK_INT(kit_validate(argv_validator, schema, results_file), 0);
+    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(60000)), 0);
+    kit_tally_free(&t); /* closes the results file */
+    CHECK_INT(kit_validate(&args, "result.schema.json", results_file), 0);
     /* Secrets never reach results or logs (debug output redacts them). */
-    CHECK(!file_contains(results_file, KLAVIYO_KEY) && !file_contains(results_file, SENDGRID_KEY));
-    CHECK(!file_contains(worker_log, KLAVIYO_KEY) && !file_contains(worker_log, SENDGRID_KEY));
-    CHECK(file_contains(worker_log, "stopped: consumed"));
-
-    if (rres) {
-        rd_kafka_consumer_close(rres);
-        rd_kafka_destroy(rres);
-    }
-    if (rdlq) {
-        rd_kafka_consumer_close(rdlq);
-        rd_kafka_destroy(rdlq);
-    }
-    rd_kafka_destroy(prod);
-    kit_kill(worker);
-    kit_signal(sim, SIGTERM);
-    CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
+    CHECK(!kit_file_contains(results_file, KLAVIYO_KEY) &&
+          !kit_file_contains(results_file, SENDGRID_KEY));
+    CHECK(!kit_file_contains(w.log, KLAVIYO_KEY) && !kit_file_contains(w.log, SENDGRID_KEY));
+    CHECK(kit_file_contains(w.log, "stopped: consumed"));
+out:
+    kit_reader_close(rres);
+    kit_producer_free(prod);
+    kit_worker_kill(&w);
+    CHECK_INT(kit_sim_stop(&sim), 0);
+    kit_tally_free(&t);
 }
 
 static const struct sw_test_case tests[] = {
@@ -659,17 +580,4 @@ static const struct sw_test_case tests[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv)
-{
-    struct kit_args a;
-
-    if (kit_parse_args(argc, argv, "it_e2e", &a) != 0) {
-        return 2;
-    }
-    argv_worker = a.worker;
-    argv_sim = a.sim;
-    argv_validator = a.validator;
-    argv_schemas = a.schemas;
-    argv_work = a.work;
-    return sw_test_run(tests, NULL);
-}
+KIT_TEST_MAIN("it_e2e", args, tests)

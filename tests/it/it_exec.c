@@ -7,72 +7,35 @@
 #include "sw_test.h"
 
 #include <cjson/cJSON.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *worker, *sim_bin, *validator, *schemas, *work;
-static int port;
+static struct kit_args args;
+static struct kit_sim sim;
 static char accounts[1024];
 static char all_results[1024];
 
-struct run {
-    int rc;
-    int nlines;
-    cJSON *lines[64];
-    char err[4096];
-};
-
-static void run_free(struct run *r)
+/* Run `segworker exec` with job on stdin (and up to two more arguments); returns its exit
+ * status. Every line of its output is appended to all_results for the schema check. */
+static int exec_job(const char *job, const char *extra1, const char *extra2, struct kit_output *o)
 {
-    int i;
+    struct kit_worker w;
 
-    for (i = 0; i < r->nlines; i++) {
-        cJSON_Delete(r->lines[i]);
+    kit_worker_init(&w, &args, "exec");
+    kit_worker_arg(&w, "--accounts");
+    kit_worker_arg(&w, "%s", accounts);
+    if (extra1) {
+        kit_worker_arg(&w, "%s", extra1);
+        kit_worker_arg(&w, "%s", extra2);
     }
+    return kit_worker_exec(&w, args.work, "exec", job, kit_deadline_ms(60000), all_results, o);
 }
 
-/* Run `segworker exec` with job on stdin (and extra args); collect its stdout lines. */
-static void exec_job(const char *job, const char *extra1, const char *extra2, struct run *r)
+/* Line i of the output. */
+static const cJSON *line(const struct kit_output *o, int i)
 {
-    char in[1024], out[1024], errp[1024], line[1 << 16];
-    char *argv[] = {(char *)worker, "exec",         "--accounts", accounts,
-                    (char *)extra1, (char *)extra2, NULL};
-    char *env[] = {"IT_KLAVIYO_KEY=sim-klaviyo-key", "IT_SENDGRID_KEY=sim-sendgrid-key", NULL};
-    FILE *f;
-    FILE *all;
-    pid_t pid;
-
-    memset(r, 0, sizeof(*r));
-    snprintf(in, sizeof(in), "%s/job.json", work);
-    snprintf(out, sizeof(out), "%s/out.ndjson", work);
-    snprintf(errp, sizeof(errp), "%s/err.log", work);
-    f = fopen(in, "w");
-    fputs(job, f);
-    fclose(f);
-    if (!extra1) {
-        argv[4] = NULL;
-    }
-    pid = kit_spawn_in(argv, env, in, out, errp);
-    r->rc = kit_wait(pid, kit_deadline_ms(60000));
-    f = fopen(out, "r");
-    all = fopen(all_results, "a");
-    while (f && r->nlines < 64 && fgets(line, sizeof(line), f)) {
-        r->lines[r->nlines++] = cJSON_Parse(line);
-        fputs(line, all);
-    }
-    if (f) {
-        fclose(f);
-    }
-    fclose(all);
-    f = fopen(errp, "r");
-    if (f) {
-        size_t n = fread(r->err, 1, sizeof(r->err) - 1, f);
-
-        r->err[n] = '\0';
-        fclose(f);
-    }
+    return cJSON_GetArrayItem(o->lines, i);
 }
 
 static const cJSON *get(const cJSON *o, const char *path)
@@ -101,7 +64,7 @@ static double getn(const cJSON *o, const char *path)
 
 static void test_get_succeeds(void)
 {
-    struct run r;
+    struct kit_output r;
     struct sim_klaviyo_segment s;
     char job[512];
 
@@ -110,139 +73,143 @@ static void test_get_succeeds(void)
              "{\"job_id\":\"x1\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
              "\"account\":\"kl\",\"params\":{\"id\":\"%s\",\"with_member_count\":true}}",
              s.id);
-    exec_job(job, NULL, NULL, &r);
-    CHECK_INT(r.rc, 0);
-    CHECK_INT(r.nlines, 1);
-    CHECK_STR(gets_(r.lines[0], "status"), "succeeded");
-    CHECK_STR(gets_(r.lines[0], "result.id"), s.id);
-    CHECK_INT(getn(r.lines[0], "result.member_count"), s.profile_count);
-    CHECK(cJSON_IsTrue(get(r.lines[0], "part.last")));
-    run_free(&r);
+    CHECK_INT(exec_job(job, NULL, NULL, &r), 0);
+    CHECK_INT(kit_output_nlines(&r), 1);
+    CHECK_STR(gets_(line(&r, 0), "status"), "succeeded");
+    CHECK_STR(gets_(line(&r, 0), "result.id"), s.id);
+    CHECK_INT(getn(line(&r, 0), "result.member_count"), s.profile_count);
+    CHECK(cJSON_IsTrue(get(line(&r, 0), "part.last")));
+    kit_output_free(&r);
 }
 
 static void test_failure_exit_1(void)
 {
-    struct run r;
+    struct kit_output r;
 
-    exec_job("{\"job_id\":\"x2\",\"operation\":\"segments.get\",\"provider\":\"sendgrid\","
-             "\"account\":\"sg\",\"params\":{\"id\":\"00000000-0000-0000-0000-000000000000\"}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 1);
-    CHECK_INT(r.nlines, 1);
-    CHECK_STR(gets_(r.lines[0], "error.code"), "not_found");
-    CHECK_INT(getn(r.lines[0], "error.http_status"), 404);
-    CHECK(cJSON_IsFalse(get(r.lines[0], "error.retryable")));
-    run_free(&r);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x2\",\"operation\":\"segments.get\",\"provider\":\"sendgrid\","
+                 "\"account\":\"sg\",\"params\":{\"id\":\"00000000-0000-0000-0000-000000000000\"}}",
+                 NULL, NULL, &r),
+        1);
+    CHECK_INT(kit_output_nlines(&r), 1);
+    CHECK_STR(gets_(line(&r, 0), "error.code"), "not_found");
+    CHECK_INT(getn(line(&r, 0), "error.http_status"), 404);
+    CHECK(cJSON_IsFalse(get(line(&r, 0), "error.retryable")));
+    kit_output_free(&r);
     /* A job that parses but names nothing runnable is a failed result too. */
-    exec_job("{\"job_id\":\"x3\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-             "\"account\":\"nope\",\"params\":{\"id\":\"a\"}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 1);
-    CHECK_STR(gets_(r.lines[0], "error.code"), "unknown_account");
-    run_free(&r);
+    CHECK_INT(exec_job("{\"job_id\":\"x3\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+                       "\"account\":\"nope\",\"params\":{\"id\":\"a\"}}",
+                       NULL, NULL, &r),
+              1);
+    CHECK_STR(gets_(line(&r, 0), "error.code"), "unknown_account");
+    kit_output_free(&r);
 }
 
 static void test_usage_exit_2(void)
 {
-    struct run r;
-    char *argv[] = {(char *)worker, "exec", NULL};
-    pid_t pid;
+    struct kit_output r;
+    struct kit_worker w;
 
-    exec_job("this is not a job", NULL, NULL, &r);
-    CHECK_INT(r.rc, 2);
-    CHECK_INT(r.nlines, 0);
+    CHECK_INT(exec_job("this is not a job", NULL, NULL, &r), 2);
+    CHECK_INT(kit_output_nlines(&r), 0);
     CHECK(strstr(r.err, "invalid job") != NULL);
-    run_free(&r);
-    exec_job("{}", "--set", "no.such.key=1", &r);
-    CHECK_INT(r.rc, 2);
+    kit_output_free(&r);
+    CHECK_INT(exec_job("{}", "--set", "no.such.key=1", &r), 2);
     CHECK(strstr(r.err, "unknown configuration key") != NULL);
-    run_free(&r);
-    pid = kit_spawn(argv, NULL, "/dev/null", "/dev/null"); /* no account store */
-    CHECK_INT(kit_wait(pid, kit_deadline_ms(10000)), 2);
+    kit_output_free(&r);
+    kit_worker_init(&w, &args, "exec"); /* no account store */
+    CHECK_INT(kit_worker_exec(&w, args.work, "no-store", NULL, kit_deadline_ms(10000), NULL, &r),
+              2);
+    kit_output_free(&r);
 }
 
 static void test_list_parts_and_truncation(void)
 {
-    struct run r;
+    struct kit_output r;
     int i;
 
-    exec_job("{\"job_id\":\"x4\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"options\":{\"ignore_remote_data\":true}}",
-             "--set", "worker.part_items=10", &r);
-    CHECK_INT(r.rc, 0);
-    CHECK_INT(r.nlines, 3);
-    for (i = 0; i < r.nlines; i++) {
-        CHECK_INT(getn(r.lines[i], "part.index"), i);
-        CHECK(cJSON_IsTrue(get(r.lines[i], "part.last")) == (i == 2));
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x4\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\",\"options\":{\"ignore_remote_data\":true}}",
+                 "--set", "worker.part_items=10", &r),
+        0);
+    CHECK_INT(kit_output_nlines(&r), 3);
+    for (i = 0; i < kit_output_nlines(&r); i++) {
+        CHECK_INT(getn(line(&r, i), "part.index"), i);
+        CHECK(cJSON_IsTrue(get(line(&r, i), "part.last")) == (i == 2));
     }
-    if (r.nlines == 3) {
-        CHECK_INT(getn(r.lines[2], "part.total_items"), SIM_KLAVIYO_SEGMENTS);
-        CHECK_INT(getn(r.lines[2], "part.items"), 5);
+    if (kit_output_nlines(&r) == 3) {
+        CHECK_INT(getn(line(&r, 2), "part.total_items"), SIM_KLAVIYO_SEGMENTS);
+        CHECK_INT(getn(line(&r, 2), "part.items"), 5);
     }
-    run_free(&r);
-    exec_job("{\"job_id\":\"x5\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"options\":{\"max_items\":12}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 0);
-    CHECK_INT(r.nlines, 1);
-    CHECK_INT(getn(r.lines[0], "part.total_items"), 12);
-    CHECK(cJSON_IsTrue(get(r.lines[0], "part.truncated")));
-    run_free(&r);
+    kit_output_free(&r);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x5\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\",\"options\":{\"max_items\":12}}",
+                 NULL, NULL, &r),
+        0);
+    CHECK_INT(kit_output_nlines(&r), 1);
+    CHECK_INT(getn(line(&r, 0), "part.total_items"), 12);
+    CHECK(cJSON_IsTrue(get(line(&r, 0), "part.truncated")));
+    kit_output_free(&r);
     /* A worker limit on pages is a classified error, not a silent cut. */
-    exec_job("{\"job_id\":\"x6\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\"}",
-             "--set", "limits.max_pages=2", &r);
-    CHECK_INT(r.rc, 1);
-    CHECK_STR(gets_(r.lines[r.nlines - 1], "error.code"), "result_too_large");
-    run_free(&r);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x6\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\"}",
+                 "--set", "limits.max_pages=2", &r),
+        1);
+    CHECK_STR(gets_(kit_output_last(&r), "error.code"), "result_too_large");
+    kit_output_free(&r);
 }
 
 static void test_size_limits(void)
 {
-    struct run r;
+    struct kit_output r;
     int i, total = 0;
 
     /* Parts split by bytes, not only by count, and each stays under the message limit. */
-    exec_job("{\"job_id\":\"x11\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\"}",
-             "--set", "limits.max_result_bytes=6000", &r);
-    CHECK_INT(r.rc, 0);
-    CHECK(r.nlines > 3);
-    for (i = 0; i < r.nlines; i++) {
-        char *text = cJSON_PrintUnformatted(r.lines[i]);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x11\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\"}",
+                 "--set", "limits.max_result_bytes=6000", &r),
+        0);
+    CHECK(kit_output_nlines(&r) > 3);
+    for (i = 0; i < kit_output_nlines(&r); i++) {
+        char *text = cJSON_PrintUnformatted(line(&r, i));
 
         CHECK(text && strlen(text) <= 6000);
         cJSON_free(text);
-        total += (int)getn(r.lines[i], "part.items");
+        total += (int)getn(line(&r, i), "part.items");
     }
     CHECK_INT(total, SIM_KLAVIYO_SEGMENTS);
-    run_free(&r);
+    kit_output_free(&r);
     /* A provider answer over the body limit is a classified error, not a truncated parse. */
-    exec_job("{\"job_id\":\"x12\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\"}",
-             "--set", "limits.max_response_bytes=1024", &r);
-    CHECK_INT(r.rc, 1);
-    CHECK_STR(gets_(r.lines[0], "error.code"), "result_too_large");
-    CHECK(strstr(gets_(r.lines[0], "error.message"), "max_response_bytes") != NULL);
-    run_free(&r);
+    CHECK_INT(
+        exec_job("{\"job_id\":\"x12\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","
+                 "\"account\":\"kl\"}",
+                 "--set", "limits.max_response_bytes=1024", &r),
+        1);
+    CHECK_STR(gets_(line(&r, 0), "error.code"), "result_too_large");
+    CHECK(strstr(gets_(line(&r, 0), "error.message"), "max_response_bytes") != NULL);
+    kit_output_free(&r);
 }
 
 static void test_retry_after_is_honoured(void)
 {
-    struct run r;
+    struct kit_output r;
     char stats[8192];
     cJSON *s;
 
-    CHECK_INT(kit_http_get(port, "/_sim/stats", stats, sizeof(stats)), 200);
-    exec_job("{\"job_id\":\"x7\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"params\":{\"id\":\"sim-429-2-1-x7\"}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 0);
-    CHECK_INT(getn(r.lines[0], "attempts"), 3);
+    CHECK_INT(kit_http_get(sim.port, "/_sim/stats", stats, sizeof(stats)), 200);
+    CHECK_INT(exec_job("{\"job_id\":\"x7\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+                       "\"account\":\"kl\",\"params\":{\"id\":\"sim-429-2-1-x7\"}}",
+                       NULL, NULL, &r),
+              0);
+    CHECK_INT(getn(line(&r, 0), "attempts"), 3);
     /* Two 429s asking for 1 s each: the job cannot have finished sooner. */
-    CHECK(getn(r.lines[0], "timing.total_ms") >= 2000);
-    run_free(&r);
-    CHECK_INT(kit_http_get(port, "/_sim/stats", stats, sizeof(stats)), 200);
+    CHECK(getn(line(&r, 0), "timing.total_ms") >= 2000);
+    kit_output_free(&r);
+    CHECK_INT(kit_http_get(sim.port, "/_sim/stats", stats, sizeof(stats)), 200);
     s = cJSON_Parse(stats);
     CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(s, "early_retries_same_path")));
     CHECK_INT(getn(s, "early_retries_same_path"), 0);
@@ -251,30 +218,30 @@ static void test_retry_after_is_honoured(void)
 
 static void test_timeout_and_deadline(void)
 {
-    struct run r;
+    struct kit_output r;
 
-    exec_job("{\"job_id\":\"x8\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"params\":{\"id\":\"sim-slow-3000-x8\"},\"options\":"
-             "{\"timeout_ms\":200,\"max_attempts\":2}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 1);
-    CHECK_STR(gets_(r.lines[0], "error.code"), "timeout");
-    CHECK(cJSON_IsTrue(get(r.lines[0], "error.retryable")));
-    CHECK_INT(getn(r.lines[0], "attempts"), 2);
-    run_free(&r);
-    exec_job("{\"job_id\":\"x9\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
-             "\"account\":\"kl\",\"params\":{\"id\":\"a\"},\"options\":{\"deadline\":"
-             "\"2020-01-01T00:00:00Z\"}}",
-             NULL, NULL, &r);
-    CHECK_INT(r.rc, 1);
-    CHECK_STR(gets_(r.lines[0], "error.code"), "deadline_exceeded");
-    CHECK_INT(getn(r.lines[0], "attempts"), 0);
-    run_free(&r);
+    CHECK_INT(exec_job("{\"job_id\":\"x8\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+                       "\"account\":\"kl\",\"params\":{\"id\":\"sim-slow-3000-x8\"},\"options\":"
+                       "{\"timeout_ms\":200,\"max_attempts\":2}}",
+                       NULL, NULL, &r),
+              1);
+    CHECK_STR(gets_(line(&r, 0), "error.code"), "timeout");
+    CHECK(cJSON_IsTrue(get(line(&r, 0), "error.retryable")));
+    CHECK_INT(getn(line(&r, 0), "attempts"), 2);
+    kit_output_free(&r);
+    CHECK_INT(exec_job("{\"job_id\":\"x9\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+                       "\"account\":\"kl\",\"params\":{\"id\":\"a\"},\"options\":{\"deadline\":"
+                       "\"2020-01-01T00:00:00Z\"}}",
+                       NULL, NULL, &r),
+              1);
+    CHECK_STR(gets_(line(&r, 0), "error.code"), "deadline_exceeded");
+    CHECK_INT(getn(line(&r, 0), "attempts"), 0);
+    kit_output_free(&r);
 }
 
 static void test_debug_redacts(void)
 {
-    struct run r;
+    struct kit_output r;
     char *text;
     struct sim_sendgrid_segment s;
     char job[512];
@@ -285,41 +252,27 @@ static void test_debug_redacts(void)
              "\"account\":\"sg\",\"params\":{\"id\":\"%s\"},\"options\":{\"response_format\":"
              "\"debug\"}}",
              s.id);
-    exec_job(job, NULL, NULL, &r);
-    CHECK_INT(r.rc, 0);
-    CHECK_STR(gets_(r.lines[0], "debug.request_options.headers.Authorization"), "[redacted]");
-    CHECK(strstr(gets_(r.lines[0], "debug.request_url"), s.id) != NULL);
-    text = cJSON_PrintUnformatted(r.lines[0]);
+    CHECK_INT(exec_job(job, NULL, NULL, &r), 0);
+    CHECK_STR(gets_(line(&r, 0), "debug.request_options.headers.Authorization"), "[redacted]");
+    CHECK(strstr(gets_(line(&r, 0), "debug.request_url"), s.id) != NULL);
+    text = cJSON_PrintUnformatted(line(&r, 0));
     CHECK(text && !strstr(text, "sim-sendgrid-key"));
     cJSON_free(text);
-    run_free(&r);
+    kit_output_free(&r);
 }
 
-/* Run a segworker command (no stdin); returns its exit status, stderr+stdout in out. */
-static int run_cmd(char *const args[], char *out, size_t n)
+/* Run a segworker command (no stdin); returns its exit status, its stdout and stderr in out. */
+static int run_cmd(char *const av[], char *out, size_t n)
 {
-    char *argv[16];
-    char path[1024];
-    char *env[] = {"IT_KLAVIYO_KEY=sim-klaviyo-key", "IT_SENDGRID_KEY=sim-sendgrid-key", NULL};
-    FILE *f;
-    pid_t pid;
-    int rc, i;
-    size_t got = 0;
+    struct kit_worker w;
+    struct kit_output o;
+    int rc;
 
-    argv[0] = (char *)worker;
-    for (i = 0; args[i] && i < 14; i++) {
-        argv[i + 1] = args[i];
-    }
-    argv[i + 1] = NULL;
-    snprintf(path, sizeof(path), "%s/cmd.out", work);
-    pid = kit_spawn(argv, env, path, path);
-    rc = kit_wait(pid, kit_deadline_ms(30000));
-    f = fopen(path, "r");
-    if (f) {
-        got = fread(out, 1, n - 1, f);
-        fclose(f);
-    }
-    out[got] = '\0';
+    kit_worker_init(&w, &args, NULL);
+    kit_worker_args(&w, av);
+    rc = kit_worker_exec(&w, args.work, "cmd", NULL, kit_deadline_ms(30000), NULL, &o);
+    snprintf(out, n, "%s%s", o.out, o.err);
+    kit_output_free(&o);
     return rc;
 }
 
@@ -355,10 +308,7 @@ static void test_other_commands(void)
 
 static void test_results_are_schema_valid(void)
 {
-    char schema[1024];
-
-    snprintf(schema, sizeof(schema), "%s/result.schema.json", schemas);
-    CHECK_INT(kit_validate(validator, schema, all_results), 0);
+    CHECK_INT(kit_validate(&args, "result.schema.json", all_results), 0);
 }
 
 static const struct sw_test_case tests[] = {
@@ -377,38 +327,34 @@ static const struct sw_test_case tests[] = {
 
 int main(int argc, char **argv)
 {
-    struct kit_args a;
-    pid_t sim;
-    FILE *f;
+    struct kit_accounts acc;
+    char url[128];
     int rc;
 
-    if (kit_parse_args(argc, argv, "it_exec", &a) != 0) {
+    if (kit_parse_args(argc, argv, "it_exec", &args) != 0) {
         return 2;
     }
-    worker = a.worker;
-    sim_bin = a.sim;
-    validator = a.validator;
-    schemas = a.schemas;
-    work = a.work;
-    sim = kit_start_sim(sim_bin, work, &port);
-    if (sim <= 0) {
+    if (kit_sim_start(&sim, &args, NULL) != 0) {
         fprintf(stderr, "the simulator did not start\n");
         return 1;
     }
-    snprintf(accounts, sizeof(accounts), "%s/accounts.json", work);
-    snprintf(all_results, sizeof(all_results), "%s/all-results.ndjson", work);
-    fclose(fopen(all_results, "w"));
-    f = fopen(accounts, "w");
-    fprintf(f,
-            "{\"accounts\":{\"kl\":{\"provider\":\"klaviyo\",\"base_url\":\"http://127.0.0.1:%d\","
-            "\"credentials\":{\"api_key\":\"env:IT_KLAVIYO_KEY\"}},"
-            "\"sg\":{\"provider\":\"sendgrid\",\"base_url\":\"http://127.0.0.1:%d/\","
-            "\"credentials\":{\"api_key\":\"env:IT_SENDGRID_KEY\"}}}}\n",
-            port, port);
-    fclose(f);
-    rc = sw_test_run(tests, NULL);
-    kit_signal(sim, SIGTERM);
-    if (kit_wait(sim, kit_deadline_ms(10000)) != 0) {
+    kit_path(accounts, sizeof(accounts), args.work, "accounts.json");
+    kit_path(all_results, sizeof(all_results), args.work, "all-results.ndjson");
+    kit_write_file(all_results, "");
+    /* SendGrid's base URL ends in a slash: joining it with the operation's path must not double
+     * it. */
+    kit_sim_url(&sim, "sendgrid", url, sizeof(url));
+    strcat(url, "/");
+    kit_accounts_init(&acc);
+    kit_account_sim(&acc, "kl", "klaviyo", &sim);
+    kit_account_set(&acc, kit_account(&acc, "sg", "sendgrid", url), "credentials", "api_key",
+                    "env:KIT_SENDGRID_KEY");
+    if (kit_accounts_write(&acc, accounts) != 0) {
+        kit_sim_kill(&sim);
+        return 1;
+    }
+    rc = sw_test_run(tests, getenv("SW_TEST_ONLY"));
+    if (kit_sim_stop(&sim) != 0) {
         fprintf(stderr, "the simulator did not exit cleanly\n");
         rc = 1;
     }

@@ -5,13 +5,11 @@
 #include "sw_http.h"
 #include "sw_test.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *sim_bin, *work;
-static int port;
+static struct kit_sim sim;
 
 struct done {
     int called;
@@ -46,7 +44,7 @@ static struct sw_http_xfer *get(struct sw_http *h, const char *id, long timeout_
     sw_http_req_init(&req);
     sw_status_clear(&st);
     snprintf(req.method, sizeof(req.method), "GET");
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/segments/%s", port, id);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/segments/%s", sim.port, id);
     req.url = strdup(url);
     sw_http_headers_add(&req.headers, "Authorization", "Klaviyo-API-Key sim-klaviyo-key", 1);
     sw_http_headers_add(&req.headers, "revision", "2025-04-15", 0);
@@ -166,23 +164,18 @@ static const struct sw_test_case tests[] = {
 int main(int argc, char **argv)
 {
     struct kit_args a;
-    pid_t sim;
     int rc;
 
     if (kit_parse_args(argc, argv, "it_http", &a) != 0) {
         return 2;
     }
-    sim_bin = a.sim;
-    work = a.work;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    sim = kit_start_sim(sim_bin, work, &port);
-    if (sim <= 0) {
+    if (kit_sim_start(&sim, &a, NULL) != 0) {
         fprintf(stderr, "the simulator did not start\n");
         return 1;
     }
-    rc = sw_test_run(tests, NULL);
-    kill(sim, SIGTERM);
-    if (kit_wait(sim, kit_deadline_ms(10000)) != 0) {
+    rc = sw_test_run(tests, getenv("SW_TEST_ONLY"));
+    if (kit_sim_stop(&sim) != 0) {
         fprintf(stderr, "the simulator did not exit cleanly\n");
         rc = 1;
     }

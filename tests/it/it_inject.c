@@ -10,13 +10,11 @@
  * Otherwise the job must fail with invalid_params.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
-#include "opskit.h"
 #include "sw_test.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <dirent.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +24,12 @@
 #define PREFIX "/tenant-7" /* the accounts' base_url path prefix */
 
 static struct kit_args args;
-static char work[1024];
 static char reqlog[1100], evil_log[1100], accounts[1100];
-static int port, evil_port;
+static struct kit_sim sim, evil;
 static size_t log_seen; /* bytes of reqlog already examined */
 static int cases, refused, sent;
 static const cJSON *cur_spec; /* the spec whose operations are being tried */
-/* SW_TEST_SCALE_DIV=N (sanitizer builds): every Nth case only, so CI stays within its time. */
-static unsigned long scale_div = 1, case_no;
+static unsigned long case_no;
 
 static char evil_abs[128], evil_rel[128], evil_at[128], evil_user[128];
 
@@ -206,7 +202,7 @@ static int request_ok_one(const cJSON *r, const cJSON *op, const cJSON *rq, int 
     size_t plen, llen, i;
     const char *seg;
 
-    snprintf(want_host, sizeof(want_host), "127.0.0.1:%d", port);
+    snprintf(want_host, sizeof(want_host), "127.0.0.1:%d", sim.port);
     if (!uri || !host || !tmpl || strcmp(host, want_host) != 0) {
         snprintf(why, wn, "host %s", host ? host : "?");
         return 0;
@@ -317,16 +313,18 @@ static void run_case(const char *provider, const char *opname, const cJSON *op,
     cJSON *job = cJSON_CreateObject();
     cJSON *params = cJSON_AddObjectToObject(job, "params");
     cJSON *rq = NULL;
-    char acct[96], jobfile[1100], out[1100], err[1100], why[256] = "";
-    char *text, *res, *log, *line, *last = NULL;
-    char *argv[] = {(char *)args.worker, "exec", "--accounts", accounts, NULL};
+    char acct[96], why[256] = "";
+    char *text, *log, *line;
+    struct kit_worker w;
+    struct kit_output o;
+    const cJSON *r;
     const char *code = NULL, *status = NULL;
     int rc, nreq = 0, ok = 1;
     size_t loglen = 0;
-    cJSON *r = NULL;
-    pid_t pid;
 
-    if (case_no++ % scale_div) {
+    /* SW_TEST_SCALE_DIV=N (sanitizer builds): every Nth case only, so CI stays within its
+     * time. */
+    if (case_no++ % (unsigned long)kit_scale_div()) {
         cJSON_Delete(job);
         return;
     }
@@ -359,28 +357,14 @@ static void run_case(const char *provider, const char *opname, const cJSON *op,
         }
     }
     text = cJSON_PrintUnformatted(job);
-    snprintf(jobfile, sizeof(jobfile), "%s/job.json", work);
-    snprintf(out, sizeof(out), "%s/exec.out", work);
-    snprintf(err, sizeof(err), "%s/exec.err", work);
-    ops_write_file(jobfile, text);
-    {
-        char *env[] = {"INJ_SECRET=inject-secret-value", "INJ_DA_COOKIE=sim-da-cookie", NULL};
-
-        pid = kit_spawn_in(argv, env, jobfile, out, err);
-    }
-    rc = pid > 0 ? kit_wait(pid, kit_deadline_ms(30000)) : -1;
+    kit_worker_init(&w, &args, "exec");
+    kit_worker_arg(&w, "--accounts");
+    kit_worker_arg(&w, "%s", accounts);
+    kit_worker_env(&w, "INJ_SECRET=inject-secret-value");
+    kit_worker_env(&w, "INJ_DA_COOKIE=sim-da-cookie");
+    rc = kit_worker_exec(&w, args.work, "exec", text ? text : "", kit_deadline_ms(30000), NULL, &o);
     cases++;
-    res = ops_read_file(out, NULL);
-    for (line = res; line && *line;) {
-        char *nl = strchr(line, '\n');
-
-        if (nl) {
-            *nl = '\0';
-        }
-        last = line;
-        line = nl ? nl + 1 : NULL;
-    }
-    r = last ? cJSON_Parse(last) : NULL;
+    r = kit_output_last(&o);
     status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "status"));
     code = cJSON_GetStringValue(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "error"), "code"));
@@ -389,7 +373,7 @@ static void run_case(const char *provider, const char *opname, const cJSON *op,
         snprintf(why, sizeof(why), "exec exit %d, no result", rc);
     }
     /* Every request this job made. */
-    log = ops_read_file(reqlog, &loglen);
+    log = kit_read_file(reqlog, &loglen);
     for (line = log ? log + log_seen : NULL; ok && line && *line;) {
         char *nl = strchr(line, '\n');
         cJSON *req;
@@ -423,8 +407,7 @@ static void run_case(const char *provider, const char *opname, const cJSON *op,
                 why);
         sw_test_failures++;
     }
-    cJSON_Delete(r);
-    free(res);
+    kit_output_free(&o);
     cJSON_free(text);
     cJSON_Delete(job);
 }
@@ -452,47 +435,30 @@ static void run_op(const char *provider, const char *opname, const cJSON *op, co
     }
 }
 
-static void test_inject(void)
+/* One account per provider spec, every credential it uses from the environment; the specs
+ * found go to specs[] (caller deletes). Returns how many. */
+static int write_accounts(const char *tasks, cJSON **specs, int max)
 {
-    char tasks[1100];
-    DIR *d;
+    struct kit_accounts acc;
+    char base[128];
+    DIR *d = opendir(tasks);
     struct dirent *e;
-    cJSON *specs[16];
-    int nspecs = 0, i;
-    char *acct_text;
-    size_t evil_len = 0;
-    pid_t sim, evil;
-    char *evil_seen;
+    int nspecs = 0;
 
-    snprintf(tasks, sizeof(tasks), "%s/../tasks", args.schemas);
-    snprintf(reqlog, sizeof(reqlog), "%s/requests.ndjson", work);
-    snprintf(evil_log, sizeof(evil_log), "%s/evil-requests.ndjson", work);
-    unlink(reqlog);
-    unlink(evil_log);
-    sim = ops_start_sim(args.sim, work, "sim", reqlog, NULL, &port);
-    evil = ops_start_sim(args.sim, work, "evil", evil_log, NULL, &evil_port);
-    CHECK(sim > 0 && evil > 0);
-    snprintf(evil_abs, sizeof(evil_abs), "http://127.0.0.1:%d/evil", evil_port);
-    snprintf(evil_rel, sizeof(evil_rel), "//127.0.0.1:%d/evil", evil_port);
-    snprintf(evil_at, sizeof(evil_at), "@127.0.0.1:%d/evil", evil_port);
-    snprintf(evil_user, sizeof(evil_user), "x:y@127.0.0.1:%d", evil_port);
-
-    /* One account per provider spec, every credential it uses from the environment. */
-    d = opendir(tasks);
     CHECK(d != NULL);
-    acct_text = calloc(1, 65536);
-    strcat(acct_text, "{\"accounts\":{");
-    while (d && (e = readdir(d)) != NULL && nspecs < 16) {
-        char path[2200], creds[8][64], entry[1024];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d" PREFIX, sim.port);
+    kit_accounts_init(&acc);
+    while (d && (e = readdir(d)) != NULL && nspecs < max) {
+        char path[2200], creds[8][64], name[300];
         int nc = 0, k;
         char *text;
-        cJSON *spec;
+        cJSON *spec, *a;
 
         if (e->d_name[0] == '.') {
             continue;
         }
         snprintf(path, sizeof(path), "%s/%s/%s.json", tasks, e->d_name, e->d_name);
-        text = ops_read_file(path, NULL);
+        text = kit_read_file(path, NULL);
         spec = text ? cJSON_Parse(text) : NULL;
         free(text);
         if (!cJSON_GetObjectItemCaseSensitive(spec, "operations")) {
@@ -501,30 +467,47 @@ static void test_inject(void)
         }
         specs[nspecs++] = spec;
         collect_creds(cJSON_GetObjectItemCaseSensitive(spec, "auth"), creds, &nc, 8);
-        snprintf(entry, sizeof(entry),
-                 "%s\"%s-acct\":{\"provider\":\"%s\",\"base_url\":\"http://127.0.0.1:%d" PREFIX
-                 "\",\"credentials\":{",
-                 nspecs > 1 ? "," : "", e->d_name, e->d_name, port);
-        strcat(acct_text, entry);
+        snprintf(name, sizeof(name), "%s-acct", e->d_name);
+        a = kit_account(&acc, name, e->d_name, base);
         for (k = 0; k < nc; k++) {
-            snprintf(entry, sizeof(entry), "%s\"%s\":\"env:INJ_SECRET\"", k ? "," : "", creds[k]);
-            strcat(acct_text, entry);
+            kit_account_set(&acc, a, "credentials", creds[k], "env:INJ_SECRET");
         }
         if (cJSON_GetObjectItemCaseSensitive(spec, "session")) {
             /* A cookie session (Digital Audience): the simulator's fixed cookie, so the
              * operation's own request is what reaches it. */
-            snprintf(entry, sizeof(entry), "%s\"cookie\":\"env:INJ_DA_COOKIE\"", nc ? "," : "");
-            strcat(acct_text, entry);
+            kit_account_set(&acc, a, "credentials", "cookie", "env:INJ_DA_COOKIE");
         }
-        strcat(acct_text, "}}");
     }
     if (d) {
         closedir(d);
     }
-    strcat(acct_text, "}}\n");
-    snprintf(accounts, sizeof(accounts), "%s/accounts.json", work);
-    CHECK(ops_write_file(accounts, acct_text) == 0);
-    free(acct_text);
+    CHECK(kit_accounts_write(&acc, accounts) == 0);
+    return nspecs;
+}
+
+static void test_inject(void)
+{
+    struct kit_sim_opts so = {.tag = "sim", .request_log = reqlog};
+    struct kit_sim_opts eo = {.tag = "evil", .request_log = evil_log};
+    char tasks[1100];
+    cJSON *specs[16];
+    int nspecs, i;
+    size_t evil_len = 0;
+    char *evil_seen;
+
+    snprintf(tasks, sizeof(tasks), "%s/../tasks", args.schemas);
+    kit_path(reqlog, sizeof(reqlog), args.work, "requests.ndjson");
+    kit_path(evil_log, sizeof(evil_log), args.work, "evil-requests.ndjson");
+    kit_path(accounts, sizeof(accounts), args.work, "accounts.json");
+    unlink(reqlog);
+    unlink(evil_log);
+    CHECK(kit_sim_start(&sim, &args, &so) == 0);
+    CHECK(kit_sim_start(&evil, &args, &eo) == 0);
+    snprintf(evil_abs, sizeof(evil_abs), "http://127.0.0.1:%d/evil", evil.port);
+    snprintf(evil_rel, sizeof(evil_rel), "//127.0.0.1:%d/evil", evil.port);
+    snprintf(evil_at, sizeof(evil_at), "@127.0.0.1:%d/evil", evil.port);
+    snprintf(evil_user, sizeof(evil_user), "x:y@127.0.0.1:%d", evil.port);
+    nspecs = write_accounts(tasks, specs, 16);
     CHECK(nspecs >= 2);
 
     for (i = 0; i < nspecs; i++) {
@@ -555,13 +538,11 @@ static void test_inject(void)
            sent, refused);
     /* Both outcomes happen: the test is not passing by refusing (or sending) everything. */
     CHECK(sent > 0 && refused > 0);
-    evil_seen = ops_read_file(evil_log, &evil_len);
+    evil_seen = kit_read_file(evil_log, &evil_len);
     CHECK(evil_seen != NULL && evil_len == 0);
     free(evil_seen);
-    kit_signal(sim, SIGTERM);
-    kit_signal(evil, SIGTERM);
-    CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
-    CHECK_INT(kit_wait(evil, kit_deadline_ms(10000)), 0);
+    CHECK_INT(kit_sim_stop(&sim), 0);
+    CHECK_INT(kit_sim_stop(&evil), 0);
 }
 
 static const struct sw_test_case tests[] = {
@@ -569,14 +550,4 @@ static const struct sw_test_case tests[] = {
     {NULL, NULL},
 };
 
-int main(int argc, char **argv)
-{
-    if (kit_parse_args(argc, argv, "it_inject", &args) != 0) {
-        return 2;
-    }
-    snprintf(work, sizeof(work), "%s", args.work);
-    if (getenv("SW_TEST_SCALE_DIV") && atoi(getenv("SW_TEST_SCALE_DIV")) > 1) {
-        scale_div = (unsigned long)atoi(getenv("SW_TEST_SCALE_DIV"));
-    }
-    return sw_test_run(tests, NULL);
-}
+KIT_TEST_MAIN("it_inject", args, tests)

@@ -12,13 +12,9 @@
 #include "sim_data.h"
 #include "sw_test.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
 #define MAXJOBS  1000
 #define SKIP     77
@@ -29,112 +25,49 @@ struct job {
     int must_succeed; /* the fault cannot explain a failure */
     int64_t deadline; /* wall epoch ms */
     int64_t produced; /* kit_now_ms() */
-    int late;         /* finished_at after deadline + LATE_TOL */
-    int attempts;     /* of the first final result */
-    int64_t finished; /* wall epoch ms, from the result */
 };
 
 struct run {
-    struct kit_tally t;
+    struct kit_names n;
+    struct kit_tally t; /* the jobs so far: t.n grows with them */
     struct job jobs[MAXJOBS];
-    int n;
     rd_kafka_t *prod;
     rd_kafka_t *reader;
-    const char *topic;
-    char prefix[32];
 };
 
 static struct kit_args args;
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static void rfc3339(int64_t ms, char *buf, size_t n)
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    char base[32];
-
-    gmtime_r(&s, &tm);
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, n, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
-/* The worker writes "YYYY-MM-DDTHH:MM:SS.mmmZ". */
-static int64_t parse_rfc3339(const char *s)
-{
-    struct tm tm;
-    int ms = 0;
-
-    memset(&tm, 0, sizeof(tm));
-    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                     &tm.tm_min, &tm.tm_sec, &ms) < 6) {
-        return -1;
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-static void on_final(void *arg, int idx, const cJSON *r)
-{
-    struct run *run = arg;
-    struct job *j = &run->jobs[idx];
-    const cJSON *timing = cJSON_GetObjectItemCaseSensitive(r, "timing");
-    int64_t fin = parse_rfc3339(
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(timing, "finished_at")));
-
-    if (run->t.finals[idx] > 1) {
-        return; /* duplicates are counted by the tally; the first one is judged */
-    }
-    j->finished = fin;
-    j->attempts = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "attempts"));
-    if (fin < 0 || fin > j->deadline + kit_deadline_ms(LATE_TOL)) {
-        j->late = 1;
-    }
-}
 
 static void produce(struct run *run, int phase, int64_t deadline_in_ms, int timeout_ms,
                     int must_succeed, int count)
 {
     int k;
 
-    for (k = 0; k < count && run->n < MAXJOBS; k++) {
-        int i = run->n++;
+    for (k = 0; k < count && run->t.n < MAXJOBS; k++) {
+        int i = run->t.n++; /* the tally covers the jobs so far, complete when they are */
         struct job *j = &run->jobs[i];
-        char job[768], key[16], dl[40];
+        char job[768], key[16], dl[40], params[128] = "";
         struct sim_klaviyo_segment s;
         int n;
 
         j->phase = phase;
         j->must_succeed = must_succeed;
         j->produced = kit_now_ms();
-        j->deadline = wall_ms() + deadline_in_ms;
-        rfc3339(j->deadline, dl, sizeof(dl));
+        j->deadline = kit_wall_ms() + deadline_in_ms;
+        kit_format_time(j->deadline, dl, sizeof(dl));
         sim_klaviyo_segment(i % SIM_KLAVIYO_SEGMENTS, &s);
         /* One in five is a list: three pages, so three requests in a row through the fault. */
-        if (i % 5 == 4) {
-            n = snprintf(job, sizeof(job),
-                         "{\"job_id\":\"%s-%d\",\"operation\":\"segments.list\",\"provider\":"
-                         "\"klaviyo\",\"account\":\"acme-klaviyo\",\"options\":{\"timeout_ms\":%d,"
-                         "\"deadline\":\"%s\"}}",
-                         run->prefix, i, timeout_ms, dl);
-        } else {
-            n = snprintf(job, sizeof(job),
-                         "{\"job_id\":\"%s-%d\",\"operation\":\"segments.get\",\"provider\":"
-                         "\"klaviyo\",\"account\":\"acme-klaviyo\",\"params\":{\"id\":\"%s\"},"
-                         "\"options\":{\"timeout_ms\":%d,\"deadline\":\"%s\"}}",
-                         run->prefix, i, s.id, timeout_ms, dl);
+        if (i % 5 != 4) {
+            snprintf(params, sizeof(params), "\"params\":{\"id\":\"%s\"},", s.id);
         }
+        n = snprintf(job, sizeof(job),
+                     "{\"job_id\":\"%s-%d\",\"operation\":\"%s\",\"provider\":\"klaviyo\","
+                     "\"account\":\"acme-klaviyo\",%s\"options\":{\"timeout_ms\":%d,"
+                     "\"deadline\":\"%s\"}}",
+                     run->n.tag, i, i % 5 == 4 ? "segments.list" : "segments.get", params,
+                     timeout_ms, dl);
         snprintf(key, sizeof(key), "k%d", i % 13);
-        CHECK(kit_produce(run->prod, run->topic, key, job, (size_t)n) == 0);
+        CHECK(kit_produce(run->prod, run->n.jobs, key, job, (size_t)n) == 0);
     }
-    run->t.n = run->n; /* the tally covers the jobs so far, and is complete when they are */
     CHECK(kit_flush(run->prod) == 0);
 }
 
@@ -145,13 +78,12 @@ static int settle(struct run *run, int64_t margin_ms)
     int64_t last = 0;
     int i;
 
-    for (i = 0; i < run->n; i++) {
+    for (i = 0; i < run->t.n; i++) {
         if (run->jobs[i].deadline > last) {
             last = run->jobs[i].deadline;
         }
     }
-    return kit_tally_wait(&run->t, run->reader, last - wall_ms() + kit_deadline_ms(margin_ms),
-                          on_final, run);
+    return kit_tally_wait(&run->t, run->reader, last - kit_wall_ms() + kit_deadline_ms(margin_ms));
 }
 
 static const char *const allowed_codes[] = {"timeout", "network_error", "deadline_exceeded", NULL};
@@ -164,16 +96,17 @@ static void judge(struct run *run, int phase, const char *name, struct kit_netem
     int64_t worst = 0, sum = 0;
     struct kit_netem_stats st;
 
-    for (i = 0; i < run->n; i++) {
-        struct job *j = &run->jobs[i];
-        const char *code = run->t.code[i];
+    for (i = 0; i < run->t.n; i++) {
+        const struct job *j = &run->jobs[i];
+        const struct kit_job *r = &run->t.job[i];
+        const char *code = r->code;
         int k, known = 0;
 
         if (j->phase != phase) {
             continue;
         }
         total++;
-        if (!run->t.finals[i]) {
+        if (!r->finals) {
             continue; /* settle() already reported it */
         }
         if (!code[0]) {
@@ -193,17 +126,18 @@ static void judge(struct run *run, int phase, const char *name, struct kit_netem
                 }
             }
         }
-        retried += !code[0] && j->attempts > 1;
-        if (j->late) {
+        retried += !code[0] && r->attempts > 1;
+        /* The first final result is judged; duplicates are counted by the tally. */
+        if (r->finished_ms < 0 || r->finished_ms > j->deadline + kit_deadline_ms(LATE_TOL)) {
             if (late++ < 5) {
                 fprintf(stderr, "%s: job %d finished %lld ms after its deadline\n", name, i,
-                        (long long)(j->finished - j->deadline));
+                        (long long)(r->finished_ms - j->deadline));
             }
         }
-        if (run->t.final_ms[i] - j->produced > worst) {
-            worst = run->t.final_ms[i] - j->produced;
+        if (r->read_ms - j->produced > worst) {
+            worst = r->read_ms - j->produced;
         }
-        sum += run->t.final_ms[i] - j->produced;
+        sum += r->read_ms - j->produced;
     }
     kit_netem_stats(ne, &st);
     printf("%-24s %3d jobs: %3d succeeded (%d after retries), %3d failed (timeout %d, "
@@ -217,89 +151,27 @@ static void judge(struct run *run, int phase, const char *name, struct kit_netem
     CHECK_INT(ok + failed, total);
 }
 
-static void test_netfault(struct kit_netns *ns, const char *log)
+static int start_worker(struct kit_worker *w, const struct run *run, const struct kit_sim *sim)
 {
-    struct run *run = calloc(1, sizeof(*run));
-    const char *bootstrap = kit_bootstrap();
-    struct kit_netem *ne = NULL;
-    char jobs[64], results[64], dlq[64], group[64], accounts[1024], worker_log[1024];
-    char base_url[64], t_jobs[128], t_res[128], t_dlq[128];
-    pid_t sim = -1, worker = -1;
-    int port = 0;
+    struct kit_accounts acc;
+    char accounts[1024];
+
+    kit_path(accounts, sizeof(accounts), args.work, "accounts.json");
+    kit_accounts_init(&acc);
+    kit_account_sim(&acc, "acme-klaviyo", "klaviyo", sim);
+    if (kit_accounts_write(&acc, accounts) != 0) {
+        return -1;
+    }
+    kit_worker_init_run(w, &args, args.bootstrap, accounts, &run->n);
+    kit_worker_set(w, "retry.base_ms=100");
+    kit_worker_set(w, "retry.max_attempts=8");
+    return kit_worker_start(w, args.work, "worker") > 0 ? 0 : -1;
+}
+
+/* The phases, each judged on its own. */
+static void phases(struct run *run, struct kit_netem *ne)
+{
     int64_t t_part;
-    FILE *f;
-
-    CHECK(run != NULL && bootstrap != NULL);
-    if (!run || !bootstrap) {
-        free(run);
-        return;
-    }
-    snprintf(run->prefix, sizeof(run->prefix), "nf%d", (int)getpid());
-    snprintf(jobs, sizeof(jobs), "%s-jobs", run->prefix);
-    snprintf(results, sizeof(results), "%s-results", run->prefix);
-    snprintf(dlq, sizeof(dlq), "%s-dlq", run->prefix);
-    snprintf(group, sizeof(group), "%s-group", run->prefix);
-    run->topic = jobs;
-    CHECK(kit_tally_init(&run->t, run->prefix, MAXJOBS) == 0);
-    CHECK(kit_create_topic(bootstrap, jobs, 4) == 0);
-    CHECK(kit_create_topic(bootstrap, results, 4) == 0);
-    CHECK(kit_create_topic(bootstrap, dlq, 1) == 0);
-
-    ne = kit_netem_start(ns, 0, log);
-    CHECK(ne != NULL);
-    {
-        char *prefix[] = {"ip", "netns", "exec", ns->name, NULL};
-        char *extra[] = {"--bind", ns->ns_ip, NULL};
-
-        sim = kit_start_sim_ex(args.sim, args.work, prefix, extra, &port);
-    }
-    CHECK(sim > 0);
-    if (!ne || sim <= 0) {
-        goto out;
-    }
-    snprintf(base_url, sizeof(base_url), "http://%s:%d", ns->ns_ip, port);
-    printf("simulator at %s in namespace %s\n", base_url, ns->name);
-    snprintf(accounts, sizeof(accounts), "%s/accounts.json", args.work);
-    f = fopen(accounts, "w");
-    fprintf(f,
-            "{\"accounts\":{\"acme-klaviyo\":{\"provider\":\"klaviyo\",\"base_url\":\"%s\","
-            "\"credentials\":{\"api_key\":\"env:NF_KLAVIYO_KEY\"}}}}\n",
-            base_url);
-    fclose(f);
-    snprintf(worker_log, sizeof(worker_log), "%s/worker.log", args.work);
-    snprintf(t_jobs, sizeof(t_jobs), "topics.jobs=%s", jobs);
-    snprintf(t_res, sizeof(t_res), "topics.results=%s", results);
-    snprintf(t_dlq, sizeof(t_dlq), "topics.dlq=%s", dlq);
-    {
-        char *wargv[] = {(char *)args.worker,
-                         "run",
-                         "--brokers",
-                         (char *)bootstrap,
-                         "--accounts",
-                         accounts,
-                         "--group",
-                         group,
-                         "--set",
-                         t_jobs,
-                         "--set",
-                         t_res,
-                         "--set",
-                         t_dlq,
-                         "--set",
-                         "retry.base_ms=100",
-                         "--set",
-                         "retry.max_attempts=8",
-                         NULL};
-        char *env[] = {"NF_KLAVIYO_KEY=sim-klaviyo-key", "SEGWORKER_LOG_LEVEL=info", NULL};
-
-        worker = kit_spawn(wargv, env, NULL, worker_log);
-    }
-    CHECK(worker > 0);
-    run->prod = kit_producer(bootstrap);
-    run->reader = kit_reader(bootstrap, results);
-    if (worker <= 0 || !run->prod || !run->reader) {
-        goto out;
-    }
 
     /* 0: a clean link, so the later phases measure the faults, not the start-up. */
     produce(run, 0, 30000, 5000, 1, 20);
@@ -324,8 +196,8 @@ static void test_netfault(struct kit_netns *ns, const char *log)
     t_part = kit_now_ms();
     produce(run, 3, 2000, 1000, 0, 30);
     produce(run, 4, 20000, 1000, 0, 60);
-    while (kit_now_ms() - t_part < 3000) {
-        kit_tally_poll(&run->t, run->reader, 100, on_final, run);
+    while (kit_now_ms() - t_part < 3000) { /* the partition lasts 3 s; results read meanwhile */
+        kit_tally_poll(&run->t, run->reader, 100);
     }
     kit_netem_set(ne, 0, 0, 0);
     printf("partition healed after %lld ms\n", (long long)(kit_now_ms() - t_part));
@@ -337,28 +209,52 @@ static void test_netfault(struct kit_netns *ns, const char *log)
     produce(run, 5, 30000, 5000, 1, 50);
     CHECK(settle(run, 10000) == 0);
     judge(run, 5, "after the heal", ne);
+}
 
+static void test_netfault(struct kit_netns *ns, const char *log)
+{
+    struct run *run = calloc(1, sizeof(*run));
+    struct kit_netem *ne = NULL;
+    char *prefix[] = {"ip", "netns", "exec", ns->name, NULL};
+    struct kit_sim_opts so = {.prefix = prefix, .bind = ns->ns_ip};
+    struct kit_sim sim = {.pid = -1};
+    struct kit_worker w = {.pid = -1};
+
+    CHECK(run != NULL && args.bootstrap[0]);
+    if (!run || !args.bootstrap[0]) {
+        free(run);
+        return;
+    }
+    kit_names_init(&run->n, "nf", NULL);
+    CHECK(kit_tally_init(&run->t, run->n.tag, MAXJOBS) == 0);
+    run->t.n = 0;
+    CHECK(kit_topics_create(args.bootstrap, &run->n, 4, 4, 0) == 0);
+    ne = kit_netem_start(ns, 0, log);
+    CHECK(ne != NULL);
+    CHECK(kit_sim_start(&sim, &args, &so) == 0);
+    if (!ne || sim.pid <= 0) {
+        goto out;
+    }
+    printf("simulator at %s:%d in namespace %s\n", sim.host, sim.port, ns->name);
+    CHECK(start_worker(&w, run, &sim) == 0);
+    run->prod = kit_producer(args.bootstrap);
+    run->reader = kit_reader(args.bootstrap, run->n.results);
+    if (w.pid <= 0 || !run->prod || !run->reader) {
+        goto out;
+    }
+    phases(run, ne);
     CHECK_INT(run->t.foreign, 0);
-    printf("netfault: %d jobs, %d final results, %d duplicate(s)\n", run->n, run->t.complete,
+    printf("netfault: %d jobs, %d final results, %d duplicate(s)\n", run->t.n, run->t.complete,
            run->t.duplicates);
-    CHECK(kit_wait_committed_at_end(bootstrap, group, jobs, kit_deadline_ms(30000)) == 0);
-    kit_signal(worker, SIGTERM);
-    CHECK_INT(kit_wait(worker, kit_deadline_ms(30000)), 0);
-    worker = -1;
+    CHECK(kit_wait_committed_at_end(args.bootstrap, run->n.group, run->n.jobs,
+                                    kit_deadline_ms(30000)) == 0);
+    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(30000)), 0);
 out:
-    if (run->reader) {
-        rd_kafka_consumer_close(run->reader);
-        rd_kafka_destroy(run->reader);
-    }
-    if (run->prod) {
-        rd_kafka_destroy(run->prod);
-    }
-    kit_kill(worker);
+    kit_reader_close(run->reader);
+    kit_producer_free(run->prod);
+    kit_worker_kill(&w);
     kit_netem_stop(ne);
-    if (sim > 0) {
-        kit_signal(sim, SIGTERM);
-        CHECK_INT(kit_wait(sim, kit_deadline_ms(10000)), 0);
-    }
+    CHECK_INT(kit_sim_stop(&sim), 0);
     kit_tally_free(&run->t);
     free(run);
 }

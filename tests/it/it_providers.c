@@ -5,67 +5,101 @@
  * job per provider through a real Kafka broker. Every result line is schema-validated.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
-#include "sim_data.h"
+#include "sw_ops.h"
 #include "sw_test.h"
 
 #include <cjson/cJSON.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#define MAX_CELLS 256
+
 static struct kit_args args;
-static int port;
+static struct kit_sim sim;
 static char accounts[1024];
 static char all_results[1024];
 
-static char *const keys_env[] = {"ITP_KLAVIYO=sim-klaviyo-key",
-                                 "ITP_SENDGRID=sim-sendgrid-key",
-                                 "ITP_AC=sim-activecampaign-key",
-                                 "ITP_BH=sim-beehiiv-key",
-                                 "ITP_CIO=sim-customerio-key",
-                                 "ITP_FD=sim-flodesk-key",
-                                 "ITP_MC=sim-mailchimp-key",
-                                 "ITP_HS=sim-hubspot-key",
-                                 "ITP_DA_USER=sim-da-user",
-                                 "ITP_DA_PASS=sim-digitalaudience-key",
-                                 "ITP_TR=sim-truto-key",
-                                 "ITP_DA_FLAKY=sim-flaky-1-login",
-                                 NULL};
-
-/* The lines one job printed, as a JSON array (owned), and its exit status. */
-struct outcome {
-    int rc;
-    cJSON *lines;
+/* A row of provider_cells.tsv; the strings point into the table's text. */
+struct cell {
+    const char *group;
+    const char *provider;
+    const char *op;
+    const char *params; /* JSON object text */
+    const char *want;   /* "path=value;..." on the last line ("ids=" = item ids over parts) */
 };
 
-static void run_exec(const char *job, struct outcome *o)
-{
-    char in[1100], out[1100], err[1100];
-    char *argv[] = {(char *)args.worker, "exec", "--accounts", accounts, NULL};
-    char *line = malloc(1 << 20);
-    FILE *f;
-    FILE *all = fopen(all_results, "a");
+/* The table, loaded once by main. */
+struct cells {
+    char *text;
+    struct cell c[MAX_CELLS];
+    int n;
+};
 
-    o->lines = cJSON_CreateArray();
-    snprintf(in, sizeof(in), "%s/job.json", args.work);
-    snprintf(out, sizeof(out), "%s/out.ndjson", args.work);
-    snprintf(err, sizeof(err), "%s/err.log", args.work);
-    f = fopen(in, "w");
-    fputs(job, f);
-    fclose(f);
-    o->rc = kit_wait(kit_spawn_in(argv, keys_env, in, out, err), kit_deadline_ms(60000));
-    f = fopen(out, "r");
-    while (f && line && fgets(line, 1 << 20, f)) {
-        cJSON_AddItemToArray(o->lines, cJSON_Parse(line));
-        fputs(line, all);
+static struct cells table;
+
+/* Split text (owned by t) into rows; -1 when a row is malformed or there are too many. */
+static int cells_load(struct cells *t, const char *path)
+{
+    char *line;
+
+    t->text = kit_read_file(path, NULL);
+    for (line = t->text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        char *f[5];
+        int k;
+
+        if (nl) {
+            *nl = '\0';
+        }
+        if (*line && *line != '#') {
+            for (k = 0; k < 5; k++) {
+                f[k] = line;
+                line += strcspn(line, "\t");
+                if (*line) {
+                    *line++ = '\0';
+                } else if (k < 4) {
+                    return -1;
+                }
+            }
+            if (t->n == MAX_CELLS) {
+                return -1;
+            }
+            t->c[t->n++] = (struct cell){f[0], f[1], f[2], f[3], strcmp(f[4], "-") ? f[4] : ""};
+        }
+        line = nl ? nl + 1 : NULL;
     }
-    if (f) {
-        fclose(f);
+    return t->text && t->n ? 0 : -1;
+}
+
+/* The rows of a group, in order: call with *i = -1 first. */
+static const struct cell *next_of(const char *group, int *i)
+{
+    while (++*i < table.n) {
+        if (!strcmp(table.c[*i].group, group)) {
+            return &table.c[*i];
+        }
     }
-    fclose(all);
-    free(line);
+    return NULL;
+}
+
+/* `segworker exec` with the kit's credentials and the one this test's accounts add. */
+static void worker_env(struct kit_worker *w)
+{
+    kit_worker_env(w, "ITP_DA_FLAKY=sim-flaky-1-login");
+}
+
+/* The lines one job printed and its exit status; every line also goes to all_results. */
+static void run_exec(const char *job, struct kit_output *o)
+{
+    struct kit_worker w;
+
+    kit_worker_init(&w, &args, "exec");
+    kit_worker_arg(&w, "--accounts");
+    kit_worker_arg(&w, "%s", accounts);
+    worker_env(&w);
+    kit_worker_exec(&w, args.work, "exec", job, kit_deadline_ms(60000), all_results, o);
 }
 
 static const cJSON *at(const cJSON *o, const char *path)
@@ -116,14 +150,6 @@ static void ids_of(const cJSON *lines, char *buf, size_t n)
     }
 }
 
-struct cell {
-    const char *provider;
-    const char *op;
-    const char *params;  /* JSON object text */
-    const char *options; /* JSON object text or NULL */
-    const char *want;    /* "path=value;..." on the last line ("ids=" = item ids over parts) */
-};
-
 static int check_want(const struct cell *c, const cJSON *lines, const char *want)
 {
     const cJSON *last = cJSON_GetArrayItem(lines, cJSON_GetArraySize(lines) - 1);
@@ -153,164 +179,34 @@ static int check_want(const struct cell *c, const cJSON *lines, const char *want
     return ok;
 }
 
-static int job_seq;
-
-static void run_cell(const struct cell *c, const char *format, struct outcome *o)
+/* The job of a cell as text, in response format `format` (NULL: the default). */
+static void job_of(const struct cell *c, const char *id, const char *format, char *job, size_t n)
 {
-    char job[4096];
+    snprintf(job, n,
+             "{\"job_id\":\"%s\",\"operation\":\"%s\",\"provider\":\"%s\",\"account\":\"%s\","
+             "\"params\":%s%s%s%s}",
+             id, c->op, c->provider, c->provider, c->params,
+             format ? ",\"options\":{\"response_format\":\"" : "", format ? format : "",
+             format ? "\"}" : "");
+}
 
-    snprintf(job, sizeof(job),
-             "{\"job_id\":\"p%d\",\"operation\":\"%s\",\"provider\":\"%s\",\"account\":\"%s\","
-             "\"params\":%s%s%s%s%s%s}",
-             ++job_seq, c->op, c->provider, c->provider, c->params,
-             c->options || format ? ",\"options\":" : "", c->options ? c->options : "",
-             format && !c->options ? "{\"response_format\":\"" : "", format ? format : "",
-             format && !c->options ? "\"}" : "");
+static void run_cell(const struct cell *c, const char *format, struct kit_output *o)
+{
+    static int seq; /* job ids p1, p2, ... in all_results */
+    char job[4096], id[16];
+
+    snprintf(id, sizeof(id), "p%d", ++seq);
+    job_of(c, id, format, job, sizeof(job));
     run_exec(job, o);
 }
 
-/* Every supported cell: the expectations follow the simulator's data (sim_data.c) and each
- * profile's id scheme (tests/sim/README.md). */
-static const struct cell cells[] = {
-    {"klaviyo", "segments.get", "{\"id\":\"AmOy43\"}", NULL, "result.name=Engaged 30 days"},
-    {"klaviyo", "segments.list", "{}", NULL, "part.total_items=25"},
-    {"klaviyo", "segments.create", "{\"name\":\"New\",\"definition\":{\"condition_groups\":[]}}",
-     NULL, "result.id=SimNew;result.name=New;result.status=processing"},
-    {"klaviyo", "segments.update", "{\"id\":\"ED0lpI\",\"is_active\":false}", NULL,
-     "result.status=inactive"},
-    {"klaviyo", "segments.delete", "{\"id\":\"ED0lpI\"}", NULL, "result.deleted=true"},
-    {"klaviyo", "segments.count", "{\"id\":\"ED0lpI\"}", NULL, "result.member_count=1731"},
-    {"klaviyo", "segments.members", "{\"id\":\"HdcZaX\",\"page_size\":3}", NULL,
-     "part.total_items=4;result.0.email=m0.s2@example.com;result.3.email=m3.s2@example.com"},
-    {"klaviyo", "segments.members", "{\"id\":\"ED0lpI\",\"ids_only\":true,\"page_size\":2}", NULL,
-     "ids=01PROFED0lpI00,01PROFED0lpI01,01PROFED0lpI02"},
-    {"sendgrid", "segments.get", "{\"id\":\"08b37c99-7f6f-46c1-869a-001a8227a523\"}", NULL,
-     "result.name=All engaged;result.member_count=120"},
-    {"sendgrid", "segments.list", "{}", NULL, "part.total_items=12"},
-    {"sendgrid", "segments.create",
-     "{\"name\":\"Fresh\",\"definition\":\"SELECT contact_id FROM contact_data\"}", NULL,
-     "result.name=Fresh;result.status=pending;result.member_count=0"},
-    {"sendgrid", "segments.update",
-     "{\"id\":\"08b37c99-7f6f-46c1-869a-001a8227a523\",\"name\":\"Renamed\"}", NULL,
-     "result.name=Renamed;result.status=active"},
-    {"sendgrid", "segments.delete", "{\"id\":\"08b37c99-7f6f-46c1-869a-001a8227a523\"}", NULL,
-     "result.deleted=true"},
-    {"sendgrid", "segments.count", "{\"id\":\"4522700e-109a-4a53-8e85-8ef55b906d60\"}", NULL,
-     "result.member_count=234"},
-    {"sendgrid", "segments.refresh", "{\"id\":\"4522700e-109a-4a53-8e85-8ef55b906d60\"}", NULL,
-     "result.accepted=true"},
-    {"activecampaign", "segments.get", "{\"id\":2}", NULL,
-     "result.id=2;result.name=Trial users;result.status=active"},
-    {"activecampaign", "segments.list", "{\"page_size\":3}", NULL, "ids=1,2,3,4,5,6,7"},
-    {"activecampaign", "segments.create",
-     "{\"name\":\"VIP\",\"definition\":{\"segment_condition_group_operator\":\"and\","
-     "\"segment_condition_groups\":[],\"segment_conditions\":[]}}",
-     NULL, "result.id=100;result.name=VIP"},
-    {"activecampaign", "segments.update",
-     "{\"id\":3,\"definition\":{\"segment_condition_group_operator\":\"or\","
-     "\"segment_condition_groups\":[],\"segment_conditions\":[]}}",
-     NULL, "result.id=3;result.description=segment 2 of segsim"},
-    {"activecampaign", "segments.delete", "{\"id\":3}", NULL, "result.id=3;result.deleted=true"},
-    {"activecampaign", "segments.count", "{\"id\":4}", NULL,
-     "result.member_count=5;result.last_calculated_at=2026-01-08T10:11:00Z"},
-    {"activecampaign", "segments.members", "{\"id\":4,\"page_size\":2}", NULL,
-     "part.total_items=5;result.4.email=m4.s3@example.com"},
-    {"beehiiv", "segments.get", "{\"id\":\"seg_3\"}", NULL,
-     "result.status=inactive;result.member_count=5"},
-    {"beehiiv", "segments.list", "{\"page_size\":3}", NULL,
-     "ids=seg_0,seg_1,seg_2,seg_3,seg_4,seg_5,seg_6"},
-    {"beehiiv", "segments.create",
-     "{\"name\":\"Manual\",\"definition\":{\"type\":\"emails\",\"emails\":[\"a@example.com\"]},"
-     "\"workspace\":{\"id\":\"pub_sim\"}}",
-     NULL, "result.id=seg_new;result.name=Manual;result.status=pending"},
-    {"beehiiv", "segments.delete", "{\"id\":\"seg_2\"}", NULL, "result.deleted=true"},
-    {"beehiiv", "segments.count", "{\"id\":\"seg_4\"}", NULL,
-     "result.member_count=2;result.status=failed"},
-    {"beehiiv", "segments.members", "{\"id\":\"seg_2\",\"page_size\":3}", NULL,
-     "ids=sub_2_0,sub_2_1,sub_2_2,sub_2_3"},
-    {"beehiiv", "segments.members", "{\"id\":\"seg_1\",\"with_details\":true}", NULL,
-     "result.2.email=m2.s1@example.com;result.2.created_at=2026-01-05T09:02:00Z"},
-    {"beehiiv", "segments.refresh", "{\"id\":\"seg_1\"}", NULL, "result.accepted=true"},
-    {"customerio", "segments.get", "{\"id\":3}", NULL,
-     "result.status=processing;result.created_at=2026-01-07T09:01:00Z"},
-    {"customerio", "segments.list", "{}", NULL, "part.total_items=7;result.1.status=pending"},
-    {"customerio", "segments.create", "{\"name\":\"Manual\",\"description\":\"api\"}", NULL,
-     "result.id=100;result.description=api"},
-    {"customerio", "segments.delete", "{\"id\":2}", NULL, "result.deleted=true"},
-    {"customerio", "segments.count", "{\"id\":4}", NULL, "result.member_count=5;result.name=null"},
-    {"customerio", "segments.members", "{\"id\":3,\"page_size\":3}", NULL,
-     "ids=u3_0,cio_3_1,u3_2,u3_3"},
-    {"flodesk", "segments.get", "{\"id\":\"fd1\"}", NULL,
-     "result.member_count=3;result.status=active"},
-    {"flodesk", "segments.list", "{\"page_size\":3}", NULL, "ids=fd0,fd1,fd2,fd3,fd4,fd5,fd6"},
-    {"flodesk", "segments.create", "{\"name\":\"Buyers\",\"color\":\"#e5b3b0\"}", NULL,
-     "result.id=fd_new;result.name=Buyers"},
-    {"flodesk", "segments.count", "{\"id\":\"fd2\"}", NULL, "result.member_count=4"},
-    {"flodesk", "segments.members", "{\"id\":\"fd3\",\"page_size\":2}", NULL,
-     "part.total_items=5;result.4.last_name=Member4"},
-    {"mailchimp", "segments.get", "{\"id\":1002}", NULL,
-     "result.id=1002;result.member_count=4;result.status=active"},
-    {"mailchimp", "segments.list", "{\"page_size\":3}", NULL,
-     "ids=1000,1001,1002,1003,1004,1005,1006"},
-    {"mailchimp", "segments.create", "{\"name\":\"Tagged\",\"emails\":[\"a@example.com\"]}", NULL,
-     "result.id=2000;result.name=Tagged"},
-    {"mailchimp", "segments.update", "{\"id\":1001,\"name\":\"Renamed\"}", NULL,
-     "result.id=1001;result.name=Renamed"},
-    {"mailchimp", "segments.delete", "{\"id\":1001}", NULL, "result.deleted=true"},
-    {"mailchimp", "segments.count", "{\"id\":1003,\"list_id\":\"sim-list\"}", NULL,
-     "result.member_count=5"},
-    {"mailchimp", "segments.members", "{\"id\":1003,\"page_size\":2}", NULL,
-     "part.total_items=5;result.0.first_name=Sam"},
-    {"hubspot", "segments.get", "{\"id\":\"102\"}", NULL,
-     "result.status=processing;result.member_count=4"},
-    {"hubspot", "segments.list", "{\"page_size\":3}", NULL, "ids=100,101,102,103,104,105,106"},
-    {"hubspot", "segments.create", "{\"name\":\"New list\"}", NULL,
-     "result.id=100;result.name=New list"},
-    {"hubspot", "segments.update", "{\"id\":\"101\",\"name\":\"Renamed list\"}", NULL,
-     "result.name=Renamed list"},
-    {"hubspot", "segments.update",
-     "{\"id\":\"101\",\"definition\":{\"filterBranchType\":\"OR\",\"filterBranches\":[],"
-     "\"filters\":[]}}",
-     NULL, "result.id=101"},
-    {"hubspot", "segments.delete", "{\"id\":\"101\"}", NULL, "result.deleted=true"},
-    {"hubspot", "segments.count", "{\"id\":\"103\"}", NULL, "result.member_count=5"},
-    {"hubspot", "segments.members", "{\"id\":\"103\",\"page_size\":2}", NULL,
-     "ids=103000,103001,103002,103003,103004"},
-    {"digitalaudience", "segments.get", "{\"id\":5003}", NULL,
-     "result.id=5003;result.status=inactive;result.name=Dormant 90d"},
-    {"digitalaudience", "segments.update_end_date",
-     "{\"id\":5001,\"end_date\":\"2025-12-16T11:36:10.6878666Z\"}", NULL, "result.accepted=true"},
-    {"digitalaudience", "segments.delete", "{\"id\":5001}", NULL, "result.deleted=true"},
-    {"digitalaudience", "audiences.create",
-     "{\"name\":\"CRM\",\"description\":\"upload\",\"campaign_id\":42}", NULL,
-     "result.id=901;result.name=CRM"},
-    {"truto", "segments.get", "{\"id\":\"tr_1\"}", NULL,
-     "result.is_starred=true;result.status=pending"},
-    {"truto", "segments.list", "{\"page_size\":3}", NULL, "ids=tr_0,tr_1,tr_2,tr_3,tr_4,tr_5,tr_6"},
-};
-#define NCELLS (sizeof(cells) / sizeof(cells[0]))
-
-static const char *const providers[] = {
-    "activecampaign", "beehiiv",   "customerio", "digitalaudience", "flodesk", "hubspot",
-    "klaviyo",        "mailchimp", "sendgrid",   "truto",           NULL};
-static const char *const all_ops[] = {"segments.get",
-                                      "segments.list",
-                                      "segments.create",
-                                      "segments.update",
-                                      "segments.delete",
-                                      "segments.count",
-                                      "segments.members",
-                                      "segments.refresh",
-                                      "segments.update_end_date",
-                                      "audiences.create",
-                                      NULL};
-
 static int cell_listed(const char *provider, const char *op)
 {
-    size_t i;
+    const struct cell *c;
+    int i = -1;
 
-    for (i = 0; i < NCELLS; i++) {
-        if (!strcmp(cells[i].provider, provider) && !strcmp(cells[i].op, op)) {
+    while ((c = next_of("cell", &i)) != NULL) {
+        if (!strcmp(c->provider, provider) && !strcmp(c->op, op)) {
             return 1;
         }
     }
@@ -319,160 +215,154 @@ static int cell_listed(const char *provider, const char *op)
 
 static void test_supported_cells(void)
 {
-    size_t i;
+    const struct cell *c;
+    int i = -1;
 
-    for (i = 0; i < NCELLS; i++) {
-        struct outcome o;
+    while ((c = next_of("cell", &i)) != NULL) {
+        struct kit_output o;
         const cJSON *last;
 
-        run_cell(&cells[i], NULL, &o);
-        last = cJSON_GetArrayItem(o.lines, cJSON_GetArraySize(o.lines) - 1);
-        if (o.rc != 0 || !last || strcmp(cJSON_GetStringValue(at(last, "status")), "succeeded")) {
+        run_cell(c, NULL, &o);
+        last = kit_output_last(&o);
+        if (o.rc != 0 || !last ||
+            strcmp(cJSON_GetStringValue(at(last, "status")) ?: "", "succeeded")) {
             char *t = last ? cJSON_PrintUnformatted(last) : NULL;
 
-            fprintf(stderr, "%s %s: exit %d: %.600s\n", cells[i].provider, cells[i].op, o.rc,
+            fprintf(stderr, "%s %s: exit %d: %.600s\n", c->provider, c->op, o.rc,
                     t ? t : "(no output)");
             cJSON_free(t);
             sw_test_failures++;
-        } else if (!check_want(&cells[i], o.lines, cells[i].want)) {
+        } else if (!check_want(c, o.lines, c->want)) {
             sw_test_failures++;
         }
-        cJSON_Delete(o.lines);
+        kit_output_free(&o);
     }
 }
 
-/* The matrix printed by `segworker providers` and the cells above agree: every "yes" has a
- * cell, every "-" answers unsupported_operation naming provider and operation. */
+/* An unsupported cell answers unsupported_operation naming provider and operation. */
+static void check_unsupported(const char *provider, const char *op)
+{
+    struct cell c = {"", provider, op, "{\"id\":\"1\",\"name\":\"x\"}", ""};
+    struct kit_output o;
+    char want[256];
+    const cJSON *first;
+
+    run_cell(&c, NULL, &o);
+    first = cJSON_GetArrayItem(o.lines, 0);
+    snprintf(want, sizeof(want), "provider %s does not support %s", provider, op);
+    CHECK_INT(o.rc, 1);
+    CHECK_STR(cJSON_GetStringValue(at(first, "error.code")), "unsupported_operation");
+    CHECK(strstr(cJSON_GetStringValue(at(first, "error.message")) ?: "", want));
+    kit_output_free(&o);
+}
+
+/* The matrix printed by `segworker providers` and the cells agree: every "yes" has a cell,
+ * every "-" answers unsupported_operation. Its columns are the operations of sw_ops.h, in
+ * order; its rows the simulator's providers. */
 static void test_matrix_cells(void)
 {
-    char out[1100], err[1100], line[1024];
-    char *argv[] = {(char *)args.worker, "providers", NULL};
-    FILE *f;
+    struct kit_worker w;
+    struct kit_output o;
+    char *line, *save_line = NULL;
     int p, j, rows = 0;
 
-    snprintf(out, sizeof(out), "%s/matrix.txt", args.work);
-    snprintf(err, sizeof(err), "%s/matrix.err", args.work);
-    CHECK_INT(kit_wait(kit_spawn(argv, NULL, out, err), kit_deadline_ms(30000)), 0);
-    f = fopen(out, "r");
-    while (f && fgets(line, sizeof(line), f)) {
+    kit_worker_init(&w, &args, "providers");
+    CHECK_INT(kit_worker_exec(&w, args.work, "matrix", NULL, kit_deadline_ms(30000), NULL, &o), 0);
+    for (line = strtok_r(o.out, "\n", &save_line); line; line = strtok_r(NULL, "\n", &save_line)) {
         char name[64];
         char *tok, *save = NULL;
 
         if (sscanf(line, "%63s", name) != 1) {
             continue;
         }
-        for (p = 0; providers[p] && strcmp(providers[p], name); p++) {
+        for (p = 0; kit_sim_provider(p) && strcmp(kit_sim_provider(p), name); p++) {
         }
-        if (!providers[p]) {
+        if (!kit_sim_provider(p)) {
             continue;
         }
         rows++;
-        tok = strtok_r(line + strlen(name), " \n", &save);
-        for (j = 0; all_ops[j] && tok; j++, tok = strtok_r(NULL, " \n", &save)) {
-            int yes = !strcmp(tok, "yes");
+        tok = strtok_r(line + strlen(name), " ", &save);
+        for (j = 0; j < SW_OP__COUNT && tok; j++, tok = strtok_r(NULL, " ", &save)) {
+            const char *op = sw_op_name((enum sw_op_id)j);
 
-            if (yes && !cell_listed(name, all_ops[j])) {
-                fprintf(stderr, "%s %s: supported but not exercised\n", name, all_ops[j]);
+            if (strcmp(tok, "yes")) {
+                check_unsupported(name, op);
+            } else if (!cell_listed(name, op)) {
+                fprintf(stderr, "%s %s: supported but not exercised\n", name, op);
                 sw_test_failures++;
-            } else if (!yes) {
-                struct cell c = {name, all_ops[j], "{\"id\":\"1\",\"name\":\"x\"}", NULL, ""};
-                struct outcome o;
-                char want[256];
-                const cJSON *last;
-
-                run_cell(&c, NULL, &o);
-                last = cJSON_GetArrayItem(o.lines, 0);
-                snprintf(want, sizeof(want), "provider %s does not support %s", name, all_ops[j]);
-                CHECK_INT(o.rc, 1);
-                CHECK_STR(cJSON_GetStringValue(at(last, "error.code")), "unsupported_operation");
-                CHECK(strstr(cJSON_GetStringValue(at(last, "error.message")) ?: "", want));
-                cJSON_Delete(o.lines);
             }
         }
-        CHECK(all_ops[j] == NULL);
+        CHECK_INT(j, SW_OP__COUNT);
     }
-    if (f) {
-        fclose(f);
-    }
+    kit_output_free(&o);
     CHECK_INT(rows, 10);
 }
 
-/* Each provider's list (Digital Audience: get) in the four non-default formats. */
+/* One provider's list (Digital Audience: get) in the four non-default formats. */
+static void check_formats(const struct cell *c)
+{
+    int list = !strcmp(c->op, "segments.list");
+    struct kit_output raw, norm, stream, dbg;
+    const cJSON *l;
+    long long total;
+    char *t;
+
+    run_cell(c, "raw", &raw);
+    run_cell(c, "normalized", &norm);
+    run_cell(c, "stream", &stream);
+    run_cell(c, "debug", &dbg);
+    CHECK(raw.rc == 0 && norm.rc == 0 && stream.rc == 0 && dbg.rc == 0);
+    l = cJSON_GetArrayItem(norm.lines, 0);
+    /* normalized: provider_fields instead of remote_data */
+    l = list ? at(l, "result.0") : at(l, "result");
+    CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(l, "provider_fields")));
+    CHECK(cJSON_GetObjectItemCaseSensitive(l, "remote_data") == NULL);
+    /* stream: one item per part, as many parts as items */
+    l = cJSON_GetArrayItem(stream.lines, cJSON_GetArraySize(stream.lines) - 1);
+    total = (long long)cJSON_GetNumberValue(at(l, "part.total_items"));
+    CHECK(total >= 1);
+    CHECK_INT(cJSON_GetArraySize(stream.lines), total);
+    cJSON_ArrayForEach(l, stream.lines)
+    {
+        CHECK_INT((long long)cJSON_GetNumberValue(at(l, "part.items")), 1);
+    }
+    /* raw: the provider's bodies, marked */
+    l = cJSON_GetArrayItem(raw.lines, 0);
+    CHECK_STR(cJSON_GetStringValue(at(l, "response_format")), "raw");
+    CHECK(cJSON_IsObject(at(l, "result")) || cJSON_IsArray(at(l, "result")));
+    /* debug: the request URL, with no credential anywhere */
+    l = cJSON_GetArrayItem(dbg.lines, cJSON_GetArraySize(dbg.lines) - 1);
+    CHECK(strstr(cJSON_GetStringValue(at(l, "debug.request_url")) ?: "", c->provider) ||
+          !strcmp(c->provider, "klaviyo") || !strcmp(c->provider, "sendgrid"));
+    t = cJSON_PrintUnformatted(dbg.lines);
+    CHECK(t && !strstr(t, "-key") && !strstr(t, "sess-"));
+    cJSON_free(t);
+    kit_output_free(&raw);
+    kit_output_free(&norm);
+    kit_output_free(&stream);
+    kit_output_free(&dbg);
+}
+
 static void test_formats(void)
 {
-    static const struct cell fmt_cells[] = {
-        {"activecampaign", "segments.list", "{\"page_size\":3}", NULL, ""},
-        {"beehiiv", "segments.list", "{\"page_size\":3}", NULL, ""},
-        {"customerio", "segments.list", "{}", NULL, ""},
-        {"digitalaudience", "segments.get", "{\"id\":5000}", NULL, ""},
-        {"flodesk", "segments.list", "{\"page_size\":3}", NULL, ""},
-        {"hubspot", "segments.list", "{\"page_size\":3}", NULL, ""},
-        {"klaviyo", "segments.list", "{\"page_size\":10}", NULL, ""},
-        {"mailchimp", "segments.list", "{\"page_size\":3}", NULL, ""},
-        {"sendgrid", "segments.list", "{}", NULL, ""},
-        {"truto", "segments.list", "{\"page_size\":3}", NULL, ""},
-    };
-    size_t i;
+    const struct cell *c;
+    int i = -1;
 
-    for (i = 0; i < sizeof(fmt_cells) / sizeof(fmt_cells[0]); i++) {
-        const struct cell *c = &fmt_cells[i];
-        int list = !strcmp(c->op, "segments.list");
-        struct outcome raw, norm, stream, dbg;
-        const cJSON *l;
-        long long total;
-
-        run_cell(c, "raw", &raw);
-        run_cell(c, "normalized", &norm);
-        run_cell(c, "stream", &stream);
-        run_cell(c, "debug", &dbg);
-        CHECK(raw.rc == 0 && norm.rc == 0 && stream.rc == 0 && dbg.rc == 0);
-        l = cJSON_GetArrayItem(norm.lines, 0);
-        /* normalized: provider_fields instead of remote_data */
-        l = list ? at(l, "result.0") : at(l, "result");
-        CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(l, "provider_fields")));
-        CHECK(cJSON_GetObjectItemCaseSensitive(l, "remote_data") == NULL);
-        /* stream: one item per part, as many parts as items */
-        l = cJSON_GetArrayItem(stream.lines, cJSON_GetArraySize(stream.lines) - 1);
-        total = (long long)cJSON_GetNumberValue(at(l, "part.total_items"));
-        CHECK(total >= 1);
-        CHECK_INT(cJSON_GetArraySize(stream.lines), total);
-        cJSON_ArrayForEach(l, stream.lines)
-        {
-            CHECK_INT((long long)cJSON_GetNumberValue(at(l, "part.items")), 1);
-        }
-        /* raw: the provider's bodies, marked */
-        l = cJSON_GetArrayItem(raw.lines, 0);
-        CHECK_STR(cJSON_GetStringValue(at(l, "response_format")), "raw");
-        CHECK(cJSON_IsObject(at(l, "result")) || cJSON_IsArray(at(l, "result")));
-        /* debug: the request URL, with no credential anywhere */
-        l = cJSON_GetArrayItem(dbg.lines, cJSON_GetArraySize(dbg.lines) - 1);
-        CHECK(strstr(cJSON_GetStringValue(at(l, "debug.request_url")) ?: "", c->provider) ||
-              !strcmp(c->provider, "klaviyo") || !strcmp(c->provider, "sendgrid"));
-        {
-            char *t = cJSON_PrintUnformatted(dbg.lines);
-
-            CHECK(t && !strstr(t, "-key") && !strstr(t, "sess-"));
-            cJSON_free(t);
-        }
-        cJSON_Delete(raw.lines);
-        cJSON_Delete(norm.lines);
-        cJSON_Delete(stream.lines);
-        cJSON_Delete(dbg.lines);
+    while ((c = next_of("format", &i)) != NULL) {
+        check_formats(c);
     }
 }
 
 /* The simulator's count of answers with this status for a provider (GET /_sim/stats). */
 static long sim_count(const char *provider, const char *status)
 {
-    static char buf[65536];
+    cJSON *doc = kit_sim_json(&sim, "/_sim/stats");
     char path[128];
-    cJSON *doc;
     long n;
 
-    if (kit_http(port, "GET", "/_sim/stats", buf, sizeof(buf)) != 200) {
+    if (!doc) {
         return -1;
     }
-    doc = cJSON_Parse(buf);
     snprintf(path, sizeof(path), "by_provider.%s.status.%s", provider, status);
     n = (long)cJSON_GetNumberValue(at(doc, path));
     cJSON_Delete(doc);
@@ -483,41 +373,29 @@ static long sim_count(const char *provider, const char *status)
  * burst is retried, a malformed body is response_invalid, an unknown id not_found. */
 static void test_faults(void)
 {
-    static const struct cell ok[] = {
-        {"beehiiv", "segments.get", "sim-429-1-1-bh", NULL, "attempts=2"},
-        {"truto", "segments.get", "sim-429-1-1-tr", NULL, "attempts=2"},
-        {"hubspot", "segments.get", "sim-flaky-2-hs", NULL, "attempts=3"},
-        {"mailchimp", "segments.get", "sim-flaky-1-mc", NULL, "attempts=2"},
-    };
-    static const struct cell bad[] = {
-        {"flodesk", "segments.get", "{\"id\":\"sim-bad-json\"}", NULL,
-         "error.code=response_invalid"},
-        {"customerio", "segments.get", "{\"id\":\"99\"}", NULL, "error.code=not_found"},
-        {"activecampaign", "segments.get", "{\"id\":\"sim-500\"}", NULL,
-         "error.code=provider_error;error.retryable=true"},
-    };
-    size_t i;
+    const struct cell *c;
+    int i = -1;
 
-    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-        struct cell c = ok[i];
+    while ((c = next_of("retry", &i)) != NULL) {
+        struct cell fresh = *c;
         char params[128];
-        struct outcome o;
+        struct kit_output o;
 
         /* A fresh magic id per run: the simulator counts requests per id. */
-        snprintf(params, sizeof(params), "{\"id\":\"%s%d\"}", ok[i].params, (int)getpid());
-        c.params = params;
-        run_cell(&c, NULL, &o);
+        snprintf(params, sizeof(params), "{\"id\":\"%s%d\"}", c->params, (int)getpid());
+        fresh.params = params;
+        run_cell(&fresh, NULL, &o);
         CHECK_INT(o.rc, 0);
-        CHECK(check_want(&c, o.lines, c.want));
-        cJSON_Delete(o.lines);
+        CHECK(check_want(&fresh, o.lines, fresh.want));
+        kit_output_free(&o);
     }
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct outcome o;
+    while ((c = next_of("fail", &i)) != NULL) {
+        struct kit_output o;
 
-        run_cell(&bad[i], NULL, &o);
+        run_cell(c, NULL, &o);
         CHECK_INT(o.rc, 1);
-        CHECK(check_want(&bad[i], o.lines, bad[i].want));
-        cJSON_Delete(o.lines);
+        CHECK(check_want(c, o.lines, c->want));
+        kit_output_free(&o);
     }
 }
 
@@ -528,7 +406,7 @@ static void test_da_session(void)
 {
     static const char *const accts[] = {"da-bad", "da-cookie", "digitalaudience", "da-flaky"};
     long logins = sim_count("digitalaudience", "200");
-    struct outcome o;
+    struct kit_output o;
     char job[512];
     int i;
 
@@ -546,11 +424,22 @@ static void test_da_session(void)
             CHECK_INT(
                 (long long)cJSON_GetNumberValue(at(cJSON_GetArrayItem(o.lines, 0), "attempts")), 2);
         }
-        cJSON_Delete(o.lines);
+        kit_output_free(&o);
     }
     /* da-cookie: one 200 (no login); digitalaudience and da-flaky: login + get = two 200s each
      * (da-flaky's first login answered 503 and was tried again). */
     CHECK_INT(sim_count("digitalaudience", "200") - logins, 5);
+}
+
+/* The final result of each kafka job, kept as it arrives. */
+static void keep_final(void *arg, int idx, const cJSON *r, const rd_kafka_message_t *m)
+{
+    cJSON **got = arg;
+
+    (void)m;
+    if (cJSON_IsTrue(at(r, "part.last")) && !got[idx]) {
+        got[idx] = cJSON_Duplicate(r, 1);
+    }
 }
 
 /* One job per provider through a real Kafka broker and `segworker run`; the Digital Audience
@@ -558,165 +447,89 @@ static void test_da_session(void)
  * and the job must log in again by itself. */
 static void test_kafka(void)
 {
-    const char *bootstrap = kit_bootstrap();
-    char jobs[64], results[64], group[64], log[1100], file[1100], t_jobs[96], t_res[96];
-    char *wargv[] = {(char *)args.worker,
-                     "run",
-                     "--brokers",
-                     (char *)bootstrap,
-                     "--accounts",
-                     accounts,
-                     "--group",
-                     group,
-                     "--set",
-                     t_jobs,
-                     "--set",
-                     t_res,
-                     NULL};
-    static const struct cell kjobs[] = {
-        {"activecampaign", "segments.count", "{\"id\":4}", NULL, "result.member_count=5"},
-        {"beehiiv", "segments.list", "{\"page_size\":3}", NULL, "part.total_items=7"},
-        {"customerio", "segments.count", "{\"id\":3}", NULL, "result.member_count=4"},
-        {"digitalaudience", "segments.get", "{\"id\":5001}", NULL, "result.id=5001"},
-        {"flodesk", "segments.members", "{\"id\":\"fd3\",\"page_size\":2}", NULL,
-         "part.total_items=5"},
-        {"hubspot", "segments.list", "{\"page_size\":3}", NULL, "part.total_items=7"},
-        {"klaviyo", "segments.count", "{\"id\":\"ED0lpI\"}", NULL, "result.member_count=1731"},
-        {"mailchimp", "segments.members", "{\"id\":1003,\"page_size\":2}", NULL,
-         "part.total_items=5"},
-        {"sendgrid", "segments.refresh", "{\"id\":\"4522700e-109a-4a53-8e85-8ef55b906d60\"}", NULL,
-         "result.accepted=true"},
-        {"truto", "segments.list", "{\"page_size\":3}", NULL, "part.total_items=7"},
-        {"digitalaudience", "segments.get", "{\"id\":5004}", NULL, "result.id=5004"},
-    };
-    enum { NK = sizeof(kjobs) / sizeof(kjobs[0]) };
-    cJSON *got[NK] = {0};
-    int done = 0;
+    const struct cell *kc[MAX_CELLS];
+    cJSON *got[MAX_CELLS] = {0};
+    struct kit_names n;
+    struct kit_worker w = {.pid = -1};
+    struct kit_tally t;
+    char file[1100], reply[256];
+    rd_kafka_t *prod = NULL, *rd = NULL;
     long unauthorized = 0;
-    rd_kafka_t *prod;
-    rd_kafka_t *rd;
-    pid_t w;
-    FILE *out;
-    int64_t end;
-    int i;
+    int nk = 0, da_first = -1, i = -1;
 
-    CHECK(bootstrap != NULL);
-    if (!bootstrap) {
+    memset(&t, 0, sizeof(t));
+    while (nk < MAX_CELLS && (kc[nk] = next_of("kafka", &i)) != NULL) {
+        da_first = da_first < 0 && !strcmp(kc[nk]->provider, "digitalaudience") ? nk : da_first;
+        nk++;
+    }
+    CHECK(args.bootstrap[0] && nk > 1 && da_first >= 0 && da_first < nk - 1);
+    if (!args.bootstrap[0] || da_first < 0) {
         return;
     }
-    snprintf(jobs, sizeof(jobs), "itp%d-jobs", (int)getpid());
-    snprintf(results, sizeof(results), "itp%d-results", (int)getpid());
-    snprintf(group, sizeof(group), "itp%d-group", (int)getpid());
-    snprintf(t_jobs, sizeof(t_jobs), "topics.jobs=%s", jobs);
-    snprintf(t_res, sizeof(t_res), "topics.results=%s", results);
-    snprintf(log, sizeof(log), "%s/worker.log", args.work);
-    CHECK(kit_create_topic(bootstrap, jobs, 1) == 0);
-    CHECK(kit_create_topic(bootstrap, results, 1) == 0);
-    w = kit_spawn(wargv, keys_env, NULL, log);
-    CHECK(w > 0);
-    prod = kit_producer(bootstrap);
-    rd = kit_reader(bootstrap, results);
-    snprintf(file, sizeof(file), "%s/kafka-results.ndjson", args.work);
-    out = fopen(file, "w");
-    for (i = 0; i < NK; i++) {
-        char job[1024];
-        char key[16];
+    kit_names_init(&n, "itp", NULL);
+    CHECK(kit_topics_create(args.bootstrap, &n, 1, 1, 0) == 0);
+    kit_worker_init_run(&w, &args, args.bootstrap, accounts, &n);
+    worker_env(&w);
+    CHECK(kit_worker_start(&w, args.work, "worker") > 0);
+    prod = kit_producer(args.bootstrap);
+    rd = kit_reader(args.bootstrap, n.results);
+    kit_path(file, sizeof(file), args.work, "kafka-results.ndjson");
+    CHECK(prod && rd && kit_tally_init(&t, n.tag, nk) == 0 &&
+          kit_tally_record(&t, file, NULL) == 0);
+    if (w.pid <= 0 || !prod || !rd || !t.job) {
+        goto out;
+    }
+    t.on_result = keep_final;
+    t.arg = got;
+    for (i = 0; i < nk; i++) {
+        char job[1024], id[96];
 
-        if (i == NK - 1) {
+        if (i == nk - 1) {
             /* The first DA job's cookie is kept by the worker; expire it on the provider. */
-            end = kit_now_ms() + kit_deadline_ms(60000);
-            while (!got[3] && kit_now_ms() < end) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rd, 200);
+            int64_t end = kit_now_ms() + kit_deadline_ms(60000);
 
-                if (m && !m->err) {
-                    cJSON *r = cJSON_ParseWithLength(m->payload, m->len);
-                    int k = atoi(cJSON_GetStringValue(at(r, "job_id")) + 1);
-
-                    fwrite(m->payload, 1, m->len, out);
-                    fputc('\n', out);
-                    if (k >= 0 && k < NK && cJSON_IsTrue(at(r, "part.last")) && !got[k]) {
-                        got[k] = r;
-                        done++;
-                    } else {
-                        cJSON_Delete(r);
-                    }
-                }
-                if (m) {
-                    rd_kafka_message_destroy(m);
-                }
+            while (!got[da_first] && kit_now_ms() < end) {
+                kit_tally_poll(&t, rd, 200);
             }
-            CHECK(got[3] != NULL);
-            {
-                char reply[256];
-
-                unauthorized = sim_count("digitalaudience", "401");
-                CHECK_INT(kit_http(port, "DELETE", "/_sim/sessions", reply, sizeof(reply)), 200);
-            }
+            CHECK(got[da_first] != NULL);
+            unauthorized = sim_count("digitalaudience", "401");
+            CHECK_INT(kit_http(sim.port, "DELETE", "/_sim/sessions", reply, sizeof(reply)), 200);
         }
-        snprintf(job, sizeof(job),
-                 "{\"job_id\":\"k%d\",\"operation\":\"%s\",\"provider\":\"%s\",\"account\":"
-                 "\"%s\",\"params\":%s}",
-                 i, kjobs[i].op, kjobs[i].provider, kjobs[i].provider, kjobs[i].params);
-        snprintf(key, sizeof(key), "%s", kjobs[i].provider);
-        CHECK(kit_produce(prod, jobs, key, job, strlen(job)) == 0);
+        snprintf(id, sizeof(id), "%s-%d", n.tag, i);
+        job_of(kc[i], id, NULL, job, sizeof(job));
+        CHECK(kit_produce(prod, n.jobs, kc[i]->provider, job, strlen(job)) == 0);
         CHECK(kit_flush(prod) == 0);
     }
-    end = kit_now_ms() + kit_deadline_ms(120000);
-    while (done < NK && kit_now_ms() < end) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rd, 200);
-
-        if (m && !m->err) {
-            cJSON *r = cJSON_ParseWithLength(m->payload, m->len);
-            int k = atoi(cJSON_GetStringValue(at(r, "job_id")) + 1);
-
-            fwrite(m->payload, 1, m->len, out);
-            fputc('\n', out);
-            if (k >= 0 && k < NK && cJSON_IsTrue(at(r, "part.last")) && !got[k]) {
-                got[k] = r;
-                done++;
-            } else {
-                cJSON_Delete(r);
-            }
-        }
-        if (m) {
-            rd_kafka_message_destroy(m);
-        }
-    }
-    fclose(out);
-    CHECK_INT(done, NK);
+    CHECK(kit_tally_wait(&t, rd, kit_deadline_ms(120000)) == 0);
     /* The kept cookie met exactly one 401, and the job logged in again by itself. */
     CHECK_INT(sim_count("digitalaudience", "401") - unauthorized, 1);
-    for (i = 0; i < NK; i++) {
+    for (i = 0; i < nk; i++) {
         cJSON *lines = cJSON_CreateArray();
 
-        if (!got[i]) {
-            cJSON_Delete(lines);
-            continue;
+        if (got[i] && lines) {
+            CHECK_STR(cJSON_GetStringValue(at(got[i], "status")), "succeeded");
+            cJSON_AddItemToArray(lines, got[i]);
+            got[i] = NULL;
+            CHECK(check_want(kc[i], lines, kc[i]->want));
         }
-        CHECK_STR(cJSON_GetStringValue(at(got[i], "status")), "succeeded");
-        cJSON_AddItemToArray(lines, got[i]);
-        CHECK(check_want(&kjobs[i], lines, kjobs[i].want));
         cJSON_Delete(lines);
     }
-    kit_signal(w, SIGTERM);
-    CHECK_INT(kit_wait(w, kit_deadline_ms(60000)), 0);
-    {
-        char schema[1100];
-
-        snprintf(schema, sizeof(schema), "%s/result.schema.json", args.schemas);
-        CHECK_INT(kit_validate(args.validator, schema, file), 0);
+    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(60000)), 0);
+    kit_tally_free(&t); /* closes the results file */
+    CHECK_INT(kit_validate(&args, "result.schema.json", file), 0);
+out:
+    kit_reader_close(rd);
+    kit_producer_free(prod);
+    kit_worker_kill(&w);
+    kit_tally_free(&t);
+    for (i = 0; i < nk; i++) {
+        cJSON_Delete(got[i]);
     }
-    rd_kafka_destroy(prod);
-    rd_kafka_consumer_close(rd);
-    rd_kafka_destroy(rd);
 }
 
 static void test_results_schema_valid(void)
 {
-    char schema[1100];
-
-    snprintf(schema, sizeof(schema), "%s/result.schema.json", args.schemas);
-    CHECK_INT(kit_validate(args.validator, schema, all_results), 0);
+    CHECK_INT(kit_validate(&args, "result.schema.json", all_results), 0);
 }
 
 static const struct sw_test_case tests[] = {
@@ -730,75 +543,60 @@ static const struct sw_test_case tests[] = {
     {NULL, NULL},
 };
 
+/* One account per provider, named after it, and the Digital Audience variants: a wrong
+ * password, a login that fails once, a fixed cookie from a file. */
+static int write_accounts(void)
+{
+    struct kit_accounts acc;
+    char url[128], cookie[1100], ref[1200];
+    int i;
+
+    kit_path(cookie, sizeof(cookie), args.work, "da-cookie");
+    if (kit_write_file(cookie, "sim-da-cookie") != 0) {
+        return -1;
+    }
+    kit_accounts_init(&acc);
+    for (i = 0; kit_sim_provider(i); i++) {
+        kit_account_sim(&acc, kit_sim_provider(i), kit_sim_provider(i), &sim);
+    }
+    kit_sim_url(&sim, "digitalaudience", url, sizeof(url));
+    kit_account_set(&acc, kit_account_sim(&acc, "da-bad", "digitalaudience", &sim), "credentials",
+                    "password", "env:KIT_TRUTO_KEY");
+    kit_account_set(&acc, kit_account_sim(&acc, "da-flaky", "digitalaudience", &sim), "credentials",
+                    "username", "env:ITP_DA_FLAKY");
+    snprintf(ref, sizeof(ref), "file:%s", cookie);
+    kit_account_set(&acc, kit_account(&acc, "da-cookie", "digitalaudience", url), "credentials",
+                    "cookie", ref);
+    return kit_accounts_write(&acc, accounts);
+}
+
 int main(int argc, char **argv)
 {
-    pid_t sim;
-    FILE *f;
-    int rc;
+    int rc = 1;
 
     if (kit_parse_args(argc, argv, "it_providers", &args) != 0) {
         return 2;
     }
-    sim = kit_start_sim(args.sim, args.work, &port);
-    if (sim <= 0) {
+    if (cells_load(&table, IT_PROVIDER_CELLS) != 0) {
+        fprintf(stderr, "cannot read the cells of %s\n", IT_PROVIDER_CELLS);
+        goto out;
+    }
+    if (kit_sim_start(&sim, &args, NULL) != 0) {
         fprintf(stderr, "the simulator did not start\n");
-        return 1;
+        goto out;
     }
-    snprintf(accounts, sizeof(accounts), "%s/accounts.json", args.work);
-    snprintf(all_results, sizeof(all_results), "%s/all-results.ndjson", args.work);
-    fclose(fopen(all_results, "w"));
-    f = fopen(accounts, "w");
-    fprintf(f,
-            "{\"accounts\":{"
-            "\"klaviyo\":{\"provider\":\"klaviyo\",\"base_url\":\"http://127.0.0.1:%d\","
-            "\"credentials\":{\"api_key\":\"env:ITP_KLAVIYO\"}},"
-            "\"sendgrid\":{\"provider\":\"sendgrid\",\"base_url\":\"http://127.0.0.1:%d\","
-            "\"credentials\":{\"api_key\":\"env:ITP_SENDGRID\"}},"
-            "\"activecampaign\":{\"provider\":\"activecampaign\",\"base_url\":"
-            "\"http://127.0.0.1:%d/activecampaign\",\"credentials\":{\"api_key\":\"env:ITP_AC\"}},"
-            "\"beehiiv\":{\"provider\":\"beehiiv\",\"base_url\":\"http://127.0.0.1:%d/beehiiv\","
-            "\"credentials\":{\"api_key\":\"env:ITP_BH\"},\"settings\":{\"publication_id\":"
-            "\"pub_sim\"}},"
-            "\"customerio\":{\"provider\":\"customerio\",\"base_url\":"
-            "\"http://127.0.0.1:%d/customerio\",\"credentials\":{\"api_key\":\"env:ITP_CIO\"}},"
-            "\"flodesk\":{\"provider\":\"flodesk\",\"base_url\":\"http://127.0.0.1:%d/flodesk\","
-            "\"credentials\":{\"api_key\":\"env:ITP_FD\"}},"
-            "\"mailchimp\":{\"provider\":\"mailchimp\",\"base_url\":"
-            "\"http://127.0.0.1:%d/mailchimp\",\"credentials\":{\"api_key\":\"env:ITP_MC\"},"
-            "\"settings\":{\"list_id\":\"sim-list\",\"dc\":\"us1\"}},"
-            "\"hubspot\":{\"provider\":\"hubspot\",\"base_url\":\"http://127.0.0.1:%d/hubspot\","
-            "\"credentials\":{\"api_key\":\"env:ITP_HS\"}},"
-            "\"digitalaudience\":{\"provider\":\"digitalaudience\",\"base_url\":"
-            "\"http://127.0.0.1:%d/digitalaudience\",\"credentials\":{\"username\":"
-            "\"env:ITP_DA_USER\",\"password\":\"env:ITP_DA_PASS\"}},"
-            "\"da-bad\":{\"provider\":\"digitalaudience\",\"base_url\":"
-            "\"http://127.0.0.1:%d/digitalaudience\",\"credentials\":{\"username\":"
-            "\"env:ITP_DA_USER\",\"password\":\"env:ITP_TR\"}},"
-            "\"da-flaky\":{\"provider\":\"digitalaudience\",\"base_url\":"
-            "\"http://127.0.0.1:%d/digitalaudience\",\"credentials\":{\"username\":"
-            "\"env:ITP_DA_FLAKY\",\"password\":\"env:ITP_DA_PASS\"}},"
-            "\"da-cookie\":{\"provider\":\"digitalaudience\",\"base_url\":"
-            "\"http://127.0.0.1:%d/digitalaudience\",\"credentials\":{\"cookie\":"
-            "\"file:%s/da-cookie\"}},"
-            "\"truto\":{\"provider\":\"truto\",\"base_url\":\"http://127.0.0.1:%d/truto\","
-            "\"credentials\":{\"api_key\":\"env:ITP_TR\"},\"settings\":{"
-            "\"integrated_account_id\":\"sim-ia\"}}}}\n",
-            port, port, port, port, port, port, port, port, port, port, port, port, args.work,
-            port);
-    fclose(f);
-    {
-        char p[1100];
-
-        snprintf(p, sizeof(p), "%s/da-cookie", args.work);
-        f = fopen(p, "w");
-        fputs("sim-da-cookie", f);
-        fclose(f);
+    kit_path(accounts, sizeof(accounts), args.work, "accounts.json");
+    kit_path(all_results, sizeof(all_results), args.work, "all-results.ndjson");
+    if (kit_write_file(all_results, "") != 0 || write_accounts() != 0) {
+        kit_sim_kill(&sim);
+        goto out;
     }
-    rc = sw_test_run(tests, NULL);
-    kit_signal(sim, SIGTERM);
-    if (kit_wait(sim, kit_deadline_ms(10000)) != 0) {
+    rc = sw_test_run(tests, getenv("SW_TEST_ONLY"));
+    if (kit_sim_stop(&sim) != 0) {
         fprintf(stderr, "the simulator did not exit cleanly\n");
         rc = 1;
     }
+out:
+    free(table.text);
     return rc;
 }

@@ -1,135 +1,93 @@
-/* Integration-test kit: child processes (worker, simulator), a real Kafka broker's topics,
- * producing jobs, collecting results, and committed offsets. Every wait has a deadline.
+/* The integration-test kit every test under tests/it is written with: this header is its base
+ * (deadlines, the test's arguments, files, loopback HTTP) and brings in the rest — child
+ * processes (kit_proc.h), the simulator and account stores (kit_sim.h), the worker
+ * (kit_worker.h), Kafka (kit_kafka.h), collecting results (kit_tally.h) and steady-load runs
+ * (kit_load.h). Every wait has a deadline; a timeout passed to a kit function is in real
+ * milliseconds, so callers scale it with kit_deadline_ms().
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SW_KIT_H
 #define SW_KIT_H
 
-#include <cjson/cJSON.h>
-#include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 /* Multiplies every deadline (SW_TEST_TIMEOUT_MULT), so sanitizer or valgrind runs do not flake. */
 int64_t kit_deadline_ms(int64_t ms);
+/* Monotonic milliseconds, for deadlines and durations. */
 int64_t kit_now_ms(void);
+/* Wall-clock epoch milliseconds, to compare with the times the worker writes. */
+int64_t kit_wall_ms(void);
+/* SW_TEST_SCALE_DIV (e.g. 10 under sanitizers): what the largest tests divide their work by;
+ * 1 when unset. */
+int kit_scale_div(void);
+/* Sleep: between polls of a condition and for pacing load, never in place of a condition. */
+void kit_nap_ms(long ms);
+/* "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (what the worker writes) as epoch ms; -1 when it is not one. */
+int64_t kit_parse_time_ms(const char *rfc3339);
+/* An epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+void kit_format_time(int64_t epoch_ms, char *buf, size_t n);
 
-/* The test broker: SW_TEST_BOOTSTRAP, or the bootstrap file in SW_TEST_KAFKA_DIR. */
-const char *kit_bootstrap(void);
-
-/* Spawn argv with extra environment entries ("K=V", NULL-terminated, may be NULL); stdout and
- * stderr go to the given files (NULL: inherit). Returns the pid or -1. */
-pid_t kit_spawn(char *const argv[], char *const env_extra[], const char *out_path,
-                const char *err_path);
-/* Same, with standard input read from in_path. */
-pid_t kit_spawn_in(char *const argv[], char *const env_extra[], const char *in_path,
-                   const char *out_path, const char *err_path);
-/* Fetch http://127.0.0.1:port/path into buf (NUL-terminated); returns the HTTP status or -1. */
-int kit_http_get(int port, const char *path, char *buf, size_t n);
-/* Same with another method (no request body). */
-int kit_http(int port, const char *method, const char *path, char *buf, size_t n);
-/* Wait up to timeout_ms for the child; returns its exit status (0-255), 128+signal, or -1 on
- * timeout (the child is left running). */
-int kit_wait(pid_t pid, int64_t timeout_ms);
-/* Send sig to pid, only when pid is a real child (> 0). Tests use this, never kill(). */
-void kit_signal(pid_t pid, int sig);
-/* SIGKILL and reap. */
-void kit_kill(pid_t pid);
-
-/* Start segsim on an ephemeral loopback port; returns the pid and sets *port. */
-pid_t kit_start_sim(const char *sim_bin, const char *workdir, int *port);
-/* Same, run through prefix (e.g. {"ip", "netns", "exec", NAME, NULL}; may be NULL; a prefix tool
- * without a slash is looked up in /usr/sbin, then /usr/bin) with extra segsim arguments
- * (NULL-terminated, may be NULL, e.g. {"--bind", ADDR, NULL}). */
-pid_t kit_start_sim_ex(const char *sim_bin, const char *workdir, char *const prefix[],
-                       char *const extra[], int *port);
-/* Run argv to completion (output to err_path, NULL: inherit) within timeout_ms; returns its exit
- * status, or -1 when it could not start or did not finish (then it is killed). */
-int kit_run(char *const argv[], const char *err_path, int64_t timeout_ms);
-
-/* kit_start_sim_ex without a prefix. */
-pid_t kit_start_sim_args(const char *sim_bin, const char *workdir, char *const extra[], int *port);
-
-int kit_create_topic(const char *bootstrap, const char *topic, int partitions);
-
-rd_kafka_t *kit_producer(const char *bootstrap);
-/* Without idempotence: for librdkafka's mock cluster, whose idempotence handling loses messages
- * under injected Produce error codes (docs/RELIABILITY-faults.md). */
-rd_kafka_t *kit_producer_plain(const char *bootstrap);
-int kit_produce(rd_kafka_t *rk, const char *topic, const char *key, const char *value, size_t len);
-/* Same with one header (hname may be NULL). */
-int kit_produce_hdr(rd_kafka_t *rk, const char *topic, const char *key, const char *value,
-                    size_t len, const char *hname, const char *hvalue);
-/* Wait for every produced message; -1 when that times out or any message of a kit producer was
- * not delivered. */
-int kit_flush(rd_kafka_t *rk);
-/* Messages in topic (sum over partitions of high - low watermark), or -1. */
-int64_t kit_topic_messages(const char *bootstrap, const char *topic);
-
-/* A consumer reading a topic from the beginning in a throwaway group. */
-rd_kafka_t *kit_reader(const char *bootstrap, const char *topic);
-
-/* Wait until the group's committed offsets on every partition of topic equal the end offsets.
- * Returns 0 when reached, -1 at the deadline (and prints the gap). */
-int kit_wait_committed_at_end(const char *bootstrap, const char *group, const char *topic,
-                              int64_t timeout_ms);
-
-/* Final results of one run's jobs, whose ids are "<prefix>-<index>" with index < n. A job has
- * its final result when a message with part.last arrives; finals past the first are duplicates
- * (at-least-once redelivery), counted, not failures by themselves. */
-struct kit_tally {
-    char prefix[64];
-    int n;
-    int *finals;        /* final messages per job */
-    char (*code)[32];   /* error.code of the first final, "" when it succeeded */
-    int64_t *final_ms;  /* kit_now_ms() when the first final was read */
-    int complete;       /* jobs with at least one final */
-    int duplicates;     /* finals beyond the first, summed over jobs */
-    int messages;       /* result messages read, all parts */
-    int foreign;        /* messages that are not this run's (a failure for the caller) */
-    int64_t last_ms;    /* when the last message of this run was read */
-    int64_t max_gap_ms; /* longest time between two messages once the first had arrived */
-};
-
-int kit_tally_init(struct kit_tally *t, const char *prefix, int n);
-void kit_tally_free(struct kit_tally *t);
-/* Read result messages from reader for up to wait_ms (returns earlier once every job is
- * complete); on_final (may be NULL) sees each final message, first or duplicate. Returns the
- * number of messages read. */
-int kit_tally_poll(struct kit_tally *t, rd_kafka_t *reader, int wait_ms,
-                   void (*on_final)(void *arg, int idx, const cJSON *r), void *arg);
-/* Poll until every job is complete or timeout_ms passes; returns 0 when complete, else prints
- * up to 10 missing job ids and returns -1. */
-int kit_tally_wait(struct kit_tally *t, rd_kafka_t *reader, int64_t timeout_ms,
-                   void (*on_final)(void *arg, int idx, const cJSON *r), void *arg);
-
-/* Read topic from the start until want messages are read or timeout_ms passes, counting the
- * copies of each job ("<prefix>-<index>" in the message's job_id, index < n) in counts[n].
- * Returns the messages read. */
-int64_t kit_count_jobs(const char *bootstrap, const char *topic, const char *prefix, int n,
-                       int *counts, int64_t want, int64_t timeout_ms);
-
-/* The counts from a stopped worker's last log line ("stopped: consumed N, results M, ..."), so
- * a test can tell jobs the worker ran twice from results stored twice. Returns 0 when found. */
-int kit_worker_counts(const char *log_path, long long *consumed, long long *results);
-
-/* The group's committed offsets of partitions 0..np-1 of topic (0 where none). 0 on success. */
-int kit_committed(const char *bootstrap, const char *group, const char *topic, int64_t *out,
-                  int np);
-
-/* The paths every integration test is given by ctest (see sw_it_test in tests/CMakeLists.txt). */
+/* The paths every integration test is given by ctest (see sw_it_test in tests/CMakeLists.txt),
+ * and the shared test broker when there is one. */
 struct kit_args {
     const char *worker;    /* segworker binary */
     const char *sim;       /* segsim binary */
     const char *validator; /* tests/tools/validate_json.py */
     const char *schemas;   /* schemas/ */
     const char *work;      /* a scratch directory of this test */
+    char bootstrap[256];   /* SW_TEST_BOOTSTRAP, or SW_TEST_KAFKA_DIR/bootstrap; "" when none */
 };
 
 /* Fill *a from argv; prints the usage of `name` and returns -1 when the count is wrong. */
 int kit_parse_args(int argc, char **argv, const char *name, struct kit_args *a);
+/* The main of a test program: the arguments into args (a struct kit_args), then the cases of
+ * tests (sw_test.h; SW_TEST_ONLY=name runs one). Expanded in the test's file, whose failure
+ * count sw_test_run reads. */
+#define KIT_TEST_MAIN(name, args, tests)                                                           \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        if (kit_parse_args(argc, argv, name, &(args)) != 0) {                                      \
+            return 2;                                                                              \
+        }                                                                                          \
+        return sw_test_run(tests, getenv("SW_TEST_ONLY"));                                         \
+    }
 
-/* Run the JSON Schema validator on an NDJSON file; returns its exit status. */
-int kit_validate(const char *validator, const char *schema, const char *ndjson);
+/* The bootstrap servers written by tests/kafka/kafka.sh into dir/bootstrap; 0 when read. */
+int kit_read_bootstrap(const char *dir, char *buf, size_t n);
+
+/* dir/name into buf; returns buf. */
+char *kit_path(char *buf, size_t n, const char *dir, const char *name);
+/* The whole file, NUL-terminated (caller frees); NULL when it cannot be read. */
+char *kit_read_file(const char *path, size_t *len);
+/* Write text through a temporary file and a rename, so a reader never sees half of it. */
+int kit_write_file(const char *path, const char *text);
+/* 1 when the file contains needle, 0 when not or unreadable. */
+int kit_file_contains(const char *path, const char *needle);
+/* Wait until the file contains needle; 0 when it does, -1 at the deadline (printed). */
+int kit_wait_file_contains(const char *path, const char *needle, int64_t timeout_ms);
+/* Newlines in the file (0 when unreadable). */
+int kit_file_lines(const char *path);
+/* 1 when some line of the file contains every needle (NULL-terminated list). */
+int kit_file_line_with(const char *path, const char *const *needles);
+/* Paths of files containing any of the secrets (NULL-terminated lists) are printed; returns how
+ * many files had one (an unreadable file counts: it cannot be declared clean). */
+int kit_scan_secrets(const char *const *files, const char *const *secrets);
+/* Run the JSON Schema validator on an NDJSON file against schemas/<schema>; its exit status. */
+int kit_validate(const struct kit_args *a, const char *schema, const char *ndjson);
+
+/* method http://127.0.0.1:port/path (no request body) into buf, the body only, NUL-terminated;
+ * returns the HTTP status or -1. */
+int kit_http(int port, const char *method, const char *path, char *buf, size_t n);
+int kit_http_get(int port, const char *path, char *buf, size_t n);
+/* GET path until it answers want_status or the deadline; returns the last status (-1: none). */
+int kit_http_wait_status(int port, const char *path, int want_status, char *buf, size_t n,
+                         int64_t timeout_ms);
+
+#include "kit_proc.h"
+#include "kit_kafka.h"
+#include "kit_tally.h"
+#include "kit_sim.h"
+#include "kit_worker.h"
+#include "kit_load.h"
 
 #endif

@@ -21,26 +21,10 @@
 
 static struct kit_args args;
 
-/* The cluster lives in this process; the rd_kafka_t only hosts it. */
-static rd_kafka_t *mock_owner(void)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char err[256];
-    rd_kafka_t *owner;
-
-    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
-    owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!owner) {
-        fprintf(stderr, "%s\n", err);
-        rd_kafka_conf_destroy(conf);
-    }
-    return owner;
-}
-
 static void test_loop_never_waits_for_the_broker(void)
 {
     char bootstrap[512];
-    rd_kafka_t *owner = mock_owner(), *prod = NULL, *reader = NULL;
+    rd_kafka_t *owner = kit_mock_owner(), *prod = NULL, *reader = NULL;
     rd_kafka_mock_cluster_t *mc = NULL;
     struct kit_names n;
     struct kit_tally t;

@@ -156,26 +156,10 @@ static void run_plan(rd_kafka_mock_cluster_t *mc, rd_kafka_t *prod, rd_kafka_t *
     CHECK_INT(produced, NJOBS);
 }
 
-/* The cluster lives in this process; the rd_kafka_t only hosts it. */
-static rd_kafka_t *mock_owner(void)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char err[256];
-    rd_kafka_t *owner;
-
-    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
-    owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!owner) {
-        fprintf(stderr, "%s\n", err);
-        rd_kafka_conf_destroy(conf);
-    }
-    return owner;
-}
-
 static void test_mock_faults(void)
 {
     char bootstrap[512];
-    rd_kafka_t *owner = mock_owner(), *prod = NULL, *reader = NULL;
+    rd_kafka_t *owner = kit_mock_owner(), *prod = NULL, *reader = NULL;
     rd_kafka_mock_cluster_t *mc = NULL;
     struct kit_names n;
     struct kit_tally t;

@@ -11,8 +11,8 @@
  *    the spec's limits; with limits unknown the 429s stop after the first ones;
  *  - retry topic: a wait longer than retry.max_inline_ms parks the job and it comes back;
  *  - SIGTERM under load: exit 0 within the grace period, offsets committed for every result.
- * Jobs are keyed by account (64 SendGrid accounts), as docs/RELIABILITY.md advises for exact rate limits.
- * SW_TEST_SCALE_DIV (e.g. 10 under sanitizers) divides the crash test's job count.
+ * Jobs are keyed by account (64 SendGrid accounts), as docs/RELIABILITY.md advises for exact rate
+ * limits. SW_TEST_SCALE_DIV (e.g. 10 under sanitizers) divides the crash test's job count.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
 #include "sim_data.h"

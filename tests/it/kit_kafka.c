@@ -91,6 +91,21 @@ fail:
     return NULL;
 }
 
+rd_kafka_t *kit_mock_owner(void)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_t *owner;
+
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+    owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (!owner) {
+        fprintf(stderr, "kit: mock cluster host: %s\n", err);
+        rd_kafka_conf_destroy(conf); /* rd_kafka_new takes it only on success */
+    }
+    return owner;
+}
+
 rd_kafka_t *kit_producer(const char *bootstrap)
 {
     return client(RD_KAFKA_PRODUCER, bootstrap, NULL, 0);

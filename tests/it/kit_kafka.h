@@ -38,6 +38,10 @@ struct kit_delivery {
     int acked;
 };
 
+/* A client that only hosts a librdkafka mock cluster living in this process (quiet: errors
+ * only); NULL when it cannot be made. */
+rd_kafka_t *kit_mock_owner(void);
+
 /* An idempotent producer; free with kit_producer_free. */
 rd_kafka_t *kit_producer(const char *bootstrap);
 /* Without idempotence: for librdkafka's mock cluster, whose idempotence handling loses messages

@@ -119,6 +119,9 @@ int sw_publish_now(struct sw_worker *w, struct sw_msg *m, const char *topic, con
 
 void sw_publish_flush_backlog(struct sw_worker *w)
 {
+    if (!w->backlog) {
+        return;
+    }
     while (w->backlog) {
         struct sw_out *o = w->backlog;
         rd_kafka_resp_err_t err =
@@ -144,6 +147,7 @@ void sw_publish_flush_backlog(struct sw_worker *w)
         o->next = NULL;
         sw_out_free(o);
     }
+    /* The backlog is empty now: lists waiting for the publisher go on. */
     sw_exec_output_ready(&w->loop.eng);
 }
 

@@ -1,11 +1,12 @@
 /* The event loop never waits for the broker. A mock cluster (librdkafka's, in this process)
- * answers every request 2 s late and has no retry topic; the real `segworker run` works through
- * a batch of jobs against the real simulator. The worker's lookups of the retry topic and of the
- * jobs topic's partitions (for its rate-limit share) then each take a 2 s round trip: were any
- * of them made on the loop thread, that turn would take 2 s. Asserts, by counts: every job gets
- * its final result, the worker looked the retry topic up (and logged it missing), the loop
- * turned many times, and not one turn took as long as a broker round trip
- * (segworker_loop_turn_seconds has no sample above 1 s).
+ * answers every request 2 s late and has no retry topic; the real `segworker run`, its producer
+ * queue cut to 5 messages, works through a batch of jobs against the real simulator. The
+ * worker's lookups of the retry topic and of the jobs topic's partitions (for its rate-limit
+ * share) then each take a 2 s round trip: were any of them made on the loop thread, that turn
+ * would take 2 s; and results wait in the worker's backlog, not in a loop waiting for queue
+ * room. Asserts, by counts: every job gets exactly one final result, the worker looked the retry
+ * topic up (and logged it missing), the loop turned many times, and not one turn took as long
+ * as a broker round trip (segworker_loop_turn_seconds has no sample above 1 s).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
 #include "sw_test.h"
@@ -65,6 +66,9 @@ static void test_loop_never_waits_for_the_broker(void)
     /* The rate-limit share is recomputed from the jobs topic's partition count: a lookup. */
     kit_worker_set(&w, "ratelimit.mode=spec");
     kit_worker_set(&w, "http_addr=127.0.0.1:0");
+    /* A producer queue of 5 messages against a 2 s broker: results wait in the worker's own
+     * backlog (in order) instead of the loop waiting for room. */
+    kit_worker_set(&w, "kafka.producer.queue.buffering.max.messages=5");
     CHECK(sim.pid > 0 && kit_worker_start(&w, args.work, "worker") > 0);
     if (sim.pid <= 0 || w.pid <= 0) {
         goto out;
@@ -75,6 +79,7 @@ static void test_loop_never_waits_for_the_broker(void)
     /* Every job ends, though each broker answer takes 2 s. */
     CHECK(kit_tally_wait(&t, reader, kit_deadline_ms(180000)) == 0);
     CHECK_INT(t.foreign, 0);
+    CHECK_INT(t.duplicates, 0);
     CHECK_INT(kit_tally_failed(&t), 0);
     /* The lookups happened meanwhile, each a 2 s round trip. */
     CHECK(kit_wait_file_contains(w.log, "does not exist", kit_deadline_ms(30000)) == 0);

@@ -119,6 +119,58 @@ static void start_draining(struct sw_worker *w)
     sw_metrics_set_draining(w->metrics, 1);
 }
 
+/* A commit refused because the group is rebalancing (another member joined or left at the same
+ * moment): this member's generation is stale until it has rejoined, which polling does. */
+static int commit_retryable(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+           err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+           err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+           err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+}
+
+/* The last commit before leaving, made while the loop still turns (and so still serves the
+ * group protocol): when the group is rebalancing, it is made again once this member has
+ * rejoined, rather than leaving the next owner to redo the last jobs. Returns 1 when done:
+ * committed, nothing to commit, or given up at the deadline. Transactions commit in finish(). */
+static int commit_before_stop(struct sw_worker *w, int64_t deadline)
+{
+    rd_kafka_event_t *ev;
+    rd_kafka_resp_err_t err;
+
+    if (w->transactional || atomic_load(&w->fatal)) {
+        return 1;
+    }
+    if (!w->final_q) {
+        w->final_q = rd_kafka_queue_new(w->consumer);
+    }
+    if (!w->final_pending) {
+        err = rd_kafka_commit_queue(w->consumer, NULL, w->final_q, NULL, NULL);
+        if (err) {
+            return err == RD_KAFKA_RESP_ERR__NO_OFFSET || !commit_retryable(err) ||
+                   sw_now_mono_ms() >= deadline;
+        }
+        w->final_pending = 1;
+    }
+    ev = rd_kafka_queue_poll(w->final_q, 0);
+    if (!ev) {
+        return 0;
+    }
+    w->final_pending = 0;
+    err = rd_kafka_event_error(ev);
+    rd_kafka_event_destroy(ev);
+    if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        return 1;
+    }
+    if (commit_retryable(err) && sw_now_mono_ms() < deadline) {
+        sw_log_info(NULL, "commit before stopping: %s; again once the group has settled",
+                    rd_kafka_err2str(err));
+        return 0;
+    }
+    sw_log_warn(NULL, "commit before stopping: %s", rd_kafka_err2str(err));
+    return 1;
+}
+
 /* The main loop: until a fatal error, or until drained after *stop. */
 static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
                      volatile sig_atomic_t *reload)
@@ -137,7 +189,8 @@ static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
             reload_accounts(w);
         }
         if (atomic_load(&w->fatal) ||
-            (w->draining && (w->in_flight == 0 || sw_now_mono_ms() >= drain_deadline))) {
+            (w->draining && (w->in_flight == 0 || sw_now_mono_ms() >= drain_deadline) &&
+             commit_before_stop(w, drain_deadline + 10000))) {
             break;
         }
         /* 100 ms bounds the latency of any wakeup the io-event pipe might miss. */
@@ -184,7 +237,13 @@ static void finish(struct sw_worker *w)
     rd_kafka_flush(w->producer, 10000);
     rd_kafka_poll(w->producer, 0);
     if (!atomic_load(&w->fatal)) {
-        rd_kafka_commit(w->consumer, NULL, 0);
+        /* Usually nothing is left to commit (commit_before_stop did it); results acknowledged
+         * during the flush above are. */
+        rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, NULL, 0);
+
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            sw_log_warn(NULL, "commit at stop: %s", rd_kafka_err2str(err));
+        }
     }
 }
 
@@ -221,6 +280,9 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_registry *reg,
                 "re-fetched and skipped %llu",
                 w.consumed, w.results, w.dead_letters, w.parked, w.rewound);
 out:
+    if (w.final_q) {
+        rd_kafka_queue_destroy(w.final_q);
+    }
     sw_bg_stop(w.bg); /* before the clients its tasks use */
     sw_lookup_free(&w);
     sw_kafka_free(&w);

@@ -132,7 +132,9 @@ struct sw_worker {
     int paused;
     int64_t full_since; /* when the window filled up (monotonic ms); 0 while it is not full */
     int draining;
-    int closing; /* past the main loop: revokes only commit */
+    int closing;               /* past the main loop: revokes only commit */
+    rd_kafka_queue_t *final_q; /* the last commit's result, while draining */
+    int final_pending;         /* that commit is in flight */
     atomic_int fatal;
 
     /* Lookups */

@@ -277,6 +277,19 @@ static void metrics_match_the_run(struct ops *o)
     CHECK_INT(
         kit_promtool(o->scrapes[0], kit_path(promout, sizeof(promout), args.work, "promtool.out")),
         0);
+    CHECK_INT(kit_check_dashboard(&args, o->scrapes[0],
+                                  kit_path(promout, sizeof(promout), args.work, "dashboard.out")),
+              0);
+    CHECK(kit_metric(m, "segworker_job_duration_seconds_count{provider=\"klaviyo\","
+                        "operation=\"segments.get\",status=\"succeeded\"}") == 5);
+    CHECK(kit_metric(m, "segworker_job_duration_seconds_count{provider=\"klaviyo\","
+                        "operation=\"segments.list\",status=\"succeeded\"}") == 1);
+    CHECK(kit_metric(m, "process_resident_memory_bytes") > 1e6);
+    CHECK(kit_metric(m, "process_open_fds") >= 3);
+    CHECK(kit_metric(m, "process_start_time_seconds") > 1.6e9);
+    CHECK(kit_metric(m, "process_cpu_seconds_total") > 0);
+    CHECK(kit_metric(m, "segworker_group_joined") == 1);
+    CHECK(kit_metric(m, "segworker_loop_last_turn_age_seconds") < 60);
     CHECK(kit_metric_sum(m, "segworker_consumer_committed_offset") == 11);
     CHECK(kit_metric_sum(m, "segworker_consumer_lag") == 0);
     CHECK(kit_metric(m, "segworker_partitions_assigned") == 2);

@@ -355,6 +355,10 @@ void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_f
         if (old) {
             fresh[i].committed = old->committed;
         }
+        /* Nothing consumed since the assignment: the next fetch starts at the committed offset. */
+        if (fresh[i].position < 0) {
+            fresh[i].position = fresh[i].committed;
+        }
     }
     memcpy(m->parts, fresh, n * sizeof(*fresh));
     m->nparts = n;
@@ -364,7 +368,9 @@ out:
     rd_kafka_topic_partition_list_destroy(a);
 }
 
-void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets)
+/* Record offsets; with seed, only into partitions that have no committed offset yet. */
+static void committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets,
+                      int seed)
 {
     int i;
 
@@ -387,12 +393,23 @@ void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_l
             p->partition = tp->partition;
             p->position = -1;
             p->high = -1;
+            p->committed = -1;
         }
-        if (p) {
+        if (p && (!seed || p->committed < 0)) {
             p->committed = tp->offset;
         }
     }
     pthread_mutex_unlock(&m->lock);
+}
+
+void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets)
+{
+    committed(m, offsets, 0);
+}
+
+void sw_metrics_committed_seed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets)
+{
+    committed(m, offsets, 1);
 }
 
 /* ---- reading ---- */

@@ -67,6 +67,10 @@ void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_f
                            int paused_partitions, int64_t now_mono_ms);
 /* Offsets the group just committed (from the offset-commit callback). */
 void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets);
+/* The group's committed offsets read at an assignment: they fill in partitions that have none
+ * yet (a commit made meanwhile is newer and stays). */
+void sw_metrics_committed_seed(struct sw_metrics *m,
+                               const rd_kafka_topic_partition_list_t *offsets);
 
 /* ---- reading (any thread) ---- */
 

@@ -115,7 +115,9 @@ static void help_options(FILE *out, enum sw_cli_cmd_id cmd)
     }
 }
 
-static void help_exit(FILE *out, const char *exit_text)
+/* Call fn with the status ("0") and meaning of every "N meaning" line of an exit text. */
+static void each_exit(FILE *out, const char *exit_text,
+                      void (*fn)(FILE *out, char status, const char *meaning, size_t n))
 {
     const char *line = exit_text;
 
@@ -123,10 +125,15 @@ static void help_exit(FILE *out, const char *exit_text)
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line) : strlen(line);
 
-        fprintf(out, "  %.1s  ", line);
-        wrap(out, line + 2, n > 2 ? n - 2 : 0, 5, 5);
+        fn(out, line[0], line + (n > 2 ? 2 : n), n > 2 ? n - 2 : 0);
         line += n + (nl ? 1 : 0);
     }
+}
+
+static void help_exit_line(FILE *out, char status, const char *meaning, size_t n)
+{
+    fprintf(out, "  %c  ", status);
+    wrap(out, meaning, n, 5, 5);
 }
 
 void sw_cli_help(FILE *out, const struct sw_cli_cmd *cmd)
@@ -152,7 +159,7 @@ void sw_cli_help(FILE *out, const struct sw_cli_cmd *cmd)
     fprintf(out, "\noptions:\n");
     help_options(out, cmd->id);
     fprintf(out, "\nexit status:\n");
-    help_exit(out, cmd->exit);
+    each_exit(out, cmd->exit, help_exit_line);
 }
 
 /* ---- the manual page ---- */
@@ -223,19 +230,11 @@ static void man_options(FILE *out, enum sw_cli_cmd_id cmd)
     }
 }
 
-static void man_exit(FILE *out, const char *exit_text)
+static void man_exit_line(FILE *out, char status, const char *meaning, size_t n)
 {
-    const char *line = exit_text;
-
-    while (*line) {
-        const char *nl = strchr(line, '\n');
-        size_t n = nl ? (size_t)(nl - line) : strlen(line);
-
-        fprintf(out, ".TP\n.B %.1s\n", line);
-        roff(out, line + 2, n > 2 ? n - 2 : 0);
-        fputc('\n', out);
-        line += n + (nl ? 1 : 0);
-    }
+    fprintf(out, ".TP\n.B %c\n", status);
+    roff(out, meaning, n);
+    fputc('\n', out);
 }
 
 static void man_environment(FILE *out)
@@ -298,7 +297,7 @@ void sw_cli_manpage(FILE *out)
         fputs(".PP\nOptions:\n.RS\n", out);
         man_options(out, c->id);
         fputs(".RE\n.PP\nExit status:\n.RS\n", out);
-        man_exit(out, c->exit);
+        each_exit(out, c->exit, man_exit_line);
         fputs(".RE\n", out);
     }
     fputs(".SH OPTIONS WITHOUT A COMMAND\n", out);

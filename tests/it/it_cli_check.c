@@ -336,6 +336,7 @@ static void test_submit_key_timeout(void)
                      n.jobs,   "--key",     "account",      NULL};
     char *down[] = {"submit", "--brokers", "127.0.0.1:1", "--timeout-ms", "1500", NULL};
     char *bad_key[] = {"submit", "--brokers", args.bootstrap, "--key", "jobid", NULL};
+    char *text_env[] = {"SEGWORKER_LOG_FORMAT=text", NULL};
     struct kit_output o;
 
     CHECK(args.bootstrap[0]);
@@ -362,6 +363,16 @@ static void test_submit_key_timeout(void)
     CHECK(has(o.err, "not acknowledged within 1500 ms"));
     CHECK(!has(o.err, "%3|") && has(o.err, "\"level\":\"error\""));
     CHECK_INT(kit_output_nlines(&o), 0);
+    kit_output_free(&o);
+    /* log_format=text: the same lines for a terminal, librdkafka's too. */
+    CHECK_INT(run_env(&o,
+                      "{\"job_id\":\"t2\",\"operation\":\"segments.list\",\"provider\":"
+                      "\"klaviyo\",\"account\":\"a\"}\n",
+                      text_env, down),
+              3);
+    CHECK(has(o.err, " error ") && has(o.err, "kafka segworker-submit") &&
+          has(o.err, "not acknowledged within 1500 ms"));
+    CHECK(!has(o.err, "{\"ts\"") && !has(o.err, "%3|"));
     kit_output_free(&o);
 }
 

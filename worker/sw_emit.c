@@ -1,5 +1,5 @@
-/* Result messages of the engine (see sw_run.h): each built by sw_result_build and offered to the
- * emitter. A job's last message is offered whatever happens: when building it fails (memory),
+/* Result messages of the engine (see sw_run.h): each written by sw_result_write and offered to
+ * the emitter. A job's last message is offered whatever happens: when building it fails (memory),
  * a fallback result is written into a fixed buffer instead, so that the job still ends, its key
  * is released and its offset can be committed.
  * SPDX-License-Identifier: Apache-2.0 */
@@ -114,26 +114,52 @@ static void fill_meta(const struct sw_run *r, struct sw_result_meta *m)
     m->http_ms = r->http_ms;
 }
 
-/* Build and offer one message. A last message is offered in every case. */
+/* The bound of one result message: limits.max_result_bytes (an engine set up without limits, as
+ * in some tests, writes up to the configuration's default). */
+static size_t message_max(const struct sw_engine *eng)
+{
+    return eng->lim.max_result_bytes ? eng->lim.max_result_bytes : 900000;
+}
+
+/* Write and offer one message. A last message is offered in every case: a success too large
+ * for one message is told as the failure it is, and when memory runs out the fixed-size
+ * fallback answers. */
 static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta *m,
                  const cJSON *result, const struct sw_part_info *part, const struct sw_status *err,
                  const cJSON *perr, const cJSON *debug)
 {
+    struct sw_status big;
     struct sw_status oom;
     struct sw_emit em;
+    struct sw_jw w;
     char fb[FALLBACK_BYTES];
     size_t len = 0;
-    char *payload = m->job_id ? sw_result_build(m, result, part, err, perr, debug, &len) : NULL;
+    sw_err_t wrc = SW_E_NOMEM;
     int rc;
 
-    if (!payload && m->job_id && !part->last) {
+    sw_jw_init(&w, message_max(eng));
+    if (m->job_id) {
+        wrc = sw_result_write(&w, m, result, part, err, perr, debug);
+        if (wrc == SW_E_RESULT_TOO_LARGE && part->last && !err) {
+            sw_status_clear(&big);
+            sw_status_set(&big, SW_E_RESULT_TOO_LARGE, SW_CLASS_TERMINAL,
+                          "the result is larger than limits.max_result_bytes (%zu bytes)",
+                          message_max(eng));
+            err = &big;
+            sw_jw_reset(&w, 0);
+            wrc = sw_result_write(&w, m, NULL, part, err, perr, NULL);
+        }
+    }
+    if (wrc != SW_E_OK && m->job_id && !part->last) {
+        sw_jw_free(&w);
         return -1; /* the caller ends the job, with a last message */
     }
     memset(&em, 0, sizeof(em));
-    em.payload = payload;
-    if (!payload && m->job_id) {
-        /* The last message could not be built: answer with what needs no memory. A success that
-         * cannot be told is a failure the consumer can see. */
+    em.payload = wrc == SW_E_OK ? w.b.data : NULL;
+    len = w.b.len;
+    if (wrc != SW_E_OK && m->job_id) {
+        /* The last message could not be written: answer with what needs no memory. A success
+         * that cannot be told is a failure the consumer can see. */
         if (!err) {
             sw_status_clear(&oom);
             sw_status_set(&oom, SW_E_NOMEM, SW_CLASS_RETRY,
@@ -142,8 +168,8 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
         }
         len = fallback(fb, sizeof(fb), m, part, err);
         em.payload = fb;
-        sw_log_error(NULL, "job %s: result could not be built (out of memory); sent a short one",
-                     m->job_id);
+        sw_log_error(NULL, "job %s: result could not be written (%s); sent a short one", m->job_id,
+                     sw_err_name(wrc));
     }
     em.user = user;
     em.job_id = m->job_id;
@@ -155,7 +181,7 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
     em.dead_letter = err ? err->dead_letter : 0;
     em.message = err ? err->msg : NULL;
     rc = eng->emit(eng->emit_arg, &em);
-    cJSON_free(payload);
+    sw_jw_free(&w);
     return rc;
 }
 

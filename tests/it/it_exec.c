@@ -183,6 +183,18 @@ static void test_size_limits(void)
     }
     CHECK_INT(total, SIM_KLAVIYO_SEGMENTS);
     kit_output_free(&r);
+    /* A last message that cannot fit is a classified failure, never a message the broker
+     * refuses: here a raw page (the provider's body untouched) larger than the limit. */
+    CHECK_INT(exec_job("{\"job_id\":\"x13\",\"operation\":\"segments.list\",\"provider\":"
+                       "\"klaviyo\",\"account\":\"kl\",\"options\":{\"response_format\":\"raw\","
+                       "\"max_items\":1}}",
+                       "--set", "limits.max_result_bytes=4096", &r),
+              1);
+    CHECK_INT(kit_output_nlines(&r), 1);
+    CHECK_STR(gets_(kit_output_last(&r), "error.code"), "result_too_large");
+    CHECK(strstr(gets_(kit_output_last(&r), "error.message"), "max_result_bytes") != NULL);
+    CHECK(cJSON_IsNull(get(kit_output_last(&r), "result")));
+    kit_output_free(&r);
     /* A provider answer over the body limit is a classified error, not a truncated parse. */
     CHECK_INT(
         exec_job("{\"job_id\":\"x12\",\"operation\":\"segments.list\",\"provider\":\"klaviyo\","

@@ -396,7 +396,7 @@ static int cmd_exec(const struct sw_config *cfg, const struct sw_registry *reg,
     struct sw_status st;
     size_t len = 0;
     char *text;
-    int64_t now = sw_now_wall_ms();
+    int64_t now = sw_now_wall_us();
 
     sw_job_limits_from(cfg, &lim);
     /* Read a bit past the limit so that an oversized job is reported as such. */

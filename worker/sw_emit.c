@@ -57,7 +57,8 @@ static size_t fallback(char *buf, size_t cap, const struct sw_result_meta *m,
     char *end = buf + cap - 1;
     char ts[40];
     char msg[512];
-    int64_t now = sw_now_wall_ms();
+    int64_t now_us = sw_now_wall_us();
+    int64_t total_us;
 
     snprintf(msg, sizeof(msg), "%s (the full result could not be built: out of memory)",
              err->msg[0] ? err->msg : sw_err_str(err->code));
@@ -83,18 +84,21 @@ static size_t fallback(char *buf, size_t cap, const struct sw_result_meta *m,
     } else {
         p += snprintf(p, (size_t)(end - p), ",\"http_status\":null");
     }
-    sw_time_format(m->received_wall_ms, 1, ts, sizeof(ts));
+    sw_time_format(m->received_wall_us / 1000, 1, ts, sizeof(ts));
     p += snprintf(p, (size_t)(end - p),
                   ",\"retryable\":%s,\"provider_error\":null},\"attempts\":%d,"
                   "\"redelivered\":%s,\"timing\":{\"received_at\":\"%s\",",
                   err->cls == SW_CLASS_RETRY ? "true" : "false", m->attempts,
                   m->redelivered ? "true" : "false", ts);
-    sw_time_format(now, 1, ts, sizeof(ts));
+    sw_time_format(now_us / 1000, 1, ts, sizeof(ts));
+    total_us = now_us > m->received_wall_us ? now_us - m->received_wall_us : 0;
+    now_us = now_us > m->received_wall_us ? now_us : m->received_wall_us;
     p += snprintf(p, (size_t)(end - p),
-                  "\"finished_at\":\"%s\",\"queue_ms\":%ld,\"http_ms\":%ld,\"total_ms\":%lld},"
-                  "\"correlation\":null}",
+                  "\"finished_at\":\"%s\",\"queue_ms\":%ld,\"http_ms\":%ld,\"total_ms\":%lld,"
+                  "\"queue_us\":%lld,\"http_us\":%lld,\"total_us\":%lld},\"correlation\":null}",
                   ts, m->queue_ms, m->http_ms,
-                  (long long)(now > m->received_wall_ms ? now - m->received_wall_ms : 0));
+                  (long long)(now_us / 1000 - m->received_wall_us / 1000), m->queue_us, m->http_us,
+                  (long long)total_us);
     return p < end ? (size_t)(p - buf) : strlen(buf);
 }
 
@@ -109,9 +113,11 @@ static void fill_meta(const struct sw_run *r, struct sw_result_meta *m)
     m->correlation = r->job->correlation;
     m->attempts = r->max_attempt;
     m->redelivered = r->redelivered;
-    m->received_wall_ms = r->received_wall_ms;
+    m->received_wall_us = r->received_wall_us;
     m->queue_ms = r->first_send_mono_ms ? (long)(r->first_send_mono_ms - r->start_mono_ms) : 0;
     m->http_ms = r->http_ms;
+    m->queue_us = r->first_send_mono_us ? r->first_send_mono_us - r->start_mono_us : 0;
+    m->http_us = r->http_us;
 }
 
 /* The bound of one result message: limits.max_result_bytes (an engine set up without limits, as
@@ -196,7 +202,7 @@ int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
 }
 
 void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const struct sw_status *st,
-                      void *user, int64_t received_wall_ms)
+                      void *user, int64_t received_wall_us)
 {
     struct sw_result_meta m;
     struct sw_part_info part = {0, 0, 1, 0, 0};
@@ -208,7 +214,7 @@ void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const str
     m.account = job ? job->account : NULL;
     m.response_format = job && job->format != SW_FMT_UNIFIED ? sw_format_name(job->format) : NULL;
     m.correlation = job ? job->correlation : NULL;
-    m.received_wall_ms = received_wall_ms;
+    m.received_wall_us = received_wall_us;
     sw_metrics_job_done(eng->metrics, m.provider, m.operation, st->code);
     offer(eng, user, &m, NULL, &part, st, NULL, NULL);
 }

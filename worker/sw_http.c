@@ -523,6 +523,7 @@ static void finish_unsent(struct sw_http_xfer *x, sw_err_t code, int64_t now, co
     resp->transport_err = code;
     resp->ambiguous = 0; /* nothing was sent */
     resp->total_ms = 0;
+    resp->total_us = 0;
     snprintf(resp->errmsg, sizeof(resp->errmsg), "%s (%s)", why, x->origin ? x->origin->name : "?");
     (void)now;
     x->resp = NULL;
@@ -689,6 +690,7 @@ void sw_http_perform(struct sw_http *h)
         resp = x->resp;
         curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
         resp->total_ms = (long)(total_us / 1000);
+        resp->total_us = (long)total_us;
         if (m->data.result == CURLE_OK) {
             curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
             resp->transport_err = SW_E_OK;

@@ -50,6 +50,7 @@ struct sw_http_resp {
     int ambiguous;          /* the request may have reached the provider */
     char errmsg[256];
     long total_ms;
+    long total_us; /* the same, in microseconds */
 };
 
 void sw_http_resp_init(struct sw_http_resp *resp, size_t max_body);

@@ -64,14 +64,18 @@ static void error_obj(struct sw_jw *w, const struct sw_status *err, const cJSON 
     sw_jw_obj_end(w);
 }
 
+/* The ms fields as they always were (whole milliseconds of the two timestamps shown); the us
+ * fields beside them, for the sub-millisecond latencies the ms ones round away. */
 static void timing_obj(struct sw_jw *w, const struct sw_result_meta *m)
 {
-    int64_t now = sw_now_wall_ms();
+    int64_t now_us = sw_now_wall_us();
+    int64_t now = now_us / 1000;
+    int64_t recv = m->received_wall_us / 1000;
     char ts[40];
 
     sw_jw_key(w, "timing");
     sw_jw_obj(w);
-    sw_time_format(m->received_wall_ms, 1, ts, sizeof(ts));
+    sw_time_format(recv, 1, ts, sizeof(ts));
     sw_jw_key(w, "received_at");
     sw_jw_str(w, ts);
     sw_time_format(now, 1, ts, sizeof(ts));
@@ -79,7 +83,10 @@ static void timing_obj(struct sw_jw *w, const struct sw_result_meta *m)
     sw_jw_str(w, ts);
     int_field(w, "queue_ms", m->queue_ms);
     int_field(w, "http_ms", m->http_ms);
-    int_field(w, "total_ms", now > m->received_wall_ms ? now - m->received_wall_ms : 0);
+    int_field(w, "total_ms", now > recv ? now - recv : 0);
+    int_field(w, "queue_us", m->queue_us);
+    int_field(w, "http_us", m->http_us);
+    int_field(w, "total_us", now_us > m->received_wall_us ? now_us - m->received_wall_us : 0);
     sw_jw_obj_end(w);
 }
 

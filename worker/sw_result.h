@@ -20,9 +20,11 @@ struct sw_result_meta {
     const cJSON *correlation;
     int attempts;
     int redelivered;
-    int64_t received_wall_ms;
+    int64_t received_wall_us; /* when the job was read, microseconds since the epoch */
     long queue_ms;
     long http_ms;
+    long long queue_us;
+    long long http_us;
 };
 
 struct sw_part_info {

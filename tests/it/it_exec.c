@@ -79,6 +79,19 @@ static void test_get_succeeds(void)
     CHECK_STR(gets_(line(&r, 0), "result.id"), s.id);
     CHECK_INT(getn(line(&r, 0), "result.member_count"), s.profile_count);
     CHECK(cJSON_IsTrue(get(line(&r, 0), "part.last")));
+    /* The microsecond twins agree with the millisecond fields: a request took some time, and
+     * each twin rounds down to its field (total_ms counts whole milliseconds of the two
+     * timestamps, so it may be one more). */
+    CHECK(getn(line(&r, 0), "timing.http_us") > 0);
+    CHECK(getn(line(&r, 0), "timing.total_us") >= getn(line(&r, 0), "timing.http_us"));
+    CHECK_INT((long)getn(line(&r, 0), "timing.http_us") / 1000,
+              (long)getn(line(&r, 0), "timing.http_ms"));
+    CHECK((long)getn(line(&r, 0), "timing.queue_us") / 1000 -
+              (long)getn(line(&r, 0), "timing.queue_ms") <=
+          1);
+    CHECK(getn(line(&r, 0), "timing.total_ms") -
+              (long)getn(line(&r, 0), "timing.total_us") / 1000 <=
+          1);
     kit_output_free(&r);
 }
 

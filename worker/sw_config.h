@@ -31,6 +31,7 @@ struct sw_config {
     char *ca_file;
     char *ordering;
     char *ratelimit_mode;
+    char *http_host_concurrency;
     char *transactional_id;
     long long max_in_flight;
     long long part_items;

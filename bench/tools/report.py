@@ -105,7 +105,7 @@ def main():
   contiguous at-least-once offset storing, at most 1,000 jobs in flight, 256 connections per host.
 * **RSS**: `VmRSS` of the worker sampled every 20 ms; the peak while N jobs are held in flight
   by segsim's `sim-slow-%d-*` ids (`worker.max_in_flight` raised to N where N > 1,000; the
-  default 256 connections, so most of them wait for a connection inside the worker, as they would
+  default 64 connections, so most of them wait for a connection inside the worker, as they would
   in production), and during one `segments.list` job over a segsim of its own whose Klaviyo list
   has that many items (`--klaviyo-list-size`; `page[size]` 100, `ignore_remote_data`).
 * **Provider latency**: segsim's `delay_ms=50` fault on every Klaviyo answer; `worker.max_in_flight`

@@ -6,6 +6,7 @@
 #include "sw_alloc.h"
 #include "sw_buf.h"
 #include "sw_classify.h"
+#include "sw_climit.h"
 #include "sw_http.h"
 #include "sw_jdoc.h"
 #include "sw_json.h"
@@ -505,6 +506,48 @@ static void test_jw_commas_and_bound(void)
     sw_jw_free(&w);
 }
 
+/* The adaptive per-host limit: slow start while answers stay fast, a cut when they slow down or
+ * the host refuses, one cut per round trip, bounds kept, no growth while under-used. */
+static void test_climit_adapts(void)
+{
+    struct sw_climit c;
+    int64_t now = 1000000;
+    int i;
+
+    sw_climit_init(&c, 4, 64);
+    CHECK_INT(sw_climit_get(&c), 4);
+    for (i = 0; i < 200; i++) {
+        sw_climit_sample(&c, now += 100, 300, 0, sw_climit_get(&c));
+    }
+    CHECK_INT(sw_climit_get(&c), 64); /* grown to the maximum, not past it */
+    /* Answers ten times slower than the best: requests queue at the host. */
+    sw_climit_sample(&c, now += 100, 300 * 10 + 3000, 0, 64);
+    CHECK_INT(sw_climit_get(&c), 57);
+    /* The same round trip's other slow answers do not cut again. */
+    sw_climit_sample(&c, now += 100, 300 * 10 + 3000, 0, 57);
+    CHECK_INT(sw_climit_get(&c), 57);
+    /* A 429 a round trip later cuts harder. */
+    sw_climit_sample(&c, now += 10000, 300, 1, 57);
+    CHECK_INT(sw_climit_get(&c), 40); /* 64 * 0.9 * 0.7 */
+    /* Past slow start, growth is about one per round trip's worth of answers. */
+    for (i = 0; i < 40; i++) {
+        sw_climit_sample(&c, now += 100, 300, 0, sw_climit_get(&c));
+    }
+    CHECK_INT(sw_climit_get(&c), 41);
+    /* A host asked for less than the limit gives no reason to grow. */
+    for (i = 0; i < 1000; i++) {
+        sw_climit_sample(&c, now += 100, 300, 0, 3);
+    }
+    CHECK_INT(sw_climit_get(&c), 41);
+    /* However much it is refused, one request may still go. */
+    for (i = 0; i < 100; i++) {
+        sw_climit_sample(&c, now += 1000000, 300, 1, 1);
+    }
+    CHECK_INT(sw_climit_get(&c), 1);
+    sw_climit_init(&c, 4, 2);
+    CHECK_INT(sw_climit_get(&c), 2);
+}
+
 static const struct sw_test_case tests[] = {
     {"ops_match_job_schema", test_ops_match_job_schema},
     {"time_parse", test_time_parse},
@@ -521,6 +564,7 @@ static const struct sw_test_case tests[] = {
     {"buf_bounded", test_buf_bounded},
     {"jdoc_jw_match_cjson", test_jdoc_jw_match_cjson},
     {"jw_commas_and_bound", test_jw_commas_and_bound},
+    {"climit_adapts", test_climit_adapts},
     {NULL, NULL},
 };
 

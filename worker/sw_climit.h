@@ -1,0 +1,38 @@
+/* An adaptive limit on the requests in flight to one provider host: it grows while answers come
+ * back as fast as the host's best, and shrinks when they slow down or the host says it is
+ * overloaded (429, 503, timeouts, refused connections). The idea of TCP's congestion control
+ * (slow start, additive increase, multiplicative decrease) with a latency signal, as in TCP Vegas
+ * and Netflix's concurrency-limits: a host that serves each connection with a thread gets few
+ * connections, a host that scales gets many, neither needs tuning.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef SW_CLIMIT_H
+#define SW_CLIMIT_H
+
+#include <stdint.h>
+
+struct sw_climit {
+    double limit;         /* requests allowed in flight, in [1, max] */
+    long max;             /* http.max_host_connections */
+    int slow_start;       /* doubling per round trip until the first sign of overload */
+    int64_t min_rtt_us;   /* the fastest answer of the last window: the host's unloaded latency */
+    int64_t win_min_us;   /* the fastest of the window being measured */
+    long win_n;           /* answers in that window */
+    int64_t decreased_us; /* when the limit last shrank (once per round trip at most) */
+};
+
+/* A limit that starts at initial (at most max) and never passes max. */
+void sw_climit_init(struct sw_climit *c, long initial, long max);
+
+/* How many requests may be in flight now (at least 1). */
+static inline long sw_climit_get(const struct sw_climit *c)
+{
+    return (long)c->limit;
+}
+
+/* One answered request: now_us (monotonic), its latency, whether the host refused it for load
+ * (429, 503) or it failed the way an overloaded host fails (timeout, connection refused), and
+ * how many requests were in flight to the host when it ended, itself included. */
+void sw_climit_sample(struct sw_climit *c, int64_t now_us, int64_t rtt_us, int overload,
+                      long in_flight);
+
+#endif

@@ -1,23 +1,26 @@
-/* The adaptive per-host limit (see sw_climit.h).
+/* The adaptive per-host limit (see sw_climit.h). Latency is followed at two speeds: a short
+ * average (the last few answers) and a long one (the last few hundred). A short average well
+ * above the long one means requests began to queue at the host: cut. A host that is slow but
+ * steady (a remote provider, a server that delays every answer alike) has both averages alike
+ * and gets its full share; the minimum latency alone would read its spread as queueing.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_climit.h"
 
-/* An answer slower than TOLERANCE times the host's best, plus SLACK_US (scheduling noise on a
- * busy machine; loopback answers take ~100 us), means requests are queueing at the host. */
+/* Queueing: the short average past TOLERANCE times the long one plus SLACK_US (scheduling noise
+ * on a busy machine; loopback answers take ~100 us). */
 #define TOLERANCE 2
 #define SLACK_US  2000
-/* The best latency is measured again every WINDOW answers, so a host that got slower for good
- * (a new route, a bigger account) is not held to a speed it lost. */
-#define WINDOW 500
+/* The averages' weights: 1/SHORT and 1/LONG of each new answer. */
+#define SHORT 8
+#define LONG  200
 
 void sw_climit_init(struct sw_climit *c, long initial, long max)
 {
     c->max = max > 0 ? max : 1;
     c->limit = initial < 1 ? 1 : initial > c->max ? (double)c->max : (double)initial;
     c->slow_start = 1;
-    c->min_rtt_us = 0;
-    c->win_min_us = 0;
-    c->win_n = 0;
+    c->short_us = 0;
+    c->long_us = 0;
     c->decreased_us = 0;
 }
 
@@ -39,25 +42,20 @@ static void decrease(struct sw_climit *c, int64_t now_us, int64_t rtt_us, double
 void sw_climit_sample(struct sw_climit *c, int64_t now_us, int64_t rtt_us, int overload,
                       long in_flight)
 {
-    if (rtt_us < 1) {
-        rtt_us = 1;
-    }
+    double rtt = rtt_us < 1 ? 1.0 : (double)rtt_us;
+
     if (overload) {
         decrease(c, now_us, rtt_us, 0.7);
         return;
     }
-    if (!c->win_min_us || rtt_us < c->win_min_us) {
-        c->win_min_us = rtt_us;
+    if (c->long_us <= 0) {
+        c->short_us = c->long_us = rtt;
+    } else {
+        c->short_us += (rtt - c->short_us) / SHORT;
+        /* Down quickly, up slowly: the long average is the latency of a host that keeps up. */
+        c->long_us += (rtt - c->long_us) / (c->short_us < c->long_us ? SHORT : LONG);
     }
-    if (!c->min_rtt_us || rtt_us < c->min_rtt_us) {
-        c->min_rtt_us = rtt_us;
-    }
-    if (++c->win_n >= WINDOW) {
-        c->min_rtt_us = c->win_min_us;
-        c->win_min_us = 0;
-        c->win_n = 0;
-    }
-    if (rtt_us > TOLERANCE * c->min_rtt_us + SLACK_US) {
+    if (c->short_us > TOLERANCE * c->long_us + SLACK_US) {
         decrease(c, now_us, rtt_us, 0.9);
         return;
     }

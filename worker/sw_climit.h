@@ -2,8 +2,8 @@
  * back as fast as the host's best, and shrinks when they slow down or the host says it is
  * overloaded (429, 503, timeouts, refused connections). The idea of TCP's congestion control
  * (slow start, additive increase, multiplicative decrease) with a latency signal, as in TCP Vegas
- * and Netflix's concurrency-limits: a host that serves each connection with a thread gets few
- * connections, a host that scales gets many, neither needs tuning.
+ * and Netflix's concurrency-limits (its gradient limit): a host that serves each connection with a
+ * thread gets few connections, a host that scales gets many, neither needs tuning.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SW_CLIMIT_H
 #define SW_CLIMIT_H
@@ -14,9 +14,8 @@ struct sw_climit {
     double limit;         /* requests allowed in flight, in [1, max] */
     long max;             /* http.max_host_connections */
     int slow_start;       /* doubling per round trip until the first sign of overload */
-    int64_t min_rtt_us;   /* the fastest answer of the last window: the host's unloaded latency */
-    int64_t win_min_us;   /* the fastest of the window being measured */
-    long win_n;           /* answers in that window */
+    double short_us;      /* latency, averaged over the last few answers */
+    double long_us;       /* latency, averaged over the last few hundred: the host keeping up */
     int64_t decreased_us; /* when the limit last shrank (once per round trip at most) */
 };
 

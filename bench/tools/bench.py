@@ -37,11 +37,11 @@ KLAVIYO_IDS = ["AmOy43", "ED0lpI", "HdcZaX", "L4ENLm", "OUqB71", "RvRysG", "VM3m
 MODES = {
     "quick": {"sat_jobs": 2000, "lat_jobs": 1000, "cg": (100, 400), "cg_py": (50, 150),
               "rss_levels": [100, 1000], "sweep": [10, 100, 1000], "sweep_py": [10, 100],
-              "list_sizes": [1000, 100000], "slow_ms": 1000, "rounds": 1},
+              "list_sizes": [1000, 100000], "slow_ms": 1000, "rounds": 1, "threaded_jobs": 2000},
     "full": {"sat_jobs": 10000, "lat_jobs": 5000, "cg": (300, 1800), "cg_py": (100, 400),
              "rss_levels": [100, 1000, 5000], "sweep": [10, 100, 500, 1000, 2000, 5000],
              "sweep_py": [10, 100, 500, 1000, 2000], "list_sizes": [1000, 1000000],
-             "slow_ms": 1000, "rounds": 2},
+             "slow_ms": 1000, "rounds": 2, "threaded_jobs": 10000},
 }
 
 
@@ -238,7 +238,7 @@ class Env:
         urllib.request.urlopen(req, timeout=10).read()
 
     def command(self, who, jobs, results, in_flight=1000, host_conns=None, callgrind=None,
-                accounts=None, admin_port=None):
+                accounts=None, admin_port=None, seg_extra=None):
         """argv of contender `who` consuming jobs and publishing to results."""
         b = self.args.bin
         accounts = accounts or self.accounts
@@ -260,6 +260,7 @@ class Env:
             # Experiments only (e.g. '{"kafka.producer.linger.ms": "0"}'); the report's runs
             # use the defaults.
             conf.update(json.loads(os.environ.get("BENCH_SEGWORKER_EXTRA", "{}")))
+            conf.update(seg_extra or {})
             with open(cfg, "w") as f:
                 json.dump(conf, f)
             argv = [os.path.join(b, "worker", "segworker"), "run", "--config", cfg]
@@ -300,7 +301,8 @@ def loop_turns(port):
 
 
 def run_contender(env, who, jobs, tag, rate=None, in_flight=1000, host_conns=None,
-                  callgrind=None, warm=20, timeout=600, sample_rss=False, accounts=None):
+                  callgrind=None, warm=20, timeout=600, sample_rss=False, accounts=None,
+                  seg_extra=None):
     """Start `who`, warm it up, feed `jobs`, wait for every final result, stop it.
     Returns a dict of measurements."""
     jt, rt = env.kafka.topics(tag)
@@ -308,7 +310,8 @@ def run_contender(env, who, jobs, tag, rate=None, in_flight=1000, host_conns=Non
     col.start()
     logf = open(os.path.join(env.workdir, "%s-%s.log" % (tag, who)), "w")
     admin_port = free_port() if who == "segworker" else None
-    argv = env.command(who, jt, rt, in_flight, host_conns, callgrind, accounts, admin_port)
+    argv = env.command(who, jt, rt, in_flight, host_conns, callgrind, accounts, admin_port,
+                       seg_extra)
     proc = subprocess.Popen(argv, env=env.env, stdout=logf, stderr=subprocess.STDOUT)
     out = {"who": who, "jobs": len(jobs), "ok": False}
     sampler = None
@@ -451,6 +454,44 @@ class ListSim:
     def __exit__(self, *exc):
         self.proc.terminate()
         self.proc.wait(30)
+
+
+class ThreadedServer:
+    """A thread-per-connection HTTP server (bench/tools/threaded_server.py) answering from
+    segsim, and an account store pointing at it."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def __enter__(self):
+        d = self.env.workdir
+        port_file = os.path.join(d, "threaded.port")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "threaded_server.py"), "--upstream",
+             self.env.sim, "--port-file", port_file],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not os.path.exists(port_file) and time.time() < deadline:
+            time.sleep(0.05)
+        port = int(open(port_file).read().strip())
+        path = os.path.join(d, "accounts-threaded.json")
+        with open(path, "w") as f:
+            json.dump({"accounts": {"bench-klaviyo": {
+                "provider": "klaviyo", "base_url": "http://127.0.0.1:%d" % port,
+                "credentials": {"api_key": "env:BENCH_KLAVIYO_KEY"},
+                "settings": {"revision": "2026-04-15"}}}}, f)
+        return path
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+# segworker against the threaded server: its defaults, and the fixed 256 connections per host
+# it had before connections adapted to the host.
+THREADED = (("segworker", None), ("segworker_fixed256",
+                                  {"http": {"max_host_connections": 256,
+                                            "host_concurrency": "fixed"}}), ("python", None))
 
 
 def floor_http(env, n, conc, callgrind=None):
@@ -606,6 +647,23 @@ def main():
                     save()
         finally:
             env.sim_clear()
+
+    # 7. A server that serves each connection with a thread, every contender with its defaults
+    # (and segworker as it was, with 256 fixed connections), interleaved, `rounds` times.
+    if want("threaded"):
+        R["threaded"] = {name: [] for name, _ in THREADED}
+        with ThreadedServer(env) as accounts:
+            for rnd in range(M["rounds"]):
+                for name, extra in THREADED:
+                    who = "python" if name == "python" else "segworker"
+                    log("threaded server round %d: %s, %d jobs" % (rnd, name, M["threaded_jobs"]))
+                    r = run_contender(env, who, get_jobs(M["threaded_jobs"], "th%d%s" % (rnd, name)),
+                                      "th%d%s" % (rnd, name), accounts=accounts, timeout=900,
+                                      seg_extra=extra)
+                    r["who"] = name
+                    R["threaded"][name].append(r)
+                    log("  -> %s" % summary(r))
+                    save()
 
     R["finished"] = datetime.datetime.utcnow().isoformat() + "Z"
     save()

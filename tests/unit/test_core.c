@@ -520,11 +520,11 @@ static void test_climit_adapts(void)
         sw_climit_sample(&c, now += 100, 300, 0, sw_climit_get(&c));
     }
     CHECK_INT(sw_climit_get(&c), 64); /* grown to the maximum, not past it */
-    /* Answers ten times slower than the best: requests queue at the host. */
-    sw_climit_sample(&c, now += 100, 300 * 10 + 3000, 0, 64);
-    CHECK_INT(sw_climit_get(&c), 57);
-    /* The same round trip's other slow answers do not cut again. */
-    sw_climit_sample(&c, now += 100, 300 * 10 + 3000, 0, 57);
+    /* Answers twenty times slower than before: requests queue at the host. One round trip's
+     * slow answers cut once. */
+    for (i = 0; i < 10; i++) {
+        sw_climit_sample(&c, now += 100, 6000, 0, 64);
+    }
     CHECK_INT(sw_climit_get(&c), 57);
     /* A 429 a round trip later cuts harder. */
     sw_climit_sample(&c, now += 10000, 300, 1, 57);
@@ -534,11 +534,22 @@ static void test_climit_adapts(void)
         sw_climit_sample(&c, now += 100, 300, 0, sw_climit_get(&c));
     }
     CHECK_INT(sw_climit_get(&c), 41);
+    /* A host that is slow but steady is not queueing: its latency becomes the norm. */
+    for (i = 0; i < 2000; i++) {
+        sw_climit_sample(&c, now += 100, i % 2 ? 40000 : 30000, 0, sw_climit_get(&c));
+    }
+    CHECK_INT(sw_climit_get(&c), 64);
+    sw_climit_sample(&c, now += 100000, 300, 1, 64);
+    CHECK_INT(sw_climit_get(&c), 44);
+    for (i = 0; i < 44; i++) {
+        sw_climit_sample(&c, now += 100, 35000, 0, sw_climit_get(&c));
+    }
+    CHECK_INT(sw_climit_get(&c), 45);
     /* A host asked for less than the limit gives no reason to grow. */
     for (i = 0; i < 1000; i++) {
-        sw_climit_sample(&c, now += 100, 300, 0, 3);
+        sw_climit_sample(&c, now += 100, 35000, 0, 3);
     }
-    CHECK_INT(sw_climit_get(&c), 41);
+    CHECK_INT(sw_climit_get(&c), 45);
     /* However much it is refused, one request may still go. */
     for (i = 0; i < 100; i++) {
         sw_climit_sample(&c, now += 1000000, 300, 1, 1);

@@ -374,7 +374,9 @@ def parse_ms(ts):
 
 def latencies(finals):
     """Added latency per job: broker append time of its final result - time the worker received
-    the job - the job's HTTP time (all ms, from the result's timing fields)."""
+    the job - the job's HTTP time (ms: the broker's timestamps are whole milliseconds), and the
+    time inside the worker, total - HTTP, in microseconds where the result has the *_us fields
+    (segworker), else from the ms ones."""
     added, inside = [], []
     for ts, v, _ in finals:
         try:
@@ -383,7 +385,10 @@ def latencies(finals):
         except (ValueError, KeyError, TypeError):
             return None
         added.append(ts - parse_ms(t["received_at"]) - t["http_ms"])
-        inside.append(t["total_ms"] - t["http_ms"])
+        if "total_us" in t:
+            inside.append((t["total_us"] - t["http_us"]) / 1000.0)
+        else:
+            inside.append(t["total_ms"] - t["http_ms"])
     return {"added": pct(added), "in_worker": pct(inside)}
 
 
@@ -394,7 +399,7 @@ def pct(xs):
 
     def q(p):
         return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
-    return {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": xs[-1],
+    return {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "p999": q(0.999), "max": xs[-1],
             "mean": statistics.fmean(xs), "n": len(xs)}
 
 

@@ -5,6 +5,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,34 @@ static void sep(struct sw_jw *w)
     }
 }
 
+/* The length of the run at s[0..n) that needs no escape. Eight bytes at a time: most strings in
+ * a result (ids, names, timestamps) have nothing to escape, and a byte-by-byte scan of them was
+ * the writer's largest cost. A byte needs an escape when it is below 0x20, '"' or '\\'. */
+static size_t plain_run(const unsigned char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        uint64_t q;
+        uint64_t b;
+
+        memcpy(&v, s + i, 8);
+        q = v ^ (ones * '"');
+        b = v ^ (ones * '\\');
+        /* A zero byte in q or b, or a byte below 0x20 in v, sets that byte's high bit here. */
+        if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) {
+            break;
+        }
+    }
+    while (i < n && !special[s[i]]) {
+        i++;
+    }
+    return i;
+}
+
 /* s[0..n) escaped as cJSON's print_string_ptr does: \" \\ \b \f \n \r \t, other control bytes
  * as \u00xx, everything else (UTF-8 included) as it is. */
 static void put_escaped(struct sw_jw *w, const unsigned char *s, size_t n)
@@ -113,7 +142,7 @@ static void put_escaped(struct sw_jw *w, const unsigned char *s, size_t n)
     size_t i;
     char *p;
 
-    for (i = 0; i < n; i++) {
+    for (i = plain_run(s, n); i < n; i++) {
         if (special[s[i]]) {
             unsigned char c = s[i];
 
@@ -168,26 +197,23 @@ static void put_escaped(struct sw_jw *w, const unsigned char *s, size_t n)
     took(w, n + extra + 2);
 }
 
-/* A NUL-terminated string: one pass finds its end, or the first byte that needs an escape. */
+/* A NUL-terminated string, copied as it is unless a byte in it needs an escape. */
 static void put_cstr(struct sw_jw *w, const char *s)
 {
     const unsigned char *u = (const unsigned char *)(s ? s : "");
-    size_t n = 0;
+    size_t len = strlen((const char *)u);
     char *p;
 
-    while (!special[u[n]]) {
-        n++;
-    }
-    if (u[n]) {
-        put_escaped(w, u, n + strlen((const char *)u + n));
+    if (plain_run(u, len) < len) {
+        put_escaped(w, u, len);
         return;
     }
-    p = room(w, n + 2);
+    p = room(w, len + 2);
     if (p) {
         p[0] = '"';
-        memcpy(p + 1, u, n);
-        p[n + 1] = '"';
-        took(w, n + 2);
+        memcpy(p + 1, u, len);
+        p[len + 1] = '"';
+        took(w, len + 2);
     }
 }
 

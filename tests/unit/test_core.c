@@ -436,6 +436,8 @@ static void test_jdoc_jw_match_cjson(void)
         "[1.5,-0,1e300,-2.5e-7,123456789012345678,0.1,3.141592653589793]",
         "  {\"k\\\\\":\"\\b\\f\\r\\t\\/\",\"e\":{},\"f\":[]}  ",
         "\"\\u0001\\u001f\"",
+        /* escapes past the first eight bytes, where the writer scans words, not bytes */
+        "{\"long\":\"0123456789abcdef\\\"0123456789\\\\abcdefgh\\u001f\",\"\\u00ff\":\"\\u00ff\"}",
         "\xEF\xBB\xBF{\"bom\":1}",
         "{\"a\":1} x",
         "{\"a\":",

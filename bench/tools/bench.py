@@ -41,7 +41,7 @@ MODES = {
     "full": {"sat_jobs": 10000, "lat_jobs": 5000, "cg": (300, 1800), "cg_py": (100, 400),
              "rss_levels": [100, 1000, 5000], "sweep": [10, 100, 500, 1000, 2000, 5000],
              "sweep_py": [10, 100, 500, 1000, 2000], "list_sizes": [1000, 1000000],
-             "slow_ms": 1000, "rounds": 2, "threaded_jobs": 10000},
+             "slow_ms": 1000, "rounds": 2, "threaded_jobs": 5000},
 }
 
 

@@ -217,30 +217,39 @@ static void put_cstr(struct sw_jw *w, const char *s)
     }
 }
 
-void sw_jw_obj(struct sw_jw *w)
+/* An object or an array opens (its first member needs no comma) or closes (what follows it
+ * does). */
+static void open_c(struct sw_jw *w, const char *c)
 {
     sep(w);
-    put(w, "{", 1);
+    put(w, c, 1);
     w->comma = 0;
+}
+
+static void close_c(struct sw_jw *w, const char *c)
+{
+    put(w, c, 1);
+    w->comma = 1;
+}
+
+void sw_jw_obj(struct sw_jw *w)
+{
+    open_c(w, "{");
 }
 
 void sw_jw_obj_end(struct sw_jw *w)
 {
-    put(w, "}", 1);
-    w->comma = 1;
+    close_c(w, "}");
 }
 
 void sw_jw_arr(struct sw_jw *w)
 {
-    sep(w);
-    put(w, "[", 1);
-    w->comma = 0;
+    open_c(w, "[");
 }
 
 void sw_jw_arr_end(struct sw_jw *w)
 {
-    put(w, "]", 1);
-    w->comma = 1;
+    close_c(w, "]");
 }
 
 void sw_jw_key(struct sw_jw *w, const char *k)

@@ -431,24 +431,25 @@ def callgrind_pair(env, who, n1, n2, tag):
             "files": [os.path.join(env.workdir, "callgrind.%s.%d" % (who, n)) for n in (n1, n2)]}
 
 
-class ListSim:
-    """A segsim whose Klaviyo list has n items, and an account store pointing at it."""
+class ServedAccounts:
+    """A server process started from argv that writes its port to a file, and an account store
+    pointing at it (subclasses say which server and what the files are called)."""
 
-    def __init__(self, env, n):
-        self.env, self.n = env, n
+    name = "server"
+
+    def argv(self, port_file):
+        raise NotImplementedError
 
     def __enter__(self):
         d = self.env.workdir
-        port_file = os.path.join(d, "listsim-%d.port" % self.n)
-        self.proc = subprocess.Popen(
-            [os.path.join(self.env.args.bin, "tests", "sim", "segsim"), "--port-file", port_file,
-             "--klaviyo-list-size", str(self.n), "--klaviyo-max-page-size", "1000"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = os.path.join(d, "%s.port" % self.name)
+        self.proc = subprocess.Popen(self.argv(port_file), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while not os.path.exists(port_file) and time.time() < deadline:
             time.sleep(0.05)
         port = int(open(port_file).read().strip())
-        path = os.path.join(d, "accounts-list-%d.json" % self.n)
+        path = os.path.join(d, "accounts-%s.json" % self.name)
         with open(path, "w") as f:
             json.dump({"accounts": {"bench-klaviyo": {
                 "provider": "klaviyo", "base_url": "http://127.0.0.1:%d" % port,
@@ -461,35 +462,30 @@ class ListSim:
         self.proc.wait(30)
 
 
-class ThreadedServer:
+class ListSim(ServedAccounts):
+    """A segsim whose Klaviyo list has n items."""
+
+    def __init__(self, env, n):
+        self.env, self.n = env, n
+        self.name = "list-%d" % n
+
+    def argv(self, port_file):
+        return [os.path.join(self.env.args.bin, "tests", "sim", "segsim"), "--port-file",
+                port_file, "--klaviyo-list-size", str(self.n), "--klaviyo-max-page-size", "1000"]
+
+
+class ThreadedServer(ServedAccounts):
     """A thread-per-connection HTTP server (bench/tools/threaded_server.py) answering from
-    segsim, and an account store pointing at it."""
+    segsim."""
+
+    name = "threaded"
 
     def __init__(self, env):
         self.env = env
 
-    def __enter__(self):
-        d = self.env.workdir
-        port_file = os.path.join(d, "threaded.port")
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "threaded_server.py"), "--upstream",
-             self.env.sim, "--port-file", port_file],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while not os.path.exists(port_file) and time.time() < deadline:
-            time.sleep(0.05)
-        port = int(open(port_file).read().strip())
-        path = os.path.join(d, "accounts-threaded.json")
-        with open(path, "w") as f:
-            json.dump({"accounts": {"bench-klaviyo": {
-                "provider": "klaviyo", "base_url": "http://127.0.0.1:%d" % port,
-                "credentials": {"api_key": "env:BENCH_KLAVIYO_KEY"},
-                "settings": {"revision": "2026-04-15"}}}}, f)
-        return path
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(30)
+    def argv(self, port_file):
+        return [sys.executable, os.path.join(HERE, "threaded_server.py"), "--upstream",
+                self.env.sim, "--port-file", port_file]
 
 
 # segworker against the threaded server: its defaults, and the fixed 256 connections per host

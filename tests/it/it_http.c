@@ -1,6 +1,6 @@
-/* The HTTP engine against segsim over loopback: requests past http.max_host_connections wait in
- * segworker's queue (in order, their timeout running) and never reach curl before a slot frees.
- * SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP engine against segsim over loopback: requests past the per-host limit (fixed or
+ * adaptive) wait in segworker's queue (in order, their timeout running) and never reach curl before
+ * a slot frees. SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
 #include "sw_http.h"
 #include "sw_test.h"
@@ -155,9 +155,55 @@ static void test_no_wait_without_limit(void)
     sw_http_destroy(h);
 }
 
+/* Adaptive limits start at four per host: of eight slow requests sent at once, the last four
+ * wait for the first answers, then take at least the simulator's delay themselves. All eight
+ * succeed. */
+static void test_adaptive_starts_small(void)
+{
+    struct sw_http_opts o;
+    struct sw_http *h;
+    struct done d[8];
+    struct done *all[8];
+    int64_t t0 = kit_now_ms();
+    int64_t first = 0;
+    char slow[64];
+    int i;
+
+    memset(&o, 0, sizeof(o));
+    memset(d, 0, sizeof(d));
+    o.connect_timeout_ms = 5000;
+    o.max_body_bytes = 1 << 20;
+    o.max_headers = 100;
+    o.max_host_connections = 64;
+    o.adaptive = 1;
+    h = sw_http_create(&o);
+    CHECK(h != NULL);
+    if (!h) {
+        return;
+    }
+    for (i = 0; i < 8; i++) {
+        all[i] = &d[i];
+        snprintf(slow, sizeof(slow), "sim-slow-300-%lld%d", (long long)t0, i);
+        CHECK(get(h, slow, 20000, &d[i]) != NULL);
+    }
+    run_until(h, all, 8, 20000);
+    for (i = 0; i < 8; i++) {
+        CHECK_INT(d[i].called, 1);
+        CHECK_INT(d[i].status, 200);
+        if (i < 4 && (!first || d[i].at_ms < first)) {
+            first = d[i].at_ms;
+        }
+    }
+    for (i = 4; i < 8; i++) {
+        CHECK(d[i].at_ms >= first + 250); /* started after an answer came back */
+    }
+    sw_http_destroy(h);
+}
+
 static const struct sw_test_case tests[] = {
     {"wait_for_slot", test_wait_for_slot},
     {"no_wait_without_limit", test_no_wait_without_limit},
+    {"adaptive_starts_small", test_adaptive_starts_small},
     {NULL, NULL},
 };
 

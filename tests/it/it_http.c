@@ -1,6 +1,7 @@
 /* The HTTP engine against segsim over loopback: requests past the per-host limit (fixed or
- * adaptive) wait in segworker's queue (in order, their timeout running) and never reach curl before
- * a slot frees. SPDX-License-Identifier: Apache-2.0 */
+ * adaptive) wait in segworker's queue (in order, their timeout running) and never reach curl
+ * before a slot frees.
+ * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
 #include "sw_http.h"
 #include "sw_test.h"

@@ -1,18 +1,20 @@
 /* The adaptive per-host limit (see sw_climit.h). Latency is followed at two speeds: a short
- * average (the last few answers) and a long one (the last few hundred). A short average well
- * above the long one means requests began to queue at the host: cut. A host that is slow but
- * steady (a remote provider, a server that delays every answer alike) has both averages alike
- * and gets its full share; the minimum latency alone would read its spread as queueing.
+ * average (the last few answers) and a long one (the last fifty or so). A short average well
+ * above the long one means requests may be queueing at the host: the limit stops growing. It
+ * does not shrink for that alone: the same host answers a cheap get in a millisecond and a
+ * slow page in a second, and a mix of the two must not be read as overload. It shrinks on what
+ * only overload produces: 429, 503, timeouts, refused connections. A host that is slow but
+ * steady has both averages alike and gets its full share.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_climit.h"
 
-/* Queueing: the short average past TOLERANCE times the long one plus SLACK_US (scheduling noise
- * on a busy machine; loopback answers take ~100 us). */
+/* Maybe queueing: the short average past TOLERANCE times the long one plus SLACK_US (scheduling
+ * noise on a busy machine; loopback answers take ~100 us). */
 #define TOLERANCE 2
 #define SLACK_US  2000
 /* The averages' weights: 1/SHORT and 1/LONG of each new answer. */
 #define SHORT 8
-#define LONG  200
+#define LONG  50
 
 void sw_climit_init(struct sw_climit *c, long initial, long max)
 {
@@ -56,7 +58,7 @@ void sw_climit_sample(struct sw_climit *c, int64_t now_us, int64_t rtt_us, int o
         c->long_us += (rtt - c->long_us) / (c->short_us < c->long_us ? SHORT : LONG);
     }
     if (c->short_us > TOLERANCE * c->long_us + SLACK_US) {
-        decrease(c, now_us, rtt_us, 0.9);
+        c->slow_start = 0; /* the host's answers slowed down: from here on, growth is careful */
         return;
     }
     /* Grow only when the limit is what holds requests back: a host asked for less than the

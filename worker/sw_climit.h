@@ -1,9 +1,9 @@
 /* An adaptive limit on the requests in flight to one provider host: it grows while answers come
- * back as fast as the host's best, and shrinks when they slow down or the host says it is
- * overloaded (429, 503, timeouts, refused connections). The idea of TCP's congestion control
- * (slow start, additive increase, multiplicative decrease) with a latency signal, as in TCP Vegas
- * and Netflix's concurrency-limits (its gradient limit): a host that serves each connection with a
- * thread gets few connections, a host that scales gets many, neither needs tuning.
+ * back as fast as usual, stops growing when they slow down, and shrinks when the host shows
+ * overload (429, 503, timeouts, refused connections). The idea of TCP's congestion control (slow
+ * start, additive increase, multiplicative decrease) with a latency signal that holds growth, as
+ * in TCP Vegas and Netflix's concurrency-limits: a host that serves each connection with a thread
+ * gets few connections, a host that scales gets many, neither needs tuning.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SW_CLIMIT_H
 #define SW_CLIMIT_H
@@ -15,7 +15,7 @@ struct sw_climit {
     long max;             /* http.max_host_connections */
     int slow_start;       /* doubling per round trip until the first sign of overload */
     double short_us;      /* latency, averaged over the last few answers */
-    double long_us;       /* latency, averaged over the last few hundred: the host keeping up */
+    double long_us;       /* latency, averaged over the last fifty or so: the host keeping up */
     int64_t decreased_us; /* when the limit last shrank (once per round trip at most) */
 };
 

@@ -508,50 +508,51 @@ static void test_jw_commas_and_bound(void)
     sw_jw_free(&w);
 }
 
-/* The adaptive per-host limit: slow start while answers stay fast, a cut when they slow down or
- * the host refuses, one cut per round trip, bounds kept, no growth while under-used. */
+/* The adaptive per-host limit: slow start while answers stay fast, growth held while they slow
+ * down, a cut when the host refuses (once per round trip), bounds kept, no growth while
+ * under-used. */
 static void test_climit_adapts(void)
 {
     struct sw_climit c;
     int64_t now = 1000000;
+    double held;
     int i;
 
     sw_climit_init(&c, 4, 64);
     CHECK_INT(sw_climit_get(&c), 4);
-    for (i = 0; i < 200; i++) {
+    for (i = 0; i < 20; i++) {
         sw_climit_sample(&c, now += 100, 300, 0, sw_climit_get(&c));
     }
-    CHECK_INT(sw_climit_get(&c), 64); /* grown to the maximum, not past it */
-    /* Answers twenty times slower than before: requests queue at the host. One round trip's
-     * slow answers cut once. */
+    CHECK_INT(sw_climit_get(&c), 24); /* one more per answer: doubling per round trip */
+    /* A 429 cuts; the same round trip's other refusals do not cut again. */
+    sw_climit_sample(&c, now += 100, 300, 1, 24);
+    CHECK_INT(sw_climit_get(&c), 16); /* 24 * 0.7 */
+    sw_climit_sample(&c, now += 100, 300, 1, 16);
+    CHECK_INT(sw_climit_get(&c), 16);
+    /* Answers two hundred times slower than usual: requests may queue at the host. The limit
+     * holds, it neither grows nor shrinks. */
+    for (i = 0; i < 4; i++) {
+        sw_climit_sample(&c, now += 100, 60000, 0, 16);
+    }
+    held = c.limit;
     for (i = 0; i < 10; i++) {
-        sw_climit_sample(&c, now += 100, 6000, 0, 64);
+        sw_climit_sample(&c, now += 100, 60000, 0, sw_climit_get(&c));
     }
-    CHECK_INT(sw_climit_get(&c), 57);
-    /* A 429 a round trip later cuts harder. */
-    sw_climit_sample(&c, now += 10000, 300, 1, 57);
-    CHECK_INT(sw_climit_get(&c), 40); /* 64 * 0.9 * 0.7 */
-    /* Past slow start, growth is about one per round trip's worth of answers. */
-    for (i = 0; i < 40; i++) {
-        sw_climit_sample(&c, now += 100, 300, 0, sw_climit_get(&c));
-    }
-    CHECK_INT(sw_climit_get(&c), 41);
-    /* A host that is slow but steady is not queueing: its latency becomes the norm. */
+    CHECK(c.limit == held);
+    CHECK_INT(sw_climit_get(&c), 16);
+    /* A host that is slow but steady is not queueing: its latency becomes the norm, and the
+     * limit grows again, about one per round trip's worth of answers. */
     for (i = 0; i < 2000; i++) {
         sw_climit_sample(&c, now += 100, i % 2 ? 40000 : 30000, 0, sw_climit_get(&c));
     }
-    CHECK_INT(sw_climit_get(&c), 64);
+    CHECK_INT(sw_climit_get(&c), 64); /* grown to the maximum, not past it */
     sw_climit_sample(&c, now += 100000, 300, 1, 64);
     CHECK_INT(sw_climit_get(&c), 44);
-    for (i = 0; i < 44; i++) {
-        sw_climit_sample(&c, now += 100, 35000, 0, sw_climit_get(&c));
-    }
-    CHECK_INT(sw_climit_get(&c), 45);
     /* A host asked for less than the limit gives no reason to grow. */
     for (i = 0; i < 1000; i++) {
         sw_climit_sample(&c, now += 100, 35000, 0, 3);
     }
-    CHECK_INT(sw_climit_get(&c), 45);
+    CHECK_INT(sw_climit_get(&c), 44);
     /* However much it is refused, one request may still go. */
     for (i = 0; i < 100; i++) {
         sw_climit_sample(&c, now += 1000000, 300, 1, 1);

@@ -58,8 +58,7 @@ void sw_climit_sample(struct sw_climit *c, int64_t now_us, int64_t rtt_us, int o
         c->long_us += (rtt - c->long_us) / (c->short_us < c->long_us ? SHORT : LONG);
     }
     if (c->short_us > TOLERANCE * c->long_us + SLACK_US) {
-        c->slow_start = 0; /* the host's answers slowed down: from here on, growth is careful */
-        return;
+        return; /* slow start goes on once the new latency is the norm: only overload ends it */
     }
     /* Grow only when the limit is what holds requests back: a host asked for less than the
      * limit gave no sign that more would be served as fast. */

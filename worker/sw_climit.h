@@ -13,7 +13,7 @@
 struct sw_climit {
     double limit;         /* requests allowed in flight, in [1, max] */
     long max;             /* http.max_host_connections */
-    int slow_start;       /* doubling per round trip until the first sign of overload */
+    int slow_start;       /* doubling per round trip until the first 429/503/timeout */
     double short_us;      /* latency, averaged over the last few answers */
     double long_us;       /* latency, averaged over the last fifty or so: the host keeping up */
     int64_t decreased_us; /* when the limit last shrank (once per round trip at most) */

@@ -72,11 +72,24 @@ static void run_until(struct sw_http *h, struct done *const *ds, int n, int64_t 
     }
 }
 
+/* An engine with the tests' settings and the given per-host limit. */
+static struct sw_http *engine(long max_host_connections, int adaptive)
+{
+    struct sw_http_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.connect_timeout_ms = 5000;
+    o.max_body_bytes = 1 << 20;
+    o.max_headers = 100;
+    o.max_host_connections = max_host_connections;
+    o.adaptive = adaptive;
+    return sw_http_create(&o);
+}
+
 /* One connection: B and C wait behind a 600 ms answer; B then succeeds, C's 200 ms timeout
  * passes while it waits, and D (cancelled while waiting) never calls back. */
 static void test_wait_for_slot(void)
 {
-    struct sw_http_opts o;
     struct sw_http *h;
     struct done a, b, c, dd;
     struct done *all[] = {&a, &b, &c};
@@ -84,16 +97,11 @@ static void test_wait_for_slot(void)
     int64_t t0 = kit_now_ms();
     char slow[64];
 
-    memset(&o, 0, sizeof(o));
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     memset(&c, 0, sizeof(c));
     memset(&dd, 0, sizeof(dd));
-    o.connect_timeout_ms = 5000;
-    o.max_body_bytes = 1 << 20;
-    o.max_headers = 100;
-    o.max_host_connections = 1;
-    h = sw_http_create(&o);
+    h = engine(1, 0);
     CHECK(h != NULL);
     if (!h) {
         return;
@@ -125,19 +133,14 @@ static void test_wait_for_slot(void)
 /* Without a limit nothing waits: three slow answers overlap. */
 static void test_no_wait_without_limit(void)
 {
-    struct sw_http_opts o;
     struct sw_http *h;
     struct done d[3];
     struct done *all[] = {&d[0], &d[1], &d[2]};
     int64_t t0 = kit_now_ms();
     int i;
 
-    memset(&o, 0, sizeof(o));
     memset(d, 0, sizeof(d));
-    o.connect_timeout_ms = 5000;
-    o.max_body_bytes = 1 << 20;
-    o.max_headers = 100;
-    h = sw_http_create(&o);
+    h = engine(0, 0);
     CHECK(h != NULL);
     if (!h) {
         return;
@@ -161,7 +164,6 @@ static void test_no_wait_without_limit(void)
  * succeed. */
 static void test_adaptive_starts_small(void)
 {
-    struct sw_http_opts o;
     struct sw_http *h;
     struct done d[8];
     struct done *all[8];
@@ -170,14 +172,8 @@ static void test_adaptive_starts_small(void)
     char slow[64];
     int i;
 
-    memset(&o, 0, sizeof(o));
     memset(d, 0, sizeof(d));
-    o.connect_timeout_ms = 5000;
-    o.max_body_bytes = 1 << 20;
-    o.max_headers = 100;
-    o.max_host_connections = 64;
-    o.adaptive = 1;
-    h = sw_http_create(&o);
+    h = engine(64, 1);
     CHECK(h != NULL);
     if (!h) {
         return;

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_spec.h"
 
+#include "sw_jdoc.h"
 #include "sw_json.h"
 #include "sw_time.h"
 
@@ -474,7 +475,13 @@ sw_err_t sw_spec_map_page(const struct sw_spec *spec, const struct sw_spec_varia
 
     memset(page, 0, sizeof(*page));
     if (resp->body.len) {
-        page->body = sw_json_parse(resp->body.data, resp->body.len, max_depth, err, sizeof(err));
+        int nomem = 0;
+
+        page->body = sw_jdoc_parse(&page->doc, resp->body.data, resp->body.len, max_depth, err,
+                                   sizeof(err), &nomem);
+        if (nomem) {
+            return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+        }
         if (!page->body) {
             return sw_status_set(st, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
                                  "%s answered HTTP %ld with a body that is %s", spec->name,

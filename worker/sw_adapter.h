@@ -17,6 +17,7 @@
 #include "sw_accounts.h"
 #include "sw_err.h"
 #include "sw_http.h"
+#include "sw_jdoc.h"
 #include "sw_job.h"
 #include "sw_ops.h"
 #include "sw_ratelimit.h"
@@ -90,11 +91,12 @@ struct sw_adapter_op {
 
 /* One mapped answer. */
 struct sw_page {
-    cJSON *body;   /* parsed provider body (owned), NULL when empty */
-    cJSON *result; /* owned: unified object, array of unified items, or the raw body */
-    char *next;    /* owned; NULL on the last page: a link (SW_PAGING_NEXT_URL) or the position
-                      of the next page, which the engine hands back to build() as the cursor */
-    int items;     /* provider items in this answer */
+    struct sw_jdoc doc; /* holds body: the answer is parsed once into an arena, freed in one go */
+    cJSON *body;        /* parsed provider body (in doc), NULL when empty */
+    cJSON *result;      /* owned: unified object, array of unified items, or the raw body */
+    char *next;         /* owned; NULL on the last page: a link (SW_PAGING_NEXT_URL) or the position
+                           of the next page, which the engine hands back to build() as the cursor */
+    int items;          /* provider items in this answer */
 };
 
 /* Frees what page owns and zeroes it; accepts NULL. */

@@ -129,10 +129,15 @@ static const struct cfg_entry table[] = {
      "Default limit of one HTTP exchange (a job's options.timeout_ms overrides)."},
     {"http.connect_timeout_ms", "SEGWORKER_HTTP_CONNECT_TIMEOUT_MS", CFG_INT, "10000", 1, 600000,
      NULL, S(http_connect_timeout_ms), "Limit on establishing a connection."},
-    {"http.max_host_connections", "SEGWORKER_HTTP_MAX_HOST_CONNECTIONS", CFG_INT, "256", 1, 100000,
+    {"http.max_host_connections", "SEGWORKER_HTTP_MAX_HOST_CONNECTIONS", CFG_INT, "64", 1, 100000,
      NULL, S(http_max_host_connections),
      "Connections per provider host; further requests wait for a free one (counted in their "
      "timeout)."},
+    {"http.host_concurrency", "SEGWORKER_HTTP_HOST_CONCURRENCY", CFG_ENUM, "adaptive", 0, 0,
+     "adaptive|fixed", S(http_host_concurrency),
+     "adaptive: requests in flight per host start at 4 and grow while the host answers as fast "
+     "as its best, shrink when answers slow down or 429/503/timeouts appear, never past "
+     "http.max_host_connections; fixed: always http.max_host_connections."},
     {"shutdown.grace_ms", "SEGWORKER_SHUTDOWN_GRACE_MS", CFG_INT, "30000", 0, 3600000, NULL,
      S(shutdown_grace_ms), "On SIGTERM, how long running jobs may take to finish."},
     {"rebalance.drain_ms", "SEGWORKER_REBALANCE_DRAIN_MS", CFG_INT, "10000", 0, 600000, NULL,

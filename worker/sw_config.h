@@ -44,6 +44,7 @@ struct sw_config {
     char *ca_file;
     char *ordering;
     char *ratelimit_mode;
+    char *http_host_concurrency;
     char *transactional_id;
     char *log_format;
     long long max_in_flight;

@@ -1,5 +1,5 @@
-/* Result messages of the engine (see sw_run.h): each built by sw_result_build and offered to the
- * emitter. A job's last message is offered whatever happens: when building it fails (memory),
+/* Result messages of the engine (see sw_run.h): each written by sw_result_write and offered to
+ * the emitter. A job's last message is offered whatever happens: when building it fails (memory),
  * a fallback result is written into a fixed buffer instead, so that the job still ends, its key
  * is released and its offset can be committed.
  * SPDX-License-Identifier: Apache-2.0 */
@@ -57,7 +57,8 @@ static size_t fallback(char *buf, size_t cap, const struct sw_result_meta *m,
     char *end = buf + cap - 1;
     char ts[40];
     char msg[512];
-    int64_t now = sw_now_wall_ms();
+    int64_t now_us = sw_now_wall_us();
+    int64_t total_us;
 
     snprintf(msg, sizeof(msg), "%s (the full result could not be built: out of memory)",
              err->msg[0] ? err->msg : sw_err_str(err->code));
@@ -83,18 +84,21 @@ static size_t fallback(char *buf, size_t cap, const struct sw_result_meta *m,
     } else {
         p += snprintf(p, (size_t)(end - p), ",\"http_status\":null");
     }
-    sw_time_format(m->received_wall_ms, 1, ts, sizeof(ts));
+    sw_time_format(m->received_wall_us / 1000, 1, ts, sizeof(ts));
     p += snprintf(p, (size_t)(end - p),
                   ",\"retryable\":%s,\"provider_error\":null},\"attempts\":%d,"
                   "\"redelivered\":%s,\"timing\":{\"received_at\":\"%s\",",
                   err->cls == SW_CLASS_RETRY ? "true" : "false", m->attempts,
                   m->redelivered ? "true" : "false", ts);
-    sw_time_format(now, 1, ts, sizeof(ts));
+    sw_time_format(now_us / 1000, 1, ts, sizeof(ts));
+    total_us = now_us > m->received_wall_us ? now_us - m->received_wall_us : 0;
+    now_us = now_us > m->received_wall_us ? now_us : m->received_wall_us;
     p += snprintf(p, (size_t)(end - p),
-                  "\"finished_at\":\"%s\",\"queue_ms\":%ld,\"http_ms\":%ld,\"total_ms\":%lld},"
-                  "\"correlation\":null}",
+                  "\"finished_at\":\"%s\",\"queue_ms\":%ld,\"http_ms\":%ld,\"total_ms\":%lld,"
+                  "\"queue_us\":%lld,\"http_us\":%lld,\"total_us\":%lld},\"correlation\":null}",
                   ts, m->queue_ms, m->http_ms,
-                  (long long)(now > m->received_wall_ms ? now - m->received_wall_ms : 0));
+                  (long long)(now_us / 1000 - m->received_wall_us / 1000), m->queue_us, m->http_us,
+                  (long long)total_us);
     return p < end ? (size_t)(p - buf) : strlen(buf);
 }
 
@@ -109,31 +113,59 @@ static void fill_meta(const struct sw_run *r, struct sw_result_meta *m)
     m->correlation = r->job->correlation;
     m->attempts = r->max_attempt;
     m->redelivered = r->redelivered;
-    m->received_wall_ms = r->received_wall_ms;
+    m->received_wall_us = r->received_wall_us;
     m->queue_ms = r->first_send_mono_ms ? (long)(r->first_send_mono_ms - r->start_mono_ms) : 0;
     m->http_ms = r->http_ms;
+    m->queue_us = r->first_send_mono_us ? r->first_send_mono_us - r->start_mono_us : 0;
+    m->http_us = r->http_us;
 }
 
-/* Build and offer one message. A last message is offered in every case. */
+/* The bound of one result message: limits.max_result_bytes (an engine set up without limits, as
+ * in some tests, writes up to the configuration's default). */
+static size_t message_max(const struct sw_engine *eng)
+{
+    return eng->lim.max_result_bytes ? eng->lim.max_result_bytes : 900000;
+}
+
+/* Write and offer one message. A last message is offered in every case: a success too large
+ * for one message is told as the failure it is, and when memory runs out the fixed-size
+ * fallback answers. */
 static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta *m,
                  const cJSON *result, const struct sw_part_info *part, const struct sw_status *err,
                  const cJSON *perr, const cJSON *debug)
 {
+    struct sw_status big;
     struct sw_status oom;
     struct sw_emit em;
+    struct sw_jw w;
     char fb[FALLBACK_BYTES];
     size_t len = 0;
-    char *payload = m->job_id ? sw_result_build(m, result, part, err, perr, debug, &len) : NULL;
+    sw_err_t wrc = SW_E_NOMEM;
     int rc;
 
-    if (!payload && m->job_id && !part->last) {
+    sw_jw_init(&w, message_max(eng));
+    if (m->job_id) {
+        wrc = sw_result_write(&w, m, result, part, err, perr, debug);
+        if (wrc == SW_E_RESULT_TOO_LARGE && part->last && !err) {
+            sw_status_clear(&big);
+            sw_status_set(&big, SW_E_RESULT_TOO_LARGE, SW_CLASS_TERMINAL,
+                          "the result is larger than limits.max_result_bytes (%zu bytes)",
+                          message_max(eng));
+            err = &big;
+            sw_jw_reset(&w, 0);
+            wrc = sw_result_write(&w, m, NULL, part, err, perr, NULL);
+        }
+    }
+    if (wrc != SW_E_OK && m->job_id && !part->last) {
+        sw_jw_free(&w);
         return -1; /* the caller ends the job, with a last message */
     }
     memset(&em, 0, sizeof(em));
-    em.payload = payload;
-    if (!payload && m->job_id) {
-        /* The last message could not be built: answer with what needs no memory. A success that
-         * cannot be told is a failure the consumer can see. */
+    em.payload = wrc == SW_E_OK ? w.b.data : NULL;
+    len = w.b.len;
+    if (wrc != SW_E_OK && m->job_id) {
+        /* The last message could not be written: answer with what needs no memory. A success
+         * that cannot be told is a failure the consumer can see. */
         if (!err) {
             sw_status_clear(&oom);
             sw_status_set(&oom, SW_E_NOMEM, SW_CLASS_RETRY,
@@ -142,8 +174,8 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
         }
         len = fallback(fb, sizeof(fb), m, part, err);
         em.payload = fb;
-        sw_log_error(NULL, "job %s: result could not be built (out of memory); sent a short one",
-                     m->job_id);
+        sw_log_error(NULL, "job %s: result could not be written (%s); sent a short one", m->job_id,
+                     sw_err_name(wrc));
     }
     em.user = user;
     em.job_id = m->job_id;
@@ -155,7 +187,7 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
     em.dead_letter = err ? err->dead_letter : 0;
     em.message = err ? err->msg : NULL;
     rc = eng->emit(eng->emit_arg, &em);
-    cJSON_free(payload);
+    sw_jw_free(&w);
     return rc;
 }
 
@@ -170,7 +202,7 @@ int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
 }
 
 void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const struct sw_status *st,
-                      void *user, int64_t received_wall_ms)
+                      void *user, int64_t received_wall_us)
 {
     struct sw_result_meta m;
     struct sw_part_info part = {0, 0, 1, 0, 0};
@@ -182,7 +214,7 @@ void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const str
     m.account = job ? job->account : NULL;
     m.response_format = job && job->format != SW_FMT_UNIFIED ? sw_format_name(job->format) : NULL;
     m.correlation = job ? job->correlation : NULL;
-    m.received_wall_ms = received_wall_ms;
+    m.received_wall_us = received_wall_us;
     sw_metrics_job_done(eng->metrics, m.provider, m.operation, st->code);
     offer(eng, user, &m, NULL, &part, st, NULL, NULL);
 }

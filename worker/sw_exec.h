@@ -86,15 +86,16 @@ struct sw_engine {
 
 /* Start a parsed job (ownership of job moves to the engine). When the job cannot start (unknown
  * provider/account/operation, bad params) its failed result is emitted before this returns.
- * redelivered: the message may have been processed before (a restart or rebalance). */
-void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_t received_wall_ms,
+ * received_wall_us: when the job was read (microseconds since the epoch). redelivered: the
+ * message may have been processed before (a restart or rebalance). */
+void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_t received_wall_us,
                    int redelivered);
 
 /* Emit a failed final result for a message that did not parse into a runnable job. job may be
  * NULL or hold only what could be read (at least job_id); ownership moves here. A NULL job gets
  * a final message without a payload (there is no job_id to answer under). */
 void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_status *st,
-                    void *user, int64_t received_wall_ms);
+                    void *user, int64_t received_wall_us);
 
 /* Drop the running job started with this user pointer, without emitting (its partition was
  * handed over). Returns 1 when there was one. */

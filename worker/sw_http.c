@@ -1,6 +1,8 @@
 /* curl multi engine and request/response descriptions (see sw_http.h).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_http.h"
+#include "sw_climit.h"
+#include "sw_time.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -105,8 +107,9 @@ void sw_http_resp_free(struct sw_http_resp *resp)
  * (bench/, valgrind massif). */
 struct sw_http_origin {
     char *name;
-    long running; /* handed to curl */
-    long waiting; /* in our queue */
+    long running;        /* handed to curl */
+    long waiting;        /* in our queue */
+    struct sw_climit cl; /* how many may run: http.max_host_connections, or less when adaptive */
 };
 
 struct sw_http_xfer {
@@ -223,6 +226,9 @@ static struct sw_http_origin *origin_of(struct sw_http *h, const char *url)
     }
     h->origins[h->norigins].running = 0;
     h->origins[h->norigins].waiting = 0;
+    /* Adaptive limits start small and double per round trip while the host keeps up. */
+    sw_climit_init(&h->origins[h->norigins].cl, h->opts.adaptive ? 4 : h->opts.max_host_connections,
+                   h->opts.max_host_connections);
     return &h->origins[h->norigins++];
 }
 
@@ -427,7 +433,7 @@ static int xfer_start(struct sw_http_xfer *x, long timeout_ms)
 
 static int slot_free(const struct sw_http *h, const struct sw_http_origin *o)
 {
-    return !o || h->opts.max_host_connections <= 0 || o->running < h->opts.max_host_connections;
+    return !o || h->opts.max_host_connections <= 0 || o->running < sw_climit_get(&o->cl);
 }
 
 struct sw_http_xfer *sw_http_submit(struct sw_http *h, const struct sw_http_req *req,
@@ -523,6 +529,7 @@ static void finish_unsent(struct sw_http_xfer *x, sw_err_t code, int64_t now, co
     resp->transport_err = code;
     resp->ambiguous = 0; /* nothing was sent */
     resp->total_ms = 0;
+    resp->total_us = 0;
     snprintf(resp->errmsg, sizeof(resp->errmsg), "%s (%s)", why, x->origin ? x->origin->name : "?");
     (void)now;
     x->resp = NULL;
@@ -689,11 +696,19 @@ void sw_http_perform(struct sw_http *h)
         resp = x->resp;
         curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
         resp->total_ms = (long)(total_us / 1000);
+        resp->total_us = (long)total_us;
         if (m->data.result == CURLE_OK) {
             curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
             resp->transport_err = SW_E_OK;
         } else {
             classify_transport(x, m->data.result);
+        }
+        if (h->opts.adaptive && x->origin) {
+            sw_climit_sample(&x->origin->cl, sw_now_mono_us(), (int64_t)total_us,
+                             resp->status == 429 || resp->status == 503 ||
+                                 resp->transport_err == SW_E_TIMEOUT ||
+                                 resp->transport_err == SW_E_NETWORK_ERROR,
+                             x->origin->running);
         }
         x->resp = NULL;
         h->active--;

@@ -50,6 +50,7 @@ struct sw_http_resp {
     int ambiguous;          /* the request may have reached the provider */
     char errmsg[256];
     long total_ms;
+    long total_us; /* the same, in microseconds */
 };
 
 void sw_http_resp_init(struct sw_http_resp *resp, size_t max_body);
@@ -62,6 +63,7 @@ struct sw_http_opts {
     size_t max_body_bytes;
     size_t max_headers;
     long max_host_connections; /* 0 = curl's default */
+    int adaptive;              /* per-host limits learn the host's capacity (sw_climit.h) */
     long max_total_connections;
     const char *ca_file; /* operator-only CA bundle, NULL = system */
 };

@@ -165,7 +165,7 @@ static void start_msg(void *arg)
     }
     m->job = NULL;
     m->started = 1;
-    sw_exec_start(&w->loop.eng, job, m, m->received_wall_ms, 0);
+    sw_exec_start(&w->loop.eng, job, m, m->received_wall_us, 0);
 }
 
 void sw_intake_start_ready(struct sw_worker *w)
@@ -217,7 +217,8 @@ static struct sw_msg *track(struct sw_worker *w, struct sw_partition_ledger *l,
     m->partition = rkm->partition;
     m->offset = rkm->offset;
     m->reply_topic = w->cfg->results_topic;
-    m->received_wall_ms = sw_now_wall_ms();
+    m->received_wall_us = sw_now_wall_us();
+    m->received_wall_ms = m->received_wall_us / 1000;
     if (rkm->key_len) {
         m->key = malloc(rkm->key_len);
         if (m->key) {
@@ -248,7 +249,7 @@ static struct sw_job *parse(struct sw_worker *w, struct sw_msg *m, rd_kafka_head
     sw_status_clear(&st);
     if (sw_job_parse(m->raw, m->raw_len, &w->job_lim, &job, &st) != SW_E_OK) {
         m->started = 1;
-        sw_exec_reject(&w->loop.eng, job, &st, m, m->received_wall_ms);
+        sw_exec_reject(&w->loop.eng, job, &st, m, m->received_wall_us);
         return NULL;
     }
     job->traceparent = m->traceparent ? strdup(m->traceparent) : NULL; /* for its requests */
@@ -258,7 +259,7 @@ static struct sw_job *parse(struct sw_worker *w, struct sw_msg *m, rd_kafka_head
                           "reply_to \"%s\" is not an allowed topic (topics.reply_allowed)",
                           job->reply_to);
             m->started = 1;
-            sw_exec_reject(&w->loop.eng, job, &st, m, m->received_wall_ms);
+            sw_exec_reject(&w->loop.eng, job, &st, m, m->received_wall_us);
             return NULL;
         }
         snprintf(m->reply_buf, sizeof(m->reply_buf), "%s", job->reply_to);
@@ -335,6 +336,9 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
     if (from_retry) {
         m->not_before_wall_ms = header_ll(hdrs, "segworker.not_before", 0);
         m->received_wall_ms = header_ll(hdrs, "segworker.received", m->received_wall_ms);
+        if (m->received_wall_ms != m->received_wall_us / 1000) {
+            m->received_wall_us = m->received_wall_ms * 1000; /* the first reading's time */
+        }
     }
     w->in_flight++;
     w->consumed++;

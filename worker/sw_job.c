@@ -20,12 +20,14 @@ const char *sw_format_name(enum sw_format f)
 
 void sw_job_destroy(struct sw_job *job)
 {
+    struct sw_jdoc doc;
+
     if (!job) {
         return;
     }
-    cJSON_Delete(job->root);
     free(job->traceparent);
-    free(job);
+    doc = job->doc; /* the job lives in its own document: take the document out first */
+    sw_jdoc_free(&doc);
 }
 
 /* Job ids end up in Kafka keys, headers and logs: keep them printable and bounded. */
@@ -197,11 +199,13 @@ sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *l
     static const char *const known[] = {"job_id",  "operation",   "provider", "account", "params",
                                         "options", "correlation", "reply_to", NULL};
     struct sw_job *job = NULL;
-    cJSON *root = NULL;
+    struct sw_jdoc doc;
+    const cJSON *root;
     const cJSON *c;
     const cJSON *idv;
     char err[128];
     sw_err_t rc = SW_E_OK;
+    int nomem = 0;
     int i;
 
     *out = NULL;
@@ -215,20 +219,23 @@ sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *l
         }
         rc = st->code;
     }
-    root = sw_json_parse(buf, len, lim->max_depth, err, sizeof(err));
-    if (!root) {
-        return rc ? rc : sw_status_set(st, SW_E_INVALID_JOB, SW_CLASS_TERMINAL, "%s", err);
-    }
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return rc ? rc : bad(st, "%s", "a job must be a JSON object");
-    }
-    job = calloc(1, sizeof(*job));
+    /* One allocation for the job and its whole document, in the usual case. */
+    sw_jdoc_init(&doc, sizeof(*job) + 4 * len + 512);
+    job = sw_jdoc_alloc(&doc, sizeof(*job));
     if (!job) {
-        cJSON_Delete(root);
+        sw_jdoc_free(&doc);
         return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
     }
-    job->root = root;
+    job->doc = doc; /* from here on the document is job->doc */
+    root = sw_jdoc_parse(&job->doc, buf, len, lim->max_depth, err, sizeof(err), &nomem);
+    if (!root || !cJSON_IsObject(root)) {
+        sw_job_destroy(job);
+        if (rc) {
+            return rc;
+        }
+        return nomem ? sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory")
+                     : bad(st, "%s", root ? "a job must be a JSON object" : err);
+    }
     job->op = SW_OP__COUNT;
     idv = cJSON_GetObjectItemCaseSensitive(root, "job_id");
     if (!cJSON_IsString(idv) || !valid_id(idv->valuestring)) {
@@ -279,13 +286,11 @@ sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *l
     }
     job->params = cJSON_GetObjectItemCaseSensitive(root, "params");
     if (!job->params) {
-        /* Owned by root from here; an empty params object keeps every later lookup simple. */
-        cJSON *p = cJSON_AddObjectToObject(root, "params");
-
-        if (!p) {
+        /* An empty params object keeps every later lookup simple. */
+        job->params = sw_jdoc_object(&job->doc);
+        if (!job->params) {
             return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
         }
-        job->params = p;
     } else if (!cJSON_IsObject(job->params)) {
         return bad(st, "%s must be an object", "params");
     }

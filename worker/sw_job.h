@@ -4,6 +4,7 @@
 #define SW_JOB_H
 
 #include "sw_err.h"
+#include "sw_jdoc.h"
 #include "sw_ops.h"
 
 #include <cjson/cJSON.h>
@@ -18,7 +19,8 @@ struct sw_job_limits {
 };
 
 struct sw_job {
-    cJSON *root; /* owns the parsed document; the pointers below borrow from it */
+    struct sw_jdoc doc; /* owns the parsed document and this struct itself; the pointers below
+                           borrow from it */
     const char *job_id;
     const char *operation;
     enum sw_op_id op; /* SW_OP__COUNT when the name is not an operation segworker knows */

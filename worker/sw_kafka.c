@@ -65,8 +65,10 @@ static int own_settings(struct sw_worker *w, rd_kafka_conf_t *conf, int consumer
                conf_set(conf, "queued.max.messages.kbytes", "16384");
     }
     /* 64 MiB of unacknowledged results at most: past it results wait in the worker's backlog,
-     * which stops intake (sw_window_open). */
-    return conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "linger.ms", "5") ||
+     * which stops intake (sw_window_open). linger.ms 1, not librdkafka's 5: a lightly loaded
+     * worker's results leave within a millisecond, and under load batches still fill while
+     * earlier produce requests are in flight (bench/ANALYSIS.md has the measurements). */
+    return conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "linger.ms", "1") ||
            conf_set(conf, "queue.buffering.max.kbytes", "65536") ||
            (w->transactional && conf_set(conf, "transactional.id", w->txn_id));
 }

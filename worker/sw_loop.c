@@ -19,6 +19,7 @@ int sw_loop_init(struct sw_loop *loop, const struct sw_config *cfg, const struct
     ho.max_body_bytes = (size_t)cfg->max_response_bytes;
     ho.max_headers = (size_t)cfg->max_headers;
     ho.max_host_connections = (long)cfg->http_max_host_connections;
+    ho.adaptive = !cfg->http_host_concurrency || strcmp(cfg->http_host_concurrency, "fixed") != 0;
     ho.ca_file = cfg->ca_file;
     loop->http = sw_http_create(&ho);
     if (!loop->http) {

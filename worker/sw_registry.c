@@ -10,7 +10,7 @@ void sw_page_free(struct sw_page *page)
     if (!page) {
         return;
     }
-    cJSON_Delete(page->body);
+    sw_jdoc_free(&page->doc); /* body lives in it */
     cJSON_Delete(page->result);
     free(page->next);
     memset(page, 0, sizeof(*page));

@@ -1,116 +1,124 @@
-/* Result envelope (see sw_result.h).
+/* Result envelope (see sw_result.h): written straight into the caller's writer, field by field,
+ * in the order and bytes cJSON would print them; the borrowed trees (result, provider error,
+ * debug) are written as they are walked, never copied or printed twice.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_result.h"
 #include "sw_time.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-static int add_str_or_null(cJSON *o, const char *k, const char *v)
+static void str_or_null(struct sw_jw *w, const char *k, const char *v)
 {
-    return v ? cJSON_AddStringToObject(o, k, v) != NULL : cJSON_AddNullToObject(o, k) != NULL;
-}
-
-/* Attach a borrowed tree without copying it: lists can be large and are serialized once. */
-static int add_ref_or_null(cJSON *o, const char *k, const cJSON *v)
-{
-    if (!v) {
-        return cJSON_AddNullToObject(o, k) != NULL;
-    }
-    return cJSON_AddItemReferenceToObject(o, k, (cJSON *)v) ? 1 : 0;
-}
-
-/* Integers as raw JSON text: cJSON prints every number with "%1.15g" and reads it back with
- * sscanf to check the round trip, which cost more than the rest of the envelope. */
-static cJSON *add_int(cJSON *o, const char *k, long long v)
-{
-    char buf[24];
-    char *p = buf + sizeof(buf) - 1;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-    *p = '\0';
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) {
-        *--p = '-';
-    }
-    return cJSON_AddRawToObject(o, k, p);
-}
-
-static int retryable(const struct sw_status *err)
-{
-    return err->cls == SW_CLASS_RETRY;
-}
-
-char *sw_result_build(const struct sw_result_meta *m, const cJSON *result,
-                      const struct sw_part_info *part, const struct sw_status *err,
-                      const cJSON *provider_error, const cJSON *debug, size_t *len)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON *p;
-    cJSON *e;
-    cJSON *t;
-    char ts[40];
-    int64_t now = sw_now_wall_ms();
-    char *out = NULL;
-    int ok;
-
-    if (!o) {
-        return NULL;
-    }
-    ok = add_str_or_null(o, "job_id", m->job_id) && add_str_or_null(o, "operation", m->operation) &&
-         add_str_or_null(o, "provider", m->provider) && add_str_or_null(o, "account", m->account) &&
-         cJSON_AddStringToObject(o, "status", err ? "failed" : "succeeded") &&
-         (!m->response_format ||
-          cJSON_AddStringToObject(o, "response_format", m->response_format)) &&
-         add_ref_or_null(o, "result", err ? NULL : result);
-    p = ok ? cJSON_AddObjectToObject(o, "part") : NULL;
-    ok = p && add_int(p, "index", part->index) && add_int(p, "items", part->items) &&
-         cJSON_AddBoolToObject(p, "last", part->last);
-    if (ok && part->last) {
-        ok = add_int(p, "total_items", part->total_items) != NULL;
-    }
-    if (ok && part->truncated) {
-        ok = cJSON_AddTrueToObject(p, "truncated") != NULL;
-    }
-    if (ok && err) {
-        e = cJSON_AddObjectToObject(o, "error");
-        ok = e && cJSON_AddStringToObject(e, "code", sw_err_name(err->code)) &&
-             cJSON_AddStringToObject(e, "message", err->msg[0] ? err->msg : sw_err_str(err->code));
-        if (ok) {
-            ok = err->http_status ? add_int(e, "http_status", err->http_status) != NULL
-                                  : cJSON_AddNullToObject(e, "http_status") != NULL;
-        }
-        ok = ok && cJSON_AddBoolToObject(e, "retryable", retryable(err)) &&
-             add_ref_or_null(e, "provider_error", provider_error);
-    } else if (ok) {
-        ok = cJSON_AddNullToObject(o, "error") != NULL;
-    }
-    ok = ok && add_int(o, "attempts", m->attempts) &&
-         cJSON_AddBoolToObject(o, "redelivered", m->redelivered);
-    t = ok ? cJSON_AddObjectToObject(o, "timing") : NULL;
-    if (t) {
-        sw_time_format(m->received_wall_ms, 1, ts, sizeof(ts));
-        ok = cJSON_AddStringToObject(t, "received_at", ts) != NULL;
-        sw_time_format(now, 1, ts, sizeof(ts));
-        ok = ok && cJSON_AddStringToObject(t, "finished_at", ts) &&
-             add_int(t, "queue_ms", m->queue_ms) && add_int(t, "http_ms", m->http_ms) &&
-             add_int(t, "total_ms", now > m->received_wall_ms ? now - m->received_wall_ms : 0);
+    sw_jw_key(w, k);
+    if (v) {
+        sw_jw_str(w, v);
     } else {
-        ok = 0;
+        sw_jw_null(w);
     }
-    ok = ok && add_ref_or_null(o, "correlation", m->correlation);
-    if (ok && debug) {
-        ok = add_ref_or_null(o, "debug", debug);
+}
+
+static void int_field(struct sw_jw *w, const char *k, long long v)
+{
+    sw_jw_key(w, k);
+    sw_jw_int(w, v);
+}
+
+static void part_obj(struct sw_jw *w, const struct sw_part_info *part)
+{
+    sw_jw_key(w, "part");
+    sw_jw_obj(w);
+    int_field(w, "index", part->index);
+    int_field(w, "items", part->items);
+    sw_jw_key(w, "last");
+    sw_jw_bool(w, part->last);
+    if (part->last) {
+        int_field(w, "total_items", part->total_items);
     }
-    if (ok) {
-        out = cJSON_PrintUnformatted(o);
+    if (part->truncated) {
+        sw_jw_key(w, "truncated");
+        sw_jw_bool(w, 1);
     }
-    cJSON_Delete(o);
-    if (out && len) {
-        *len = strlen(out);
+    sw_jw_obj_end(w);
+}
+
+static void error_obj(struct sw_jw *w, const struct sw_status *err, const cJSON *provider_error)
+{
+    sw_jw_key(w, "error");
+    if (!err) {
+        sw_jw_null(w);
+        return;
     }
-    return out;
+    sw_jw_obj(w);
+    sw_jw_key(w, "code");
+    sw_jw_str(w, sw_err_name(err->code));
+    sw_jw_key(w, "message");
+    sw_jw_str(w, err->msg[0] ? err->msg : sw_err_str(err->code));
+    sw_jw_key(w, "http_status");
+    if (err->http_status) {
+        sw_jw_int(w, err->http_status);
+    } else {
+        sw_jw_null(w);
+    }
+    sw_jw_key(w, "retryable");
+    sw_jw_bool(w, err->cls == SW_CLASS_RETRY);
+    sw_jw_key(w, "provider_error");
+    sw_jw_cjson(w, provider_error);
+    sw_jw_obj_end(w);
+}
+
+/* The ms fields as they always were (whole milliseconds of the two timestamps shown); the us
+ * fields beside them, for the sub-millisecond latencies the ms ones round away. */
+static void timing_obj(struct sw_jw *w, const struct sw_result_meta *m)
+{
+    int64_t now_us = sw_now_wall_us();
+    int64_t now = now_us / 1000;
+    int64_t recv = m->received_wall_us / 1000;
+    char ts[40];
+
+    sw_jw_key(w, "timing");
+    sw_jw_obj(w);
+    sw_time_format(recv, 1, ts, sizeof(ts));
+    sw_jw_key(w, "received_at");
+    sw_jw_str(w, ts);
+    sw_time_format(now, 1, ts, sizeof(ts));
+    sw_jw_key(w, "finished_at");
+    sw_jw_str(w, ts);
+    int_field(w, "queue_ms", m->queue_ms);
+    int_field(w, "http_ms", m->http_ms);
+    int_field(w, "total_ms", now > recv ? now - recv : 0);
+    int_field(w, "queue_us", m->queue_us);
+    int_field(w, "http_us", m->http_us);
+    int_field(w, "total_us", now_us > m->received_wall_us ? now_us - m->received_wall_us : 0);
+    sw_jw_obj_end(w);
+}
+
+sw_err_t sw_result_write(struct sw_jw *w, const struct sw_result_meta *m, const cJSON *result,
+                         const struct sw_part_info *part, const struct sw_status *err,
+                         const cJSON *provider_error, const cJSON *debug)
+{
+    sw_jw_obj(w);
+    str_or_null(w, "job_id", m->job_id);
+    str_or_null(w, "operation", m->operation);
+    str_or_null(w, "provider", m->provider);
+    str_or_null(w, "account", m->account);
+    sw_jw_key(w, "status");
+    sw_jw_str(w, err ? "failed" : "succeeded");
+    if (m->response_format) {
+        sw_jw_key(w, "response_format");
+        sw_jw_str(w, m->response_format);
+    }
+    sw_jw_key(w, "result");
+    sw_jw_cjson(w, err ? NULL : result);
+    part_obj(w, part);
+    error_obj(w, err, provider_error);
+    int_field(w, "attempts", m->attempts);
+    sw_jw_key(w, "redelivered");
+    sw_jw_bool(w, m->redelivered);
+    timing_obj(w, m);
+    sw_jw_key(w, "correlation");
+    sw_jw_cjson(w, m->correlation);
+    if (debug) {
+        sw_jw_key(w, "debug");
+        sw_jw_cjson(w, debug);
+    }
+    sw_jw_obj_end(w);
+    return sw_jw_error(w);
 }

@@ -5,6 +5,7 @@
 #define SW_RESULT_H
 
 #include "sw_err.h"
+#include "sw_jw.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -19,9 +20,11 @@ struct sw_result_meta {
     const cJSON *correlation;
     int attempts;
     int redelivered;
-    int64_t received_wall_ms;
+    int64_t received_wall_us; /* when the job was read, microseconds since the epoch */
     long queue_ms;
     long http_ms;
+    long long queue_us;
+    long long http_us;
 };
 
 struct sw_part_info {
@@ -32,11 +35,12 @@ struct sw_part_info {
     int truncated;
 };
 
-/* Serialize one result message. result, provider_error and debug are borrowed (referenced, not
- * copied). err is NULL on success. Returns a NUL-terminated string to free with cJSON_free, or NULL
- * on allocation failure. */
-char *sw_result_build(const struct sw_result_meta *m, const cJSON *result,
-                      const struct sw_part_info *part, const struct sw_status *err,
-                      const cJSON *provider_error, const cJSON *debug, size_t *len);
+/* Write one result message into w (which the caller initialized with the message's maximum).
+ * result, provider_error and debug are borrowed, written as they are walked. err is NULL on
+ * success. Returns SW_E_OK, SW_E_RESULT_TOO_LARGE (the message would pass w's maximum) or
+ * SW_E_NOMEM; w then holds no usable message. */
+sw_err_t sw_result_write(struct sw_jw *w, const struct sw_result_meta *m, const cJSON *result,
+                         const struct sw_part_info *part, const struct sw_status *err,
+                         const cJSON *provider_error, const cJSON *debug);
 
 #endif

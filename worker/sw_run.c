@@ -67,7 +67,8 @@ void sw_run_end(struct sw_run *r, enum sw_run_outcome outcome, const struct sw_s
         return;
     }
     sw_metrics_job_time(r->eng->metrics, r->job->provider, r->job->operation,
-                        outcome != SW_RUN_FAILED, (long)(sw_now_wall_ms() - r->received_wall_ms));
+                        outcome != SW_RUN_FAILED,
+                        (long)((sw_now_wall_us() - r->received_wall_us) / 1000));
     if (outcome == SW_RUN_FAILED) {
         sw_log_info(&lc, "job failed: %s: %s", sw_err_name(err->code), err->msg);
         sw_metrics_job_done(r->eng->metrics, r->job->provider, r->job->operation, err->code);
@@ -127,6 +128,7 @@ static void send_granted(struct sw_run *r)
     }
     if (!r->first_send_mono_ms) {
         r->first_send_mono_ms = now;
+        r->first_send_mono_us = sw_now_mono_us();
     }
     r->attempt++;
     if (r->attempt > r->max_attempt) {
@@ -437,6 +439,7 @@ static void on_response(void *arg, struct sw_http_resp *resp)
 
     r->xfer = NULL;
     r->http_ms += resp->total_ms;
+    r->http_us += resp->total_us;
     sw_metrics_http(r->eng->metrics, r->prov->name,
                     resp->transport_err == SW_E_OK ? resp->status : 0, resp->total_ms);
     sw_status_clear(&st);
@@ -533,7 +536,7 @@ static void run_begin(struct sw_run *r)
     sw_run_send(r);
 }
 
-void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_t received_wall_ms,
+void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_t received_wall_us,
                    int redelivered)
 {
     struct sw_run *r = calloc(1, sizeof(*r));
@@ -542,7 +545,7 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
     if (!r) {
         sw_status_clear(&st);
         sw_status_set(&st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
-        sw_exec_reject(eng, job, &st, user, received_wall_ms);
+        sw_exec_reject(eng, job, &st, user, received_wall_us);
         return;
     }
     r->eng = eng;
@@ -550,8 +553,9 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
     r->job = job;
     r->user = user;
     r->redelivered = redelivered;
-    r->received_wall_ms = received_wall_ms;
+    r->received_wall_us = received_wall_us;
     r->start_mono_ms = sw_now_mono_ms();
+    r->start_mono_us = sw_now_mono_us();
     sw_timer_init(&r->timer);
     sw_http_req_init(&r->req);
     sw_http_req_init(&r->login_req);
@@ -569,9 +573,9 @@ void sw_exec_start(struct sw_engine *eng, struct sw_job *job, void *user, int64_
 }
 
 void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_status *st,
-                    void *user, int64_t received_wall_ms)
+                    void *user, int64_t received_wall_us)
 {
-    sw_emit_rejected(eng, job, st, user, received_wall_ms);
+    sw_emit_rejected(eng, job, st, user, received_wall_us);
     sw_job_destroy(job);
 }
 

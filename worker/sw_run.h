@@ -79,11 +79,14 @@ struct sw_run {
     int relogged;
     int login_tries;
 
-    int64_t received_wall_ms;
+    int64_t received_wall_us;
     int64_t start_mono_ms;
+    int64_t start_mono_us;
     int64_t first_send_mono_ms;
+    int64_t first_send_mono_us;
     int64_t deadline_mono_ms; /* 0: none */
     long http_ms;
+    long long http_us;
 };
 
 /* ---- sw_run.c ---- */
@@ -109,7 +112,7 @@ int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
                 const struct sw_status *err, const cJSON *perr);
 /* Same for a job that never became a run (sw_exec_reject). */
 void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const struct sw_status *st,
-                      void *user, int64_t received_wall_ms);
+                      void *user, int64_t received_wall_us);
 
 /* ---- sw_parts.c ---- */
 

@@ -97,6 +97,7 @@ static void login(struct sw_run *r)
     }
     if (!r->first_send_mono_ms) {
         r->first_send_mono_ms = now;
+        r->first_send_mono_us = sw_now_mono_us();
     }
     r->session_login = 1;
     r->login_tries++;
@@ -155,6 +156,7 @@ static void on_login_response(void *arg, struct sw_http_resp *resp)
 
     r->xfer = NULL;
     r->http_ms += resp->total_ms;
+    r->http_us += resp->total_us;
     sw_status_clear(&st);
     if (resp->transport_err != SW_E_OK) {
         v = sw_classify_login(0, resp->transport_err);

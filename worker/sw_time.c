@@ -26,10 +26,15 @@ int64_t sw_now_mono_us(void)
 
 int64_t sw_now_wall_ms(void)
 {
+    return sw_now_wall_us() / 1000;
+}
+
+int64_t sw_now_wall_us(void)
+{
     struct timespec ts;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void put_digits(char *p, unsigned v, int n)

@@ -12,6 +12,8 @@ int64_t sw_now_mono_ms(void);
 int64_t sw_now_mono_us(void);
 /* Milliseconds since the Unix epoch: for timestamps in results. */
 int64_t sw_now_wall_ms(void);
+/* Microseconds since the Unix epoch: for the timing fields of results. */
+int64_t sw_now_wall_us(void);
 
 /* "2026-11-25T10:00:00Z" (ms == 0 part omitted unless with_ms). buf >= 32 bytes. */
 void sw_time_format(int64_t epoch_ms, int with_ms, char *buf, size_t n);

@@ -64,6 +64,7 @@ struct sw_msg {
     struct sw_msg *ready_next;  /* released by the gate, to start on this loop turn */
     struct sw_timer hold;       /* a parked job waiting for its not-before time */
     int64_t received_wall_ms;
+    int64_t received_wall_us; /* the same, in microseconds (the results' timing) */
     int64_t not_before_wall_ms;
     int gated;         /* holds its key in the gate */
     int started;       /* handed to the engine */

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
         set(cc, "auto.commit.interval.ms", "1000") || set(cc, "auto.offset.reset", "earliest") ||
         set(cc, "partition.assignment.strategy", "cooperative-sticky") ||
         set(cc, "queued.max.messages.kbytes", "16384") || set(pc, "bootstrap.servers", argv[1]) ||
-        set(pc, "enable.idempotence", "true") || set(pc, "linger.ms", "5") ||
+        set(pc, "enable.idempotence", "true") || set(pc, "linger.ms", "1") ||
         set(pc, "queue.buffering.max.kbytes", "65536")) {
         goto out;
     }

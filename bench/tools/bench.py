@@ -37,11 +37,11 @@ KLAVIYO_IDS = ["AmOy43", "ED0lpI", "HdcZaX", "L4ENLm", "OUqB71", "RvRysG", "VM3m
 MODES = {
     "quick": {"sat_jobs": 2000, "lat_jobs": 1000, "cg": (100, 400), "cg_py": (50, 150),
               "rss_levels": [100, 1000], "sweep": [10, 100, 1000], "sweep_py": [10, 100],
-              "list_sizes": [1000, 100000], "slow_ms": 1000, "rounds": 1},
+              "list_sizes": [1000, 100000], "slow_ms": 1000, "rounds": 1, "threaded_jobs": 2000},
     "full": {"sat_jobs": 10000, "lat_jobs": 5000, "cg": (300, 1800), "cg_py": (100, 400),
              "rss_levels": [100, 1000, 5000], "sweep": [10, 100, 500, 1000, 2000, 5000],
              "sweep_py": [10, 100, 500, 1000, 2000], "list_sizes": [1000, 1000000],
-             "slow_ms": 1000, "rounds": 2},
+             "slow_ms": 1000, "rounds": 2, "threaded_jobs": 5000},
 }
 
 
@@ -238,7 +238,7 @@ class Env:
         urllib.request.urlopen(req, timeout=10).read()
 
     def command(self, who, jobs, results, in_flight=1000, host_conns=None, callgrind=None,
-                accounts=None, admin_port=None):
+                accounts=None, admin_port=None, seg_extra=None):
         """argv of contender `who` consuming jobs and publishing to results."""
         b = self.args.bin
         accounts = accounts or self.accounts
@@ -260,6 +260,7 @@ class Env:
             # Experiments only (e.g. '{"kafka.producer.linger.ms": "0"}'); the report's runs
             # use the defaults.
             conf.update(json.loads(os.environ.get("BENCH_SEGWORKER_EXTRA", "{}")))
+            conf.update(seg_extra or {})
             with open(cfg, "w") as f:
                 json.dump(conf, f)
             argv = [os.path.join(b, "worker", "segworker"), "run", "--config", cfg]
@@ -300,7 +301,8 @@ def loop_turns(port):
 
 
 def run_contender(env, who, jobs, tag, rate=None, in_flight=1000, host_conns=None,
-                  callgrind=None, warm=20, timeout=600, sample_rss=False, accounts=None):
+                  callgrind=None, warm=20, timeout=600, sample_rss=False, accounts=None,
+                  seg_extra=None):
     """Start `who`, warm it up, feed `jobs`, wait for every final result, stop it.
     Returns a dict of measurements."""
     jt, rt = env.kafka.topics(tag)
@@ -308,7 +310,8 @@ def run_contender(env, who, jobs, tag, rate=None, in_flight=1000, host_conns=Non
     col.start()
     logf = open(os.path.join(env.workdir, "%s-%s.log" % (tag, who)), "w")
     admin_port = free_port() if who == "segworker" else None
-    argv = env.command(who, jt, rt, in_flight, host_conns, callgrind, accounts, admin_port)
+    argv = env.command(who, jt, rt, in_flight, host_conns, callgrind, accounts, admin_port,
+                       seg_extra)
     proc = subprocess.Popen(argv, env=env.env, stdout=logf, stderr=subprocess.STDOUT)
     out = {"who": who, "jobs": len(jobs), "ok": False}
     sampler = None
@@ -371,7 +374,9 @@ def parse_ms(ts):
 
 def latencies(finals):
     """Added latency per job: broker append time of its final result - time the worker received
-    the job - the job's HTTP time (all ms, from the result's timing fields)."""
+    the job - the job's HTTP time (ms: the broker's timestamps are whole milliseconds), and the
+    time inside the worker, total - HTTP, in microseconds where the result has the *_us fields
+    (segworker), else from the ms ones."""
     added, inside = [], []
     for ts, v, _ in finals:
         try:
@@ -380,7 +385,10 @@ def latencies(finals):
         except (ValueError, KeyError, TypeError):
             return None
         added.append(ts - parse_ms(t["received_at"]) - t["http_ms"])
-        inside.append(t["total_ms"] - t["http_ms"])
+        if "total_us" in t:
+            inside.append((t["total_us"] - t["http_us"]) / 1000.0)
+        else:
+            inside.append(t["total_ms"] - t["http_ms"])
     return {"added": pct(added), "in_worker": pct(inside)}
 
 
@@ -391,7 +399,7 @@ def pct(xs):
 
     def q(p):
         return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
-    return {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": xs[-1],
+    return {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "p999": q(0.999), "max": xs[-1],
             "mean": statistics.fmean(xs), "n": len(xs)}
 
 
@@ -423,24 +431,25 @@ def callgrind_pair(env, who, n1, n2, tag):
             "files": [os.path.join(env.workdir, "callgrind.%s.%d" % (who, n)) for n in (n1, n2)]}
 
 
-class ListSim:
-    """A segsim whose Klaviyo list has n items, and an account store pointing at it."""
+class ServedAccounts:
+    """A server process started from argv that writes its port to a file, and an account store
+    pointing at it (subclasses say which server and what the files are called)."""
 
-    def __init__(self, env, n):
-        self.env, self.n = env, n
+    name = "server"
+
+    def argv(self, port_file):
+        raise NotImplementedError
 
     def __enter__(self):
         d = self.env.workdir
-        port_file = os.path.join(d, "listsim-%d.port" % self.n)
-        self.proc = subprocess.Popen(
-            [os.path.join(self.env.args.bin, "tests", "sim", "segsim"), "--port-file", port_file,
-             "--klaviyo-list-size", str(self.n), "--klaviyo-max-page-size", "1000"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = os.path.join(d, "%s.port" % self.name)
+        self.proc = subprocess.Popen(self.argv(port_file), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while not os.path.exists(port_file) and time.time() < deadline:
             time.sleep(0.05)
         port = int(open(port_file).read().strip())
-        path = os.path.join(d, "accounts-list-%d.json" % self.n)
+        path = os.path.join(d, "accounts-%s.json" % self.name)
         with open(path, "w") as f:
             json.dump({"accounts": {"bench-klaviyo": {
                 "provider": "klaviyo", "base_url": "http://127.0.0.1:%d" % port,
@@ -451,6 +460,39 @@ class ListSim:
     def __exit__(self, *exc):
         self.proc.terminate()
         self.proc.wait(30)
+
+
+class ListSim(ServedAccounts):
+    """A segsim whose Klaviyo list has n items."""
+
+    def __init__(self, env, n):
+        self.env, self.n = env, n
+        self.name = "list-%d" % n
+
+    def argv(self, port_file):
+        return [os.path.join(self.env.args.bin, "tests", "sim", "segsim"), "--port-file",
+                port_file, "--klaviyo-list-size", str(self.n), "--klaviyo-max-page-size", "1000"]
+
+
+class ThreadedServer(ServedAccounts):
+    """A thread-per-connection HTTP server (bench/tools/threaded_server.py) answering from
+    segsim."""
+
+    name = "threaded"
+
+    def __init__(self, env):
+        self.env = env
+
+    def argv(self, port_file):
+        return [sys.executable, os.path.join(HERE, "threaded_server.py"), "--upstream",
+                self.env.sim, "--port-file", port_file]
+
+
+# segworker against the threaded server: its defaults, and the fixed 256 connections per host
+# it had before connections adapted to the host.
+THREADED = (("segworker", None), ("segworker_fixed256",
+                                  {"http": {"max_host_connections": 256,
+                                            "host_concurrency": "fixed"}}), ("python", None))
 
 
 def floor_http(env, n, conc, callgrind=None):
@@ -606,6 +648,23 @@ def main():
                     save()
         finally:
             env.sim_clear()
+
+    # 7. A server that serves each connection with a thread, every contender with its defaults
+    # (and segworker as it was, with 256 fixed connections), interleaved, `rounds` times.
+    if want("threaded"):
+        R["threaded"] = {name: [] for name, _ in THREADED}
+        with ThreadedServer(env) as accounts:
+            for rnd in range(M["rounds"]):
+                for name, extra in THREADED:
+                    who = "python" if name == "python" else "segworker"
+                    log("threaded server round %d: %s, %d jobs" % (rnd, name, M["threaded_jobs"]))
+                    r = run_contender(env, who, get_jobs(M["threaded_jobs"], "th%d%s" % (rnd, name)),
+                                      "th%d%s" % (rnd, name), accounts=accounts, timeout=900,
+                                      seg_extra=extra)
+                    r["who"] = name
+                    R["threaded"][name].append(r)
+                    log("  -> %s" % summary(r))
+                    save()
 
     R["finished"] = datetime.datetime.utcnow().isoformat() + "Z"
     save()

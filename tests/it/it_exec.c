@@ -79,6 +79,19 @@ static void test_get_succeeds(void)
     CHECK_STR(gets_(line(&r, 0), "result.id"), s.id);
     CHECK_INT(getn(line(&r, 0), "result.member_count"), s.profile_count);
     CHECK(cJSON_IsTrue(get(line(&r, 0), "part.last")));
+    /* The microsecond twins agree with the millisecond fields: a request took some time, and
+     * each twin rounds down to its field (total_ms counts whole milliseconds of the two
+     * timestamps, so it may be one more). */
+    CHECK(getn(line(&r, 0), "timing.http_us") > 0);
+    CHECK(getn(line(&r, 0), "timing.total_us") >= getn(line(&r, 0), "timing.http_us"));
+    CHECK_INT((long)getn(line(&r, 0), "timing.http_us") / 1000,
+              (long)getn(line(&r, 0), "timing.http_ms"));
+    CHECK((long)getn(line(&r, 0), "timing.queue_us") / 1000 -
+              (long)getn(line(&r, 0), "timing.queue_ms") <=
+          1);
+    CHECK(getn(line(&r, 0), "timing.total_ms") -
+              (long)getn(line(&r, 0), "timing.total_us") / 1000 <=
+          1);
     kit_output_free(&r);
 }
 
@@ -182,6 +195,18 @@ static void test_size_limits(void)
         total += (int)getn(line(&r, i), "part.items");
     }
     CHECK_INT(total, SIM_KLAVIYO_SEGMENTS);
+    kit_output_free(&r);
+    /* A last message that cannot fit is a classified failure, never a message the broker
+     * refuses: here a raw page (the provider's body untouched) larger than the limit. */
+    CHECK_INT(exec_job("{\"job_id\":\"x13\",\"operation\":\"segments.list\",\"provider\":"
+                       "\"klaviyo\",\"account\":\"kl\",\"options\":{\"response_format\":\"raw\","
+                       "\"max_items\":1}}",
+                       "--set", "limits.max_result_bytes=4096", &r),
+              1);
+    CHECK_INT(kit_output_nlines(&r), 1);
+    CHECK_STR(gets_(kit_output_last(&r), "error.code"), "result_too_large");
+    CHECK(strstr(gets_(kit_output_last(&r), "error.message"), "max_result_bytes") != NULL);
+    CHECK(cJSON_IsNull(get(kit_output_last(&r), "result")));
     kit_output_free(&r);
     /* A provider answer over the body limit is a classified error, not a truncated parse. */
     CHECK_INT(

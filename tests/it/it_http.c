@@ -1,5 +1,6 @@
-/* The HTTP engine against segsim over loopback: requests past http.max_host_connections wait in
- * segworker's queue (in order, their timeout running) and never reach curl before a slot frees.
+/* The HTTP engine against segsim over loopback: requests past the per-host limit (fixed or
+ * adaptive) wait in segworker's queue (in order, their timeout running) and never reach curl
+ * before a slot frees.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
 #include "sw_http.h"
@@ -71,11 +72,24 @@ static void run_until(struct sw_http *h, struct done *const *ds, int n, int64_t 
     }
 }
 
+/* An engine with the tests' settings and the given per-host limit. */
+static struct sw_http *engine(long max_host_connections, int adaptive)
+{
+    struct sw_http_opts o;
+
+    memset(&o, 0, sizeof(o));
+    o.connect_timeout_ms = 5000;
+    o.max_body_bytes = 1 << 20;
+    o.max_headers = 100;
+    o.max_host_connections = max_host_connections;
+    o.adaptive = adaptive;
+    return sw_http_create(&o);
+}
+
 /* One connection: B and C wait behind a 600 ms answer; B then succeeds, C's 200 ms timeout
  * passes while it waits, and D (cancelled while waiting) never calls back. */
 static void test_wait_for_slot(void)
 {
-    struct sw_http_opts o;
     struct sw_http *h;
     struct done a, b, c, dd;
     struct done *all[] = {&a, &b, &c};
@@ -83,16 +97,11 @@ static void test_wait_for_slot(void)
     int64_t t0 = kit_now_ms();
     char slow[64];
 
-    memset(&o, 0, sizeof(o));
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     memset(&c, 0, sizeof(c));
     memset(&dd, 0, sizeof(dd));
-    o.connect_timeout_ms = 5000;
-    o.max_body_bytes = 1 << 20;
-    o.max_headers = 100;
-    o.max_host_connections = 1;
-    h = sw_http_create(&o);
+    h = engine(1, 0);
     CHECK(h != NULL);
     if (!h) {
         return;
@@ -124,19 +133,14 @@ static void test_wait_for_slot(void)
 /* Without a limit nothing waits: three slow answers overlap. */
 static void test_no_wait_without_limit(void)
 {
-    struct sw_http_opts o;
     struct sw_http *h;
     struct done d[3];
     struct done *all[] = {&d[0], &d[1], &d[2]};
     int64_t t0 = kit_now_ms();
     int i;
 
-    memset(&o, 0, sizeof(o));
     memset(d, 0, sizeof(d));
-    o.connect_timeout_ms = 5000;
-    o.max_body_bytes = 1 << 20;
-    o.max_headers = 100;
-    h = sw_http_create(&o);
+    h = engine(0, 0);
     CHECK(h != NULL);
     if (!h) {
         return;
@@ -155,9 +159,48 @@ static void test_no_wait_without_limit(void)
     sw_http_destroy(h);
 }
 
+/* Adaptive limits start at four per host: of eight slow requests sent at once, the last four
+ * wait for the first answers, then take at least the simulator's delay themselves. All eight
+ * succeed. */
+static void test_adaptive_starts_small(void)
+{
+    struct sw_http *h;
+    struct done d[8];
+    struct done *all[8];
+    int64_t t0 = kit_now_ms();
+    int64_t first = 0;
+    char slow[64];
+    int i;
+
+    memset(d, 0, sizeof(d));
+    h = engine(64, 1);
+    CHECK(h != NULL);
+    if (!h) {
+        return;
+    }
+    for (i = 0; i < 8; i++) {
+        all[i] = &d[i];
+        snprintf(slow, sizeof(slow), "sim-slow-300-%lld%d", (long long)t0, i);
+        CHECK(get(h, slow, 20000, &d[i]) != NULL);
+    }
+    run_until(h, all, 8, 20000);
+    for (i = 0; i < 8; i++) {
+        CHECK_INT(d[i].called, 1);
+        CHECK_INT(d[i].status, 200);
+        if (i < 4 && (!first || d[i].at_ms < first)) {
+            first = d[i].at_ms;
+        }
+    }
+    for (i = 4; i < 8; i++) {
+        CHECK(d[i].at_ms >= first + 250); /* started after an answer came back */
+    }
+    sw_http_destroy(h);
+}
+
 static const struct sw_test_case tests[] = {
     {"wait_for_slot", test_wait_for_slot},
     {"no_wait_without_limit", test_no_wait_without_limit},
+    {"adaptive_starts_small", test_adaptive_starts_small},
     {NULL, NULL},
 };
 

@@ -1,13 +1,16 @@
 /* Unit tests of the engine's small modules: time, JSON helpers, URLs, timers, offsets, retry
- * timing and classification, buffers.
+ * timing and classification, buffers, the arena parser and the JSON writer.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_test.h"
 
 #include "sw_alloc.h"
 #include "sw_buf.h"
 #include "sw_classify.h"
+#include "sw_climit.h"
 #include "sw_http.h"
+#include "sw_jdoc.h"
 #include "sw_json.h"
+#include "sw_jw.h"
 #include "sw_offsets.h"
 #include "sw_ops.h"
 #include "sw_retry.h"
@@ -17,6 +20,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void test_time_parse(void)
 {
@@ -423,6 +427,141 @@ static void test_ops_match_job_schema(void)
     free(text);
 }
 
+/* The arena parser and the writer give cJSON's bytes: a text parsed both ways and printed both
+ * ways is the same text, and a refused text gets sw_json_parse's message. */
+static void test_jdoc_jw_match_cjson(void)
+{
+    static const char *const texts[] = {
+        "{\"a\":1,\"b\":[true,false,null],\"c\":\"x\\u00e9\\ud83d\\ude00\\n\\\"\"}",
+        "[1.5,-0,1e300,-2.5e-7,123456789012345678,0.1,3.141592653589793]",
+        "  {\"k\\\\\":\"\\b\\f\\r\\t\\/\",\"e\":{},\"f\":[]}  ",
+        "\"\\u0001\\u001f\"",
+        /* escapes past the first eight bytes, where the writer scans words, not bytes */
+        "{\"long\":\"0123456789abcdef\\\"0123456789\\\\abcdefgh\\u001f\",\"\\u00ff\":\"\\u00ff\"}",
+        "\xEF\xBB\xBF{\"bom\":1}",
+        "{\"a\":1} x",
+        "{\"a\":",
+        "[[[[[[1]]]]]]",
+        "{\"bad\":\"\\q\"}",
+        "tru",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        const char *t = texts[i];
+        char e1[128];
+        char e2[128];
+        struct sw_jdoc doc;
+        struct sw_jw w;
+        cJSON *slow = sw_json_parse(t, strlen(t), 4, e1, sizeof(e1));
+        cJSON *fast;
+        char *want;
+        int nomem = 0;
+
+        sw_jdoc_init(&doc, 0);
+        fast = sw_jdoc_parse(&doc, t, strlen(t), 4, e2, sizeof(e2), &nomem);
+        CHECK(!slow == !fast);
+        CHECK_INT(nomem, 0);
+        if (!slow) {
+            CHECK_STR(e2, e1);
+            sw_jdoc_free(&doc);
+            continue;
+        }
+        want = cJSON_PrintUnformatted(slow);
+        sw_jw_init(&w, 1 << 16);
+        sw_jw_cjson(&w, fast);
+        CHECK_INT(sw_jw_error(&w), SW_E_OK);
+        CHECK_STR(w.b.data, want);
+        sw_jw_free(&w);
+        cJSON_free(want);
+        cJSON_Delete(slow);
+        sw_jdoc_free(&doc);
+    }
+}
+
+/* The writer's commas and its bound: past the maximum it stops, says so, and stays stopped. */
+static void test_jw_commas_and_bound(void)
+{
+    struct sw_jw w;
+
+    sw_jw_init(&w, 64);
+    sw_jw_obj(&w);
+    sw_jw_key(&w, "a");
+    sw_jw_int(&w, -42);
+    sw_jw_key(&w, "b");
+    sw_jw_arr(&w);
+    sw_jw_str(&w, "q\"");
+    sw_jw_num(&w, 0.5);
+    sw_jw_raw(&w, "{}", 2);
+    sw_jw_arr_end(&w);
+    sw_jw_key(&w, "c");
+    sw_jw_strn(&w, "a\0b", 3);
+    sw_jw_obj_end(&w);
+    CHECK_INT(sw_jw_error(&w), SW_E_OK);
+    CHECK_STR(w.b.data, "{\"a\":-42,\"b\":[\"q\\\"\",0.5,{}],\"c\":\"a\\u0000b\"}");
+    sw_jw_reset(&w, 1024);
+    sw_jw_str(&w, "0123456789012345678901234567890123456789012345678901234567890123456789");
+    CHECK_INT(sw_jw_error(&w), SW_E_RESULT_TOO_LARGE);
+    sw_jw_null(&w);
+    CHECK_INT(sw_jw_error(&w), SW_E_RESULT_TOO_LARGE);
+    CHECK(w.b.len <= 64);
+    sw_jw_free(&w);
+}
+
+/* The adaptive per-host limit: slow start while answers stay fast, growth held while they slow
+ * down, a cut when the host refuses (once per round trip), bounds kept, no growth while
+ * under-used. */
+static void test_climit_adapts(void)
+{
+    struct sw_climit c;
+    int64_t now = 1000000;
+    double held;
+    int i;
+
+    sw_climit_init(&c, 4, 64);
+    CHECK_INT(sw_climit_get(&c), 4);
+    for (i = 0; i < 20; i++) {
+        sw_climit_sample(&c, now += 100, 300, 0, sw_climit_get(&c));
+    }
+    CHECK_INT(sw_climit_get(&c), 24); /* one more per answer: doubling per round trip */
+    /* A 429 cuts; the same round trip's other refusals do not cut again. */
+    sw_climit_sample(&c, now += 100, 300, 1, 24);
+    CHECK_INT(sw_climit_get(&c), 16); /* 24 * 0.7 */
+    sw_climit_sample(&c, now += 100, 300, 1, 16);
+    CHECK_INT(sw_climit_get(&c), 16);
+    /* Answers two hundred times slower than usual: requests may queue at the host. The limit
+     * holds, it neither grows nor shrinks. */
+    for (i = 0; i < 4; i++) {
+        sw_climit_sample(&c, now += 100, 60000, 0, 16);
+    }
+    held = c.limit;
+    for (i = 0; i < 10; i++) {
+        sw_climit_sample(&c, now += 100, 60000, 0, sw_climit_get(&c));
+    }
+    CHECK(c.limit == held);
+    CHECK_INT(sw_climit_get(&c), 16);
+    /* A host that is slow but steady is not queueing: its latency becomes the norm, and the
+     * limit grows again, about one per round trip's worth of answers. */
+    for (i = 0; i < 2000; i++) {
+        sw_climit_sample(&c, now += 100, i % 2 ? 40000 : 30000, 0, sw_climit_get(&c));
+    }
+    CHECK_INT(sw_climit_get(&c), 64); /* grown to the maximum, not past it */
+    sw_climit_sample(&c, now += 100000, 300, 1, 64);
+    CHECK_INT(sw_climit_get(&c), 44);
+    /* A host asked for less than the limit gives no reason to grow. */
+    for (i = 0; i < 1000; i++) {
+        sw_climit_sample(&c, now += 100, 35000, 0, 3);
+    }
+    CHECK_INT(sw_climit_get(&c), 44);
+    /* However much it is refused, one request may still go. */
+    for (i = 0; i < 100; i++) {
+        sw_climit_sample(&c, now += 1000000, 300, 1, 1);
+    }
+    CHECK_INT(sw_climit_get(&c), 1);
+    sw_climit_init(&c, 4, 2);
+    CHECK_INT(sw_climit_get(&c), 2);
+}
+
 static const struct sw_test_case tests[] = {
     {"ops_match_job_schema", test_ops_match_job_schema},
     {"time_parse", test_time_parse},
@@ -437,6 +576,9 @@ static const struct sw_test_case tests[] = {
     {"backoff_full_jitter", test_backoff_full_jitter},
     {"retry_after_hints", test_retry_after_hints},
     {"buf_bounded", test_buf_bounded},
+    {"jdoc_jw_match_cjson", test_jdoc_jw_match_cjson},
+    {"jw_commas_and_bound", test_jw_commas_and_bound},
+    {"climit_adapts", test_climit_adapts},
     {NULL, NULL},
 };
 

@@ -72,7 +72,7 @@ static void test_final_result_when_building_fails(void)
     CHECK(sw_loop_init(&loop, &cfg, &reg, a, record, &s) == 0);
     CHECK(sw_job_parse(text, strlen(text), &lim, &job, &st) == SW_E_OK);
     sw_alloc_inject_failures(0, -1);
-    sw_exec_start(&loop.eng, job, NULL, sw_now_wall_ms(), 0);
+    sw_exec_start(&loop.eng, job, NULL, sw_now_wall_us(), 0);
     for (turns = 0; turns < 20 && s.finals == 0; turns++) {
         sw_loop_turn(&loop, NULL, 0, 10);
     }

@@ -165,7 +165,7 @@ static void exec_one(struct exec_ctx *x, const char *text, size_t len, long inde
 {
     struct sw_job *job = NULL;
     struct sw_status st;
-    int64_t now = sw_now_wall_ms();
+    int64_t now = sw_now_wall_us();
 
     sw_status_clear(&st);
     if (sw_job_parse(text, len, &x->lim, &job, &st) != SW_E_OK) {

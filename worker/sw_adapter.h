@@ -19,6 +19,7 @@
 #include "sw_http.h"
 #include "sw_job.h"
 #include "sw_ops.h"
+#include "sw_params.h"
 #include "sw_ratelimit.h"
 
 #include <cjson/cJSON.h>
@@ -85,6 +86,8 @@ struct sw_adapter_op {
     enum sw_result_kind kind;
     enum sw_paging paging;
     const struct sw_limit_class *limit_class; /* never NULL */
+    const struct sw_param_set *params;        /* what a job may pass to this variant, checked by the
+                                                 engine before build(); NULL: not declared */
     const void *impl;
 };
 

@@ -102,6 +102,9 @@ char *sw_result_build(const struct sw_result_meta *m, const cJSON *result,
         ok = 0;
     }
     ok = ok && add_ref_or_null(o, "correlation", m->correlation);
+    if (ok && part->resume) {
+        ok = add_ref_or_null(o, "resume", part->resume);
+    }
     if (ok && debug) {
         ok = add_ref_or_null(o, "debug", debug);
     }

@@ -30,6 +30,7 @@ struct sw_part_info {
     int last;
     long long total_items;
     int truncated;
+    const cJSON *resume; /* a failed list's last message: where a new job can go on (borrowed) */
 };
 
 /* Serialize one result message. result, provider_error and debug are borrowed (referenced, not

@@ -16,20 +16,28 @@ static struct kit_sim sim;
 static char accounts[1024];
 static char all_results[1024];
 
-/* Run `segworker exec` with job on stdin (and up to two more arguments); returns its exit
- * status. Every line of its output is appended to all_results for the schema check. */
-static int exec_job(const char *job, const char *extra1, const char *extra2, struct kit_output *o)
+/* Run `segworker exec` with job on stdin and the extra arguments (NULL-terminated; NULL: none);
+ * returns its exit status. Every line of its output is appended to all_results for the schema
+ * check. */
+static int exec_argv(const char *job, const char *const *extra, struct kit_output *o)
 {
     struct kit_worker w;
 
     kit_worker_init(&w, &args, "exec");
     kit_worker_arg(&w, "--accounts");
     kit_worker_arg(&w, "%s", accounts);
-    if (extra1) {
-        kit_worker_arg(&w, "%s", extra1);
-        kit_worker_arg(&w, "%s", extra2);
+    while (extra && *extra) {
+        kit_worker_arg(&w, "%s", *extra++);
     }
     return kit_worker_exec(&w, args.work, "exec", job, kit_deadline_ms(60000), all_results, o);
+}
+
+/* exec_argv with up to two more arguments. */
+static int exec_job(const char *job, const char *extra1, const char *extra2, struct kit_output *o)
+{
+    const char *extra[] = {extra1, extra2, NULL};
+
+    return exec_argv(job, extra1 ? extra : NULL, o);
 }
 
 /* Line i of the output. */
@@ -194,6 +202,117 @@ static void test_size_limits(void)
     kit_output_free(&r);
 }
 
+/* The ids of every item the succeeded lines of o carry, appended to ids (n so far; cap), and the
+ * part indexes checked to run on from first. The number of lines checked. */
+static int collect_items(const struct kit_output *o, int first, char ids[][64], int *n, int cap)
+{
+    int i;
+
+    for (i = 0; i < kit_output_nlines(o); i++) {
+        const cJSON *it;
+
+        CHECK_INT(getn(line(o, i), "part.index"), first + i);
+        cJSON_ArrayForEach(it, get(line(o, i), "result"))
+        {
+            if (*n < cap) {
+                snprintf(ids[(*n)++], 64, "%s", gets_(it, "id"));
+            }
+        }
+    }
+    return i;
+}
+
+/* Every id of the list exactly once. */
+static void check_each_once(char ids[][64], int n, int want)
+{
+    int i, j, twice = 0;
+
+    CHECK_INT(n, want);
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            twice += !strcmp(ids[i], ids[j]);
+        }
+    }
+    CHECK_INT(twice, 0);
+}
+
+/* A list that fails part-way says how much it delivered and where to go on; a job handed that
+ * resume continues there: together, every item once, parts numbered on. limit stops the first
+ * job (on a page boundary: limits.max_pages; inside a page: limits.max_list_items). */
+static void resume_case(const char *id, const char *limit, long long delivered)
+{
+    static const char head[] = "{\"job_id\":\"%s\",\"operation\":\"segments.list\","
+                               "\"provider\":\"klaviyo\",\"account\":\"kl\",\"params\":{"
+                               "\"page_size\":4%s%s}}";
+    const char *first[] = {"--set", "worker.part_items=3", "--set", limit, NULL};
+    const char *again[] = {"--set", "worker.part_items=3", NULL};
+    char ids[2 * SIM_KLAVIYO_SEGMENTS][64];
+    char job[2048];
+    struct kit_output r;
+    const cJSON *last;
+    char *resume;
+    int n = 0;
+    int parts;
+
+    snprintf(job, sizeof(job), head, id, "", "");
+    CHECK_INT(exec_argv(job, first, &r), 1);
+    last = kit_output_last(&r);
+    CHECK_STR(gets_(last, "status"), "failed");
+    CHECK_STR(gets_(last, "error.code"), "result_too_large");
+    /* Only what was published counts, and the failure says so. */
+    CHECK_INT(getn(last, "part.total_items"), delivered);
+    CHECK_INT(getn(last, "resume.items_delivered"), delivered);
+    parts = collect_items(&r, 0, ids, &n, 2 * SIM_KLAVIYO_SEGMENTS);
+    CHECK_INT(n, delivered);
+    CHECK_INT(getn(last, "resume.part_index"), parts - 1);
+    resume = cJSON_PrintUnformatted(get(last, "resume"));
+    CHECK(resume != NULL);
+    snprintf(job, sizeof(job), head, id, ",\"resume\":", resume ? resume : "{}");
+    cJSON_free(resume);
+    kit_output_free(&r);
+    CHECK_INT(exec_argv(job, again, &r), 0);
+    last = kit_output_last(&r);
+    CHECK(cJSON_IsTrue(get(last, "part.last")));
+    CHECK_INT(getn(last, "part.total_items"), SIM_KLAVIYO_SEGMENTS);
+    collect_items(&r, parts - 1, ids, &n, 2 * SIM_KLAVIYO_SEGMENTS);
+    check_each_once(ids, n, SIM_KLAVIYO_SEGMENTS);
+    kit_output_free(&r);
+}
+
+static void test_list_resumes(void)
+{
+    /* 25 segments in pages of 4: 7 pages. The first job stops on page 4 (3 pages, 12 items
+     * delivered), or inside page 3 (10 items: the resume skips the first 2 of that page). */
+    resume_case("x20", "limits.max_pages=3", 12);
+    resume_case("x21", "limits.max_list_items=10", 10);
+}
+
+/* A resume is the job's input: bad ones are refused before any request. */
+static void test_resume_is_checked(void)
+{
+    static const char *const bad[] = {
+        "{\"cursor\":null,\"skip_items\":-1,\"part_index\":0,\"items_delivered\":0}",
+        "{\"cursor\":null,\"skip\":1}",
+        "{\"cursor\":\"http://127.0.0.1:1/elsewhere\",\"skip_items\":0,\"part_index\":1,"
+        "\"items_delivered\":1}",
+        "\"page-2\"",
+    };
+    char job[1024];
+    struct kit_output r;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(job, sizeof(job),
+                 "{\"job_id\":\"x22\",\"operation\":\"segments.list\",\"provider\":"
+                 "\"klaviyo\",\"account\":\"kl\",\"params\":{\"resume\":%s}}",
+                 bad[i]);
+        CHECK_INT(exec_job(job, NULL, NULL, &r), 1);
+        CHECK_STR(gets_(kit_output_last(&r), "error.code"), "invalid_params");
+        CHECK(strstr(gets_(kit_output_last(&r), "error.message"), "resume") != NULL);
+        kit_output_free(&r);
+    }
+}
+
 static void test_retry_after_is_honoured(void)
 {
     struct kit_output r;
@@ -317,6 +436,8 @@ static const struct sw_test_case tests[] = {
     {"usage_exit_2", test_usage_exit_2},
     {"list_parts_and_truncation", test_list_parts_and_truncation},
     {"size_limits", test_size_limits},
+    {"list_resumes", test_list_resumes},
+    {"resume_is_checked", test_resume_is_checked},
     {"retry_after_is_honoured", test_retry_after_is_honoured},
     {"timeout_and_deadline", test_timeout_and_deadline},
     {"debug_redacts", test_debug_redacts},

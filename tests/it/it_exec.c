@@ -313,6 +313,36 @@ static void test_resume_is_checked(void)
     }
 }
 
+/* What a job passes is checked against what the operation takes, before any request: a typo is
+ * named with the closest name, an update with nothing to change is refused. */
+static void test_params_are_checked(void)
+{
+    static const struct {
+        const char *job;
+        const char *says;
+    } bad[] = {
+        {"{\"job_id\":\"x30\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+         "\"account\":\"kl\",\"params\":{\"id\":\"AmOy43\",\"with_member_cont\":true}}",
+         "did you mean with_member_count?"},
+        {"{\"job_id\":\"x31\",\"operation\":\"segments.update\",\"provider\":\"klaviyo\","
+         "\"account\":\"kl\",\"params\":{\"id\":\"AmOy43\"}}",
+         "nothing to change"},
+        {"{\"job_id\":\"x32\",\"operation\":\"segments.list\",\"provider\":\"sendgrid\","
+         "\"account\":\"sg\",\"options\":{\"revision\":\"2024-10-15\"}}",
+         "options.revision is not an option of sendgrid segments.list"},
+    };
+    struct kit_output r;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_INT(exec_job(bad[i].job, NULL, NULL, &r), 1);
+        CHECK_STR(gets_(kit_output_last(&r), "error.code"), "invalid_params");
+        CHECK(strstr(gets_(kit_output_last(&r), "error.message"), bad[i].says) != NULL);
+        CHECK_INT(getn(kit_output_last(&r), "attempts"), 0);
+        kit_output_free(&r);
+    }
+}
+
 static void test_retry_after_is_honoured(void)
 {
     struct kit_output r;
@@ -438,6 +468,7 @@ static const struct sw_test_case tests[] = {
     {"size_limits", test_size_limits},
     {"list_resumes", test_list_resumes},
     {"resume_is_checked", test_resume_is_checked},
+    {"params_are_checked", test_params_are_checked},
     {"retry_after_is_honoured", test_retry_after_is_honoured},
     {"timeout_and_deadline", test_timeout_and_deadline},
     {"debug_redacts", test_debug_redacts},

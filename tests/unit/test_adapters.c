@@ -192,11 +192,17 @@ static void run_case(const char *file)
         }
         goto out;
     }
-    rc = prov->ad->build(prov, op, sw_accounts_find(accts, "acct"), job, next, &req, &st);
+    /* As the engine does: the job's params against what the operation takes, before building. */
+    rc = sw_params_check(op->params, job, sw_accounts_find(accts, "acct")->settings, file, &st)
+             ? st.code
+             : prov->ad->build(prov, op, sw_accounts_find(accts, "acct"), job, next, &req, &st);
     if (build_error) {
-        if (rc == SW_E_OK || strcmp(sw_err_name(rc), build_error)) {
-            fprintf(stderr, "%s: build gave %s (%s), want %s\n", file, sw_err_name(rc), st.msg,
-                    build_error);
+        const char *needle = sw_json_str(tc, "build_error_contains");
+
+        if (rc == SW_E_OK || strcmp(sw_err_name(rc), build_error) ||
+            (needle && !strstr(st.msg, needle))) {
+            fprintf(stderr, "%s: build gave %s (%s), want %s%s%s\n", file, sw_err_name(rc), st.msg,
+                    build_error, needle ? " with " : "", needle ? needle : "");
             sw_test_failures++;
         }
         goto out;

@@ -40,9 +40,11 @@ static const char preamble[] =
     "`extras`, listed per provider below) |\n"
     "| `stream` | unified items, one part per item (`part.items` = 1, `result` an array of one), "
     "so a consumer can process a list as it arrives; single results as `unified` |\n"
-    "| `debug` | `unified` plus `debug`: request URL, method and headers (credentials "
-    "redacted), response status and headers, and for lists the next cursor, looping guard, "
-    "empty flag and count |\n"
+    "| `debug` | `unified` plus `debug`: the last request's URL, method and headers, response "
+    "status and headers, for lists the next cursor, looping guard, empty flag and count, and "
+    "`exchanges`: every request and response (login, pages, retries) since the job's previous "
+    "message, bodies cut at 2 KiB with a marker; credentials and session tokens are "
+    "`[redacted]` everywhere |\n"
     "\n"
     "Unified values: ids are strings, times RFC 3339 UTC (milliseconds kept "
     "when the provider sent a fraction), `status` one of `active, pending, processing, inactive, "
@@ -56,7 +58,11 @@ static const char preamble[] =
     "`page_size`, `filter`, `sort`; scopes: Mailchimp `list_id` (else `settings.list_id`), "
     "beehiiv `workspace.id` (else `settings.publication_id`), Truto `integrated_account_id` (else "
     "`settings.integrated_account_id`). Hosts come only from the spec and the account "
-    "(`base_url`, `settings`), never from a job.\n";
+    "(`base_url`, `settings`), never from a job. Each operation takes only the params listed "
+    "under its provider below: any other (with the closest name it takes), one of the wrong "
+    "type, or an update with nothing to change is `invalid_params` before any request. A list "
+    "that fails after delivering parts ends with a `resume` object; passed back as "
+    "`params.resume`, it continues there.\n";
 
 /* "segments.get" → "get"; other families keep their prefix ("audiences.create"). */
 static const char *op_label(const char *op)
@@ -187,6 +193,7 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
     const cJSON *op;
     const cJSON *c;
     const cJSON *w;
+    int i, k;
 
     fprintf(out, "\n## %s (`%s`)\n\n", sw_json_str(doc, "title") ? sw_json_str(doc, "title") : "",
             spec->name);
@@ -226,6 +233,24 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
             }
         } else {
             print_variant(op->string, op, out);
+        }
+    }
+    fprintf(out,
+            "\nParams each operation takes (`*` required; `segworker providers --params %s "
+            "OPERATION` gives types and allowed values; any other is `invalid_params`):\n\n"
+            "| operation | params; provider options |\n|---|---|\n",
+            spec->name);
+    for (i = 0; i < SW_OP__COUNT; i++) {
+        for (k = 0; k < spec->ops[i].n; k++) {
+            const struct sw_spec_variant *v = &spec->ops[i].v[k];
+
+            fprintf(out, "| `%s`", sw_op_name((enum sw_op_id)i));
+            if (v->when.nalt) {
+                fprintf(out, " (when `%s`)", v->when.text);
+            }
+            fprintf(out, " | ");
+            sw_params_summary(&v->params, out);
+            fprintf(out, " |\n");
         }
     }
     print_models("Model", spec->model_docs, out);

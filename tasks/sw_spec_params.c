@@ -22,6 +22,55 @@
 #define SW_PT_ANY                                                                                  \
     (SW_PT_STRING | SW_PT_INTEGER | SW_PT_NUMBER | SW_PT_BOOLEAN | SW_PT_OBJECT | SW_PT_ARRAY)
 
+/* The params every provider names alike (schemas/job.schema.json documents them): their types
+ * apply wherever a spec reads them, before the spec's own refinements. */
+static const struct {
+    const char *name;
+    unsigned types;
+    unsigned items;
+} conventional[] = {
+    {"id", SW_PT_STRING | SW_PT_INTEGER, 0},
+    {"name", SW_PT_STRING, 0},
+    {"description", SW_PT_STRING, 0},
+    {"definition", SW_PT_OBJECT | SW_PT_STRING, 0},
+    {"is_active", SW_PT_BOOLEAN, 0},
+    {"end_date", SW_PT_STRING, 0},
+    {"campaign_id", SW_PT_STRING | SW_PT_INTEGER, 0},
+    {"list_id", SW_PT_STRING | SW_PT_INTEGER, 0},
+    {"workspace.id", SW_PT_STRING, 0},
+    {"integrated_account_id", SW_PT_STRING, 0},
+    {"filter", SW_PT_STRING, 0},
+    {"sort", SW_PT_STRING, 0},
+    {"fields", SW_PT_STRING | SW_PT_ARRAY, SW_PT_STRING},
+    {"page_size", SW_PT_INTEGER, 0},
+    {"with_member_count", SW_PT_BOOLEAN, 0},
+    {"query_json", SW_PT_BOOLEAN, 0},
+    {"ids_only", SW_PT_BOOLEAN, 0},
+    {"with_details", SW_PT_BOOLEAN, 0},
+    {"is_starred", SW_PT_BOOLEAN, 0},
+    {"emails", SW_PT_ARRAY, SW_PT_STRING},
+    {"time_zone", SW_PT_STRING, 0},
+    {"contacts_sample", SW_PT_BOOLEAN, 0},
+};
+
+static void conventional_type(struct sw_param_decl *d)
+{
+    size_t i;
+
+    d->types = SW_PT_ANY;
+    d->items = SW_PT_ANY;
+    for (i = 0; i < sizeof(conventional) / sizeof(conventional[0]); i++) {
+        if (!strcmp(conventional[i].name, d->name)) {
+            d->types = conventional[i].types;
+            d->items = conventional[i].items;
+        }
+    }
+    if (!strcmp(d->name, "page_size")) {
+        d->has_min = 1;
+        d->min = 1;
+    }
+}
+
 /* What a scan of one variant found. */
 struct found {
     char name[MAX_NAMES][MAX_LEN];
@@ -275,24 +324,38 @@ static const char *keep(const struct sw_spec_cc *cc, const char *s)
     return sw_spec_arena_strndup(&cc->spec->arena, s, strlen(s));
 }
 
-/* The required params of a compiled variant: its path and required references without a
- * default. */
-static void mark_required(const struct sw_spec_op *c, struct sw_param_decl *d, int n)
+static void require(const struct sw_spec_ref *r, struct sw_param_decl *d, int n)
 {
     char name[MAX_LEN];
-    int i, k;
+    int k;
 
-    for (i = 0; i < c->path.nseg + c->nrequired; i++) {
-        const struct sw_spec_ref *r =
-            i < c->path.nseg ? &c->path.seg[i].ref : &c->required[i - c->path.nseg];
-
-        if ((i < c->path.nseg && c->path.seg[i].has_default) || !ref_param(r, name, sizeof(name))) {
-            continue;
+    if (!ref_param(r, name, sizeof(name))) {
+        return;
+    }
+    for (k = 0; k < n; k++) {
+        if (!strcmp(d[k].name, name)) {
+            d[k].required = 1;
         }
-        for (k = 0; k < n; k++) {
-            if (!strcmp(d[k].name, name)) {
-                d[k].required = 1;
-            }
+    }
+}
+
+/* The required params of a compiled variant: its path references without a default, its
+ * required references and its required query values. */
+static void mark_required(const struct sw_spec_op *c, struct sw_param_decl *d, int n)
+{
+    int i;
+
+    for (i = 0; i < c->path.nseg; i++) {
+        if (!c->path.seg[i].has_default) {
+            require(&c->path.seg[i].ref, d, n);
+        }
+    }
+    for (i = 0; i < c->nrequired; i++) {
+        require(&c->required[i], d, n);
+    }
+    for (i = 0; i < c->nquery; i++) {
+        if (c->query[i].required) {
+            require(&c->query[i].from, d, n);
         }
     }
 }
@@ -327,8 +390,7 @@ static int compile_one(const struct sw_spec_cc *cc, enum sw_op_id id, const cJSO
     for (i = 0; i < f.n; i++) {
         d[i].name = keep(cc, f.name[i]);
         d[i].scopes = f.scopes[i][0] ? keep(cc, f.scopes[i]) : NULL;
-        d[i].types = SW_PT_ANY;
-        d[i].items = SW_PT_ANY;
+        conventional_type(&d[i]);
         if (!d[i].name || (f.scopes[i][0] && !d[i].scopes)) {
             return sw_spec_cc_why(cc, "params", "", sw_spec_why_nomem);
         }

@@ -126,11 +126,15 @@ static const struct cmd_help cmd_helps[] = {
               "  --topic TOPIC      read TOPIC instead of topics.results\n" COMMON_OPTIONS},
     {"providers",
      "usage: segworker providers [--markdown] [--specs-dir DIR] [options]\n"
+     "       segworker providers --params PROVIDER OPERATION [options]\n"
      "\n"
-     "Print the capability matrix: provider x operation, and the response formats.\n"
+     "Print the capability matrix: provider x operation, and the response formats;\n"
+     "with --params, the params and options one operation takes (a job naming any\n"
+     "other fails with invalid_params before any request).\n"
      "\n"
      "options:\n"
      "  --markdown         print the whole of docs/PROVIDERS.md (generated from the specs)\n"
+     "  --params           print what PROVIDER OPERATION takes, variant by variant\n"
      "  --specs-dir DIR    provider specs to use instead of the built-in ones\n" COMMON_OPTIONS},
     {"validate",
      "usage: segworker validate [options]\n"
@@ -171,6 +175,7 @@ struct cli {
     const char *sets[64];
     int nsets;
     int markdown;
+    int params; /* providers --params PROVIDER OPERATION */
     int help;
     /* submit / await */
     const char *file;
@@ -213,6 +218,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             dst = &cli->specs_dir;
         } else if (!strcmp(a, "--markdown")) {
             cli->markdown = 1;
+            continue;
+        } else if (!strcmp(a, "--params")) {
+            cli->params = 1;
             continue;
         } else if (!strcmp(a, "--file")) {
             dst = &cli->file;
@@ -257,7 +265,8 @@ static int parse_args(int argc, char **argv, struct cli *cli)
         fputs(usage_text, stderr);
         return -1;
     }
-    if (cli->nargs && strcmp(cli->cmd, "await") != 0) {
+    if (cli->nargs && strcmp(cli->cmd, "await") != 0 &&
+        !(cli->params && !strcmp(cli->cmd, "providers"))) {
         fprintf(stderr, "segworker: unexpected argument %s\n", cli->args[0]);
         return -1;
     }
@@ -601,6 +610,19 @@ int main(int argc, char **argv)
         goto out;
     }
     if (load_providers(&cfg, &reg) != 0) {
+        goto out;
+    }
+    if (!strcmp(cli.cmd, "providers") && cli.params) {
+        struct sw_status st;
+
+        sw_status_clear(&st);
+        if (cli.nargs != 2) {
+            fprintf(stderr, "segworker: providers --params needs PROVIDER OPERATION\n");
+        } else if (sw_adapters_describe_params(&reg, cli.args[0], cli.args[1], stdout, &st) != 0) {
+            fprintf(stderr, "segworker: %s\n", st.msg);
+        } else {
+            rc = 0;
+        }
         goto out;
     }
     if (!strcmp(cli.cmd, "providers")) {

@@ -189,5 +189,9 @@ int sw_adapters_load(struct sw_registry *reg, const char *dir, struct sw_status 
 /* The capability matrix (provider x operation, response formats), as text or as the whole of
  * docs/PROVIDERS.md (markdown). */
 void sw_adapters_describe(const struct sw_registry *reg, int markdown, FILE *out);
+/* The params and options one operation of a provider takes (every variant), as text. 0, or -1
+ * with st when the provider or the operation is unknown or unsupported. */
+int sw_adapters_describe_params(const struct sw_registry *reg, const char *provider,
+                                const char *operation, FILE *out, struct sw_status *st);
 
 #endif

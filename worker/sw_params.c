@@ -436,3 +436,84 @@ int sw_params_check(const struct sw_param_set *set, const struct sw_job *job, co
     }
     return 0;
 }
+
+#define SW_PT_ALL                                                                                  \
+    (SW_PT_STRING | SW_PT_INTEGER | SW_PT_NUMBER | SW_PT_BOOLEAN | SW_PT_OBJECT | SW_PT_ARRAY)
+
+static void describe_one(const char *scope, const struct sw_param_decl *d, FILE *out)
+{
+    char t[64];
+    int i;
+
+    fprintf(out, "  %s.%-28s %-14s", scope, d->name,
+            d->types == SW_PT_ALL ? "any" : sw_params_type_name(d->types, t, sizeof(t)));
+    if (d->required) {
+        fprintf(out, " required");
+    }
+    if (d->scopes) {
+        fprintf(out, " (else the account's settings.%s)", d->scopes);
+    }
+    for (i = 0; i < d->nvalues; i++) {
+        fprintf(out, "%s%s", i ? "|" : " one of ", d->values[i]);
+    }
+    if (d->has_min) {
+        fprintf(out, " min %lld", d->min);
+    }
+    if (d->has_max) {
+        fprintf(out, " max %lld", d->max);
+    }
+    if (d->doc) {
+        fprintf(out, " - %s", d->doc);
+    }
+    fprintf(out, "\n");
+}
+
+void sw_params_describe(const struct sw_param_set *set, FILE *out)
+{
+    int i;
+
+    if (!set) {
+        fprintf(out, "  (not declared)\n");
+        return;
+    }
+    for (i = 0; i < set->nparams; i++) {
+        describe_one("params", &set->params[i], out);
+    }
+    if (set->resumable) {
+        fprintf(out, "  params.%-28s %-14s a failed list's resume object: continue there\n",
+                "resume", "object");
+    }
+    for (i = 0; i < set->noptions; i++) {
+        describe_one("options", &set->options[i], out);
+    }
+    if (set->nchanges) {
+        fprintf(out, "  at least one of:");
+        for (i = 0; i < set->nchanges; i++) {
+            fprintf(out, " params.%s", set->changes[i]);
+        }
+        fprintf(out, "\n");
+    }
+}
+
+void sw_params_summary(const struct sw_param_set *set, FILE *out)
+{
+    int i;
+
+    for (i = 0; set && i < set->nparams; i++) {
+        const struct sw_param_decl *d = &set->params[i];
+
+        fprintf(out, "%s`%s`%s", i ? ", " : "", d->name, d->required ? "*" : "");
+        if (d->scopes) {
+            fprintf(out, " (else `settings.%s`)", d->scopes);
+        }
+    }
+    if (set && set->resumable) {
+        fprintf(out, "%s`resume`", set->nparams ? ", " : "");
+    }
+    for (i = 0; set && i < set->noptions; i++) {
+        fprintf(out, "; `options.%s`", set->options[i].name);
+    }
+    if (!set || (!set->nparams && !set->resumable)) {
+        fprintf(out, "%s", set && set->noptions ? "" : "-");
+    }
+}

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct sw_job;
 
@@ -65,6 +66,13 @@ const char *sw_params_type_name(unsigned types, char *buf, size_t n);
  * operation declares nothing, so params are not checked but options must be the engine's own. */
 int sw_params_check(const struct sw_param_set *set, const struct sw_job *job, const cJSON *settings,
                     const char *what, struct sw_status *st);
+
+/* The declarations of set as text, one line each ("  params.id  string|integer  required ...");
+ * NULL set: "  (not declared)". */
+void sw_params_describe(const struct sw_param_set *set, FILE *out);
+/* One line for PROVIDERS.md: the params in backquotes, required ones starred, scoped ones with
+ * their setting ("`list_id`* (else settings.list_id)"), then the provider options. */
+void sw_params_summary(const struct sw_param_set *set, FILE *out);
 
 /* The candidate closest to word, when it is close enough to be a likely typo; else NULL. */
 const char *sw_suggest(const char *word, const char *const *cands, size_t n);

@@ -435,6 +435,8 @@ static void test_other_commands(void)
     char *help[] = {"--help", NULL};
     char *dump[] = {"--dump-config", NULL};
     char *unknown[] = {"frobnicate", NULL};
+    char *params[] = {"providers", "--params", "mailchimp", "segments.update", NULL};
+    char *bad_op[] = {"providers", "--params", "flodesk", "segments.delete", NULL};
     char *bad_enum[] = {"run", "--accounts", accounts, "--set", "worker.ordering=sideways", NULL};
 
     CHECK_INT(run_cmd(validate, out, sizeof(out)), 0);
@@ -450,6 +452,12 @@ static void test_other_commands(void)
     CHECK_INT(run_cmd(dump, out, sizeof(out)), 0);
     CHECK(strstr(out, "| `brokers` |") != NULL);
     CHECK_INT(run_cmd(unknown, out, sizeof(out)), 2);
+    /* What an operation takes, from the same declarations the engine checks jobs against. */
+    CHECK_INT(run_cmd(params, out, sizeof(out)), 0);
+    CHECK(strstr(out, "params.list_id") && strstr(out, "settings.list_id") &&
+          strstr(out, "at least one of: params.name"));
+    CHECK_INT(run_cmd(bad_op, out, sizeof(out)), 2);
+    CHECK(strstr(out, "does not support") != NULL);
     /* A setting outside its choices is refused with the choices named. */
     CHECK_INT(run_cmd(bad_enum, out, sizeof(out)), 2);
     CHECK(strstr(out, "key|partition|none") != NULL);

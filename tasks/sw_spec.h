@@ -22,6 +22,7 @@
  *   sw_spec_body.c     JSON body templates: compiled into a tree, built per job
  *   sw_spec_request.c  building requests (origin, path, query, paging, body, auth, headers, login)
  *   sw_spec_map.c      mapping answers to unified results, and where a list continues
+ *   sw_spec_rest.c     normalized: the provider fields no mapping reads
  *   sw_spec_error.c    reading error answers; the session token hooks
  *   sw_adapter_spec.c  the contract's calls and entry points
  *   sw_matrix.c        the capability matrix and docs/PROVIDERS.md (reads the spec documents)
@@ -282,6 +283,9 @@ struct sw_spec_model {
     const struct sw_spec_model *extras; /* normalized provider_fields; NULL: none */
 };
 
+/* Add to pf every member of item no field of m (or of its extras) reads, snake_cased
+ * (sw_spec_rest.c). 0, or -1 out of memory. */
+int sw_spec_unmapped(const struct sw_spec_model *m, const cJSON *item, cJSON *pf);
 /* Compile the "models" and "extras" objects of doc into spec. 0, or -1 reported. */
 int sw_spec_models_compile(const struct sw_spec_cc *cc, const cJSON *doc);
 /* The model called name; NULL when the spec has none. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct kit_args args;
 static struct kit_sim sim;
@@ -410,6 +411,46 @@ static void test_debug_redacts(void)
     kit_output_free(&r);
 }
 
+/* debug shows every exchange of the job (here a retried get: the 503, then the answer), with
+ * bodies cut and the key redacted everywhere; a list's message carries all of its pages. */
+static void test_debug_every_exchange(void)
+{
+    struct kit_output r;
+    const cJSON *ex;
+    char job[512];
+    char *text;
+
+    snprintf(job, sizeof(job),
+             "{\"job_id\":\"x13\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+             "\"account\":\"kl\",\"params\":{\"id\":\"sim-flaky-1-dbg%ld\"},\"options\":{"
+             "\"response_format\":\"debug\"}}",
+             (long)getpid());
+    CHECK_INT(exec_job(job, NULL, NULL, &r), 0);
+    ex = get(line(&r, 0), "debug.exchanges");
+    CHECK_INT(cJSON_GetArraySize(ex), 2);
+    CHECK_INT(getn(cJSON_GetArrayItem(ex, 0), "response.status"), 503);
+    CHECK_INT(getn(cJSON_GetArrayItem(ex, 1), "response.status"), 200);
+    CHECK_STR(gets_(cJSON_GetArrayItem(ex, 1), "request.method"), "GET");
+    CHECK_STR(gets_(cJSON_GetArrayItem(ex, 1), "request.headers.Authorization"), "[redacted]");
+    CHECK(strstr(gets_(cJSON_GetArrayItem(ex, 1), "response.body"), "\"data\"") != NULL);
+    text = cJSON_PrintUnformatted(line(&r, 0));
+    CHECK(text && !strstr(text, "sim-klaviyo-key"));
+    cJSON_free(text);
+    kit_output_free(&r);
+    /* 25 segments in pages of 10: one message, three exchanges, page bodies cut with a marker. */
+    CHECK_INT(exec_job("{\"job_id\":\"x14\",\"operation\":\"segments.list\",\"provider\":"
+                       "\"klaviyo\",\"account\":\"kl\",\"options\":{\"response_format\":"
+                       "\"debug\"}}",
+                       "--set", "worker.part_items=100", &r),
+              0);
+    CHECK_INT(kit_output_nlines(&r), 1);
+    ex = get(line(&r, 0), "debug.exchanges");
+    CHECK_INT(cJSON_GetArraySize(ex), 3);
+    CHECK(strstr(gets_(cJSON_GetArrayItem(ex, 0), "response.body"), "...[truncated: ") != NULL);
+    CHECK(strstr(gets_(cJSON_GetArrayItem(ex, 1), "request.url"), "page%5Bcursor%5D") != NULL);
+    kit_output_free(&r);
+}
+
 /* Run a segworker command (no stdin); returns its exit status, its stdout and stderr in out. */
 static int run_cmd(char *const av[], char *out, size_t n)
 {
@@ -480,6 +521,7 @@ static const struct sw_test_case tests[] = {
     {"retry_after_is_honoured", test_retry_after_is_honoured},
     {"timeout_and_deadline", test_timeout_and_deadline},
     {"debug_redacts", test_debug_redacts},
+    {"debug_every_exchange", test_debug_every_exchange},
     {"other_commands", test_other_commands},
     {"results_are_schema_valid", test_results_are_schema_valid},
     {NULL, NULL},

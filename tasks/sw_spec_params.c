@@ -376,6 +376,8 @@ static int compile_one(const struct sw_spec_cc *cc, enum sw_op_id id, const cJSO
     memset(&f, 0, sizeof(f));
     memset(&body, 0, sizeof(body));
     scan_variant(desc, &f);
+    /* The spec's own headers apply to every request (Klaviyo's revision, options.revision). */
+    scan(cJSON_GetObjectItemCaseSensitive(cc->spec->doc, "headers"), &f);
     for (i = 0; i < all_when->n; i++) {
         add(f.name, &f.n, MAX_NAMES, all_when->name[i], strlen(all_when->name[i]));
     }

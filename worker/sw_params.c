@@ -443,9 +443,11 @@ int sw_params_check(const struct sw_param_set *set, const struct sw_job *job, co
 static void describe_one(const char *scope, const struct sw_param_decl *d, FILE *out)
 {
     char t[64];
+    char full[200];
     int i;
 
-    fprintf(out, "  %s.%-28s %-14s", scope, d->name,
+    snprintf(full, sizeof(full), "%s.%s", scope, d->name);
+    fprintf(out, "  %-35s %-14s", full,
             d->types == SW_PT_ALL ? "any" : sw_params_type_name(d->types, t, sizeof(t)));
     if (d->required) {
         fprintf(out, " required");

@@ -167,21 +167,60 @@ static void print_field(const cJSON *f, FILE *out)
     }
 }
 
-static void print_models(const char *title, const cJSON *models, FILE *out)
+/* Whether a field's source was checked against the provider's published description: the
+ * spec's "evidence" names the source (a key of its "sources") per model and field ("*": every
+ * field of the model); anything it does not name is a guess. */
+static void print_evidence(const cJSON *doc, const char *model, const char *field, FILE *out)
+{
+    const cJSON *ev =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "evidence"), model);
+    const char *key = sw_json_str(ev, field);
+    const char *url;
+
+    key = key ? key : sw_json_str(ev, "*");
+    if (!key || !strcmp(key, "guessed")) {
+        fprintf(out, "guessed");
+        return;
+    }
+    url = sw_json_str(cJSON_GetObjectItemCaseSensitive(doc, "sources"), key);
+    fprintf(out, url ? "confirmed (`%s`, below)" : "**source `%s` is not in sources**", key);
+}
+
+static void print_models(const char *title, const cJSON *doc, const cJSON *models, FILE *out)
 {
     const cJSON *m;
     const cJSON *f;
 
     cJSON_ArrayForEach(m, models)
     {
-        fprintf(out, "\n%s `%s`:\n\n| field | from the provider's item |\n|---|---|\n", title,
-                m->string);
+        fprintf(out,
+                "\n%s `%s`:\n\n| field | from the provider's item | checked against the "
+                "provider's description |\n|---|---|---|\n",
+                title, m->string);
         cJSON_ArrayForEach(f, m)
         {
             fprintf(out, "| `%s` | ", f->string);
             print_field(f, out);
+            fprintf(out, " | ");
+            print_evidence(doc, m->string, f->string, out);
             fprintf(out, " |\n");
         }
+    }
+}
+
+static void print_sources(const cJSON *doc, FILE *out)
+{
+    const cJSON *c;
+
+    if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "sources"))) {
+        fprintf(out, "\nSources: none recorded; every field above is a guess.\n");
+        return;
+    }
+    fprintf(out, "\nSources (the provider's published API description, as the notes cite "
+                 "them):\n\n");
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "sources"))
+    {
+        fprintf(out, "- `%s`: %s\n", c->string, cJSON_IsString(c) ? c->valuestring : "?");
     }
 }
 
@@ -254,9 +293,10 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
             fprintf(out, " |\n");
         }
     }
-    print_models("Model", spec->model_docs, out);
-    print_models("normalized `provider_fields` of", cJSON_GetObjectItemCaseSensitive(doc, "extras"),
-                 out);
+    print_models("Model", doc, spec->model_docs, out);
+    print_models("normalized `provider_fields` of", doc,
+                 cJSON_GetObjectItemCaseSensitive(doc, "extras"), out);
+    print_sources(doc, out);
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "notes")) > 0) {
         fprintf(out, "\nNotes, deviations and guesses:\n\n");
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "notes"))

@@ -194,8 +194,11 @@ static sw_err_t parse_options(struct sw_job *job, struct sw_status *st)
         }
         cJSON_ArrayForEach(c, job->remote_query)
         {
-            if (!cJSON_IsString(c) && !cJSON_IsNumber(c) && !cJSON_IsBool(c)) {
-                return bad(st, "options.remote_query.%s must be a string, number or boolean",
+            /* Objects are nested queries (Truto's bracket form); the spec decides. */
+            if (!cJSON_IsString(c) && !cJSON_IsNumber(c) && !cJSON_IsBool(c) &&
+                !cJSON_IsObject(c)) {
+                return bad(st,
+                           "options.remote_query.%s must be a string, number, boolean or object",
                            c->string);
             }
         }

@@ -10,7 +10,6 @@
 #include "sw_run.h"
 #include "sw_time.h"
 #include "sw_trace.h"
-#include "sw_url.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,28 +62,6 @@ static int is_list(const struct sw_run *r)
     return r->op && r->op->kind == SW_RESULT_ITEMS;
 }
 
-/* A list that fails after it delivered something says where a new job can go on (params.resume)
- * and how much it delivered; NULL when there is nothing to resume (or it cannot be told). */
-static cJSON *list_resume(struct sw_run *r, struct sw_status *st)
-{
-    struct sw_resume rs;
-    size_t n = strlen(st->msg);
-
-    sw_parts_settle(r);
-    rs = r->emitted_at;
-    if (r->no_resume ||
-        !(rs.cursor || rs.skip_items || r->part_index > 0 || r->published_items > 0)) {
-        return NULL;
-    }
-    rs.part_index = r->part_index;
-    rs.items_delivered = r->published_items;
-    snprintf(st->msg + n, sizeof(st->msg) - n,
-             " (%lld item(s) in %d part(s) were delivered; the result's resume, passed back as "
-             "params.resume, continues from there)",
-             r->published_items, r->part_index);
-    return sw_resume_encode(&rs);
-}
-
 void sw_run_end(struct sw_run *r, enum sw_run_outcome outcome, const struct sw_status *err,
                 cJSON *perr, const cJSON *result)
 {
@@ -103,7 +80,7 @@ void sw_run_end(struct sw_run *r, enum sw_run_outcome outcome, const struct sw_s
     }
     if (outcome == SW_RUN_FAILED) {
         struct sw_status st = *err;
-        cJSON *resume = is_list(r) ? list_resume(r, &st) : NULL;
+        cJSON *resume = is_list(r) ? sw_relist_resume(r, &st) : NULL;
 
         /* Only what was published counts: the failed message closes the parts before it. */
         part.index = r->part_index;
@@ -523,118 +500,6 @@ out:
 
 /* ---- the engine's calls ---- */
 
-/* The path of a URL without one trailing slash: where a request goes on its origin. */
-static void url_path(const char *url, const char **p, size_t *n)
-{
-    size_t olen = 0;
-
-    *p = "";
-    *n = 0;
-    if (url && sw_url_split(url, &olen, p) == 0) {
-        *n = strcspn(*p, "?#");
-        if (*n && (*p)[*n - 1] == '/') {
-            (*n)--;
-        }
-    }
-}
-
-/* A next link handed back by a job may only continue this list: it must lead to the path of the
- * list's first page (the job cannot pick another endpoint of the account). */
-static int check_resume_link(struct sw_run *r, const char *cursor, struct sw_status *st)
-{
-    struct sw_http_req first;
-    struct sw_http_req next;
-    const char *a, *b;
-    size_t na, nb;
-    int rc = -1;
-
-    sw_http_req_init(&first);
-    sw_http_req_init(&next);
-    if (r->prov->ad->build(r->prov, r->op, r->acct, r->job, NULL, &first, st) != SW_E_OK) {
-        goto out;
-    }
-    if (r->prov->ad->build(r->prov, r->op, r->acct, r->job, cursor, &next, st) != SW_E_OK) {
-        /* What is wrong with a provider's link is the job's mistake here. */
-        st->code = SW_E_INVALID_PARAMS;
-        st->cls = SW_CLASS_TERMINAL;
-        goto out;
-    }
-    url_path(first.url, &a, &na);
-    url_path(next.url, &b, &nb);
-    if (na != nb || strncmp(a, b, na)) {
-        sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                      "params.resume.cursor leads to another path than this list's (%.*s)",
-                      (int)(na < 200 ? na : 200), a);
-        goto out;
-    }
-    rc = 0;
-out:
-    sw_http_req_free(&first);
-    sw_http_req_free(&next);
-    return rc;
-}
-
-/* params.resume: a list that goes on where a failed one stopped. 0, or -1 with st. */
-static int begin_resume(struct sw_run *r, struct sw_status *st)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->job->params, "resume");
-    struct sw_resume rs;
-    int rc = -1;
-
-    if (!v) {
-        return 0;
-    }
-    if (!is_list(r)) {
-        sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                      "params.resume continues a list; %s %s is not one", r->job->provider,
-                      r->job->operation);
-        return -1;
-    }
-    if (sw_resume_decode(v, &rs, st) != 0) {
-        goto out;
-    }
-    if (rs.skip_items && r->job->format == SW_FMT_RAW) {
-        sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                      "params.resume.skip_items: a raw list goes on at a page, not inside one");
-        goto out;
-    }
-    if (rs.items_delivered > r->eng->lim.max_list_items) {
-        sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                      "params.resume.items_delivered is over limits.max_list_items (%lld)",
-                      r->eng->lim.max_list_items);
-        goto out;
-    }
-    if (rs.cursor && r->op->paging == SW_PAGING_NONE) {
-        sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                      "params.resume.cursor: %s %s answers in one page (the cursor must be null)",
-                      r->job->provider, r->job->operation);
-        goto out;
-    }
-    if (rs.cursor && r->op->paging == SW_PAGING_NEXT_URL &&
-        check_resume_link(r, rs.cursor, st) != 0) {
-        goto out;
-    }
-    r->part_index = (int)rs.part_index;
-    r->total_items = r->published_items = rs.items_delivered;
-    r->skip = rs.skip_items;
-    sw_parts_mark(r, &r->emitted_at, rs.cursor, rs.skip_items);
-    sw_parts_mark(r, &r->taken_at, rs.cursor, rs.skip_items);
-    if (rs.cursor) {
-        r->cursor = rs.cursor;
-        rs.cursor = NULL;
-        r->seen = malloc(sizeof(*r->seen));
-        if (!r->seen) {
-            sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
-            goto out;
-        }
-        r->seen[r->nseen++] = fnv1a(r->cursor);
-    }
-    rc = 0;
-out:
-    sw_resume_free(&rs);
-    return rc;
-}
-
 /* Resolve provider, account and operation, then build and send the first request. */
 static void run_begin(struct sw_run *r)
 {
@@ -684,9 +549,17 @@ static void run_begin(struct sw_run *r)
     }
     snprintf(what, sizeof(what), "%s %s", job->provider, job->operation);
     if (sw_params_check(r->op->params, job, r->acct->settings, what, &st) != 0 ||
-        begin_resume(r, &st) != 0) {
+        sw_relist_begin(r, &st) != 0) {
         sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
         return;
+    }
+    if (r->cursor) { /* a resumed list: its first page counts for the loop guard */
+        r->seen = malloc(sizeof(*r->seen));
+        if (!r->seen) {
+            sw_run_fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+            return;
+        }
+        r->seen[r->nseen++] = fnv1a(r->cursor);
     }
     if (eng->rl) {
         const struct sw_limit_class *lc = r->op->limit_class;

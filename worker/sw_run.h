@@ -2,7 +2,8 @@
  *
  *   sw_run.c      the state machine, sending, retrying, responses, and the one place a run ends
  *   sw_parts.c    a list's items gathered into parts that fit a message
- *   sw_debug.c    what response_format debug shows of an exchange (redacted)
+ *   sw_relist.c   where a failed list goes on: its resume, and params.resume applied
+ *   sw_debug.c    what response_format debug shows of a job's exchanges (redacted)
  *   sw_session.c  session tokens per account and the login exchange
  *   sw_emit.c     result messages: built, offered to the emitter, with a fallback that cannot
  *                 fail
@@ -139,6 +140,15 @@ void sw_parts_settle(struct sw_run *r);
 /* Record a position (cursor copied; NULL is the first page) in p; marks r->no_resume when out of
  * memory. */
 void sw_parts_mark(struct sw_run *r, struct sw_resume *p, const char *cursor, long long skip);
+
+/* ---- sw_relist.c ---- */
+
+/* A failing list: settle its parts and say where a new job can go on (appending how much was
+ * delivered to st's message); NULL when nothing was delivered or the position cannot be told. */
+cJSON *sw_relist_resume(struct sw_run *r, struct sw_status *st);
+/* params.resume, when the job passes one: checked, then the run starts at its position, counts
+ * and part index. 0, or -1 with st invalid_params. */
+int sw_relist_begin(struct sw_run *r, struct sw_status *st);
 
 /* ---- sw_debug.c ---- */
 

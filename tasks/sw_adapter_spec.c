@@ -90,3 +90,39 @@ int sw_adapters_check_account(const struct sw_provider *p, const struct sw_accou
 
     return spec ? sw_spec_check_account(spec, acct, report, arg) : 0;
 }
+
+int sw_adapters_describe_params(const struct sw_registry *reg, const char *provider,
+                                const char *operation, FILE *out, struct sw_status *st)
+{
+    const struct sw_provider *prov = sw_registry_find(reg, provider);
+    const struct sw_spec *spec = prov ? sw_spec_of(prov) : NULL;
+    enum sw_op_id id = sw_op_from_name(operation);
+    const struct sw_spec_opset *set;
+    int i;
+
+    if (!spec) {
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
+                      "no provider \"%s\" (segworker providers lists them)", provider);
+        return -1;
+    }
+    if (id == SW_OP__COUNT || spec->ops[id].n == 0) {
+        sw_status_set(st, SW_E_UNSUPPORTED_OPERATION, SW_CLASS_TERMINAL,
+                      "%s does not support \"%s\" (segworker providers lists what it does)",
+                      provider, operation);
+        return -1;
+    }
+    set = &spec->ops[id];
+    for (i = 0; i < set->n; i++) {
+        const struct sw_spec_variant *v = &set->v[i];
+
+        fprintf(out, "%s %s", provider, operation);
+        if (v->when.nalt) {
+            fprintf(out, " (when %s)", v->when.text);
+        } else if (set->n > 1) {
+            fprintf(out, " (otherwise)");
+        }
+        fprintf(out, ": %s %s\n", v->c.method, v->c.path.text);
+        sw_params_describe(&v->params, out);
+    }
+    return 0;
+}

@@ -35,14 +35,17 @@ static const char preamble[] =
     "up to `worker.part_items` items |\n"
     "| `raw` | the provider's body untouched; a list gives one part per provider page; deletes "
     "and accepted requests give the provider's body (or null when it sent none) |\n"
-    "| `normalized` | the unified fields without `remote_data`, plus `provider_fields`: the "
-    "provider's fields that have no unified name, under segworker's snake_case names (the spec's "
-    "`extras`, listed per provider below) |\n"
+    "| `normalized` | the unified fields without `remote_data`, plus `provider_fields`: every "
+    "provider field that has no unified name, under snake_case names (the spec's `extras`, "
+    "listed per provider below, converted; then every other field no mapping reads, as sent) "
+    "|\n"
     "| `stream` | unified items, one part per item (`part.items` = 1, `result` an array of one), "
     "so a consumer can process a list as it arrives; single results as `unified` |\n"
-    "| `debug` | `unified` plus `debug`: request URL, method and headers (credentials "
-    "redacted), response status and headers, and for lists the next cursor, looping guard, "
-    "empty flag and count |\n"
+    "| `debug` | `unified` plus `debug`: the last request's URL, method and headers, response "
+    "status and headers, for lists the next cursor, looping guard, empty flag and count, and "
+    "`exchanges`: every request and response (login, pages, retries) since the job's previous "
+    "message, bodies cut at 2 KiB with a marker; credentials and session tokens are "
+    "`[redacted]` everywhere |\n"
     "\n"
     "Unified values: ids are strings, times RFC 3339 UTC (milliseconds kept "
     "when the provider sent a fraction), `status` one of `active, pending, processing, inactive, "
@@ -56,7 +59,11 @@ static const char preamble[] =
     "`page_size`, `filter`, `sort`; scopes: Mailchimp `list_id` (else `settings.list_id`), "
     "beehiiv `workspace.id` (else `settings.publication_id`), Truto `integrated_account_id` (else "
     "`settings.integrated_account_id`). Hosts come only from the spec and the account "
-    "(`base_url`, `settings`), never from a job.\n";
+    "(`base_url`, `settings`), never from a job. Each operation takes only the params listed "
+    "under its provider below: any other (with the closest name it takes), one of the wrong "
+    "type, or an update with nothing to change is `invalid_params` before any request. A list "
+    "that fails after delivering parts ends with a `resume` object; passed back as "
+    "`params.resume`, it continues there.\n";
 
 /* "segments.get" → "get"; other families keep their prefix ("audiences.create"). */
 static const char *op_label(const char *op)
@@ -160,21 +167,60 @@ static void print_field(const cJSON *f, FILE *out)
     }
 }
 
-static void print_models(const char *title, const cJSON *models, FILE *out)
+/* Whether a field's source was checked against the provider's published description: the
+ * spec's "evidence" names the source (a key of its "sources") per model and field ("*": every
+ * field of the model); anything it does not name is a guess. */
+static void print_evidence(const cJSON *doc, const char *model, const char *field, FILE *out)
+{
+    const cJSON *ev =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "evidence"), model);
+    const char *key = sw_json_str(ev, field);
+    const char *url;
+
+    key = key ? key : sw_json_str(ev, "*");
+    if (!key || !strcmp(key, "guessed")) {
+        fprintf(out, "guessed");
+        return;
+    }
+    url = sw_json_str(cJSON_GetObjectItemCaseSensitive(doc, "sources"), key);
+    fprintf(out, url ? "confirmed (`%s`, below)" : "**source `%s` is not in sources**", key);
+}
+
+static void print_models(const char *title, const cJSON *doc, const cJSON *models, FILE *out)
 {
     const cJSON *m;
     const cJSON *f;
 
     cJSON_ArrayForEach(m, models)
     {
-        fprintf(out, "\n%s `%s`:\n\n| field | from the provider's item |\n|---|---|\n", title,
-                m->string);
+        fprintf(out,
+                "\n%s `%s`:\n\n| field | from the provider's item | checked against the "
+                "provider's description |\n|---|---|---|\n",
+                title, m->string);
         cJSON_ArrayForEach(f, m)
         {
             fprintf(out, "| `%s` | ", f->string);
             print_field(f, out);
+            fprintf(out, " | ");
+            print_evidence(doc, m->string, f->string, out);
             fprintf(out, " |\n");
         }
+    }
+}
+
+static void print_sources(const cJSON *doc, FILE *out)
+{
+    const cJSON *c;
+
+    if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "sources"))) {
+        fprintf(out, "\nSources: none recorded; every field above is a guess.\n");
+        return;
+    }
+    fprintf(out, "\nSources (the provider's published API description, as the notes cite "
+                 "them):\n\n");
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "sources"))
+    {
+        fprintf(out, "- `%s`: %s\n", c->string, cJSON_IsString(c) ? c->valuestring : "?");
     }
 }
 
@@ -187,6 +233,7 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
     const cJSON *op;
     const cJSON *c;
     const cJSON *w;
+    int i, k;
 
     fprintf(out, "\n## %s (`%s`)\n\n", sw_json_str(doc, "title") ? sw_json_str(doc, "title") : "",
             spec->name);
@@ -228,9 +275,28 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
             print_variant(op->string, op, out);
         }
     }
-    print_models("Model", spec->model_docs, out);
-    print_models("normalized `provider_fields` of", cJSON_GetObjectItemCaseSensitive(doc, "extras"),
-                 out);
+    fprintf(out,
+            "\nParams each operation takes (`*` required; `segworker providers --params %s "
+            "OPERATION` gives types and allowed values; any other is `invalid_params`):\n\n"
+            "| operation | params; provider options |\n|---|---|\n",
+            spec->name);
+    for (i = 0; i < SW_OP__COUNT; i++) {
+        for (k = 0; k < spec->ops[i].n; k++) {
+            const struct sw_spec_variant *v = &spec->ops[i].v[k];
+
+            fprintf(out, "| `%s`", sw_op_name((enum sw_op_id)i));
+            if (v->when.nalt) {
+                fprintf(out, " (when `%s`)", v->when.text);
+            }
+            fprintf(out, " | ");
+            sw_params_summary(&v->params, out);
+            fprintf(out, " |\n");
+        }
+    }
+    print_models("Model", doc, spec->model_docs, out);
+    print_models("normalized `provider_fields` of", doc,
+                 cJSON_GetObjectItemCaseSensitive(doc, "extras"), out);
+    print_sources(doc, out);
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "notes")) > 0) {
         fprintf(out, "\nNotes, deviations and guesses:\n\n");
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "notes"))

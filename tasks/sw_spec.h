@@ -13,6 +13,7 @@
  *   sw_spec_load.c     loading and registering; compiling the spec-wide parts (origin, auth,
  *                      headers, errors, session, rate limits, retry hints)
  *   sw_spec_op.c       compiling operations (path, query, paging, body, result, variants)
+ *   sw_spec_params.c   the params and options each variant takes, derived from its references
  *   sw_spec_model.c    compiling models (fields, conversions, status rules)
  *   sw_spec_cc.c       the compiler's arena, reports and member readers; JSON pointers
  *   sw_spec_ref.c      references ("params.id", "params.list_id,settings.list_id"): parsed, and
@@ -21,6 +22,7 @@
  *   sw_spec_body.c     JSON body templates: compiled into a tree, built per job
  *   sw_spec_request.c  building requests (origin, path, query, paging, body, auth, headers, login)
  *   sw_spec_map.c      mapping answers to unified results, and where a list continues
+ *   sw_spec_rest.c     normalized: the provider fields no mapping reads
  *   sw_spec_error.c    reading error answers; the session token hooks
  *   sw_spec_check.c    an account checked against its provider's spec (segworker validate)
  *   sw_adapter_spec.c  the contract's calls and entry points
@@ -282,6 +284,9 @@ struct sw_spec_model {
     const struct sw_spec_model *extras; /* normalized provider_fields; NULL: none */
 };
 
+/* Add to pf every member of item no field of m (or of its extras) reads, snake_cased
+ * (sw_spec_rest.c). 0, or -1 out of memory. */
+int sw_spec_unmapped(const struct sw_spec_model *m, const cJSON *item, cJSON *pf);
 /* Compile the "models" and "extras" objects of doc into spec. 0, or -1 reported. */
 int sw_spec_models_compile(const struct sw_spec_cc *cc, const cJSON *doc);
 /* The model called name; NULL when the spec has none. */
@@ -342,6 +347,7 @@ struct sw_spec_variant {
     struct sw_adapter_op op; /* op.impl points back to this variant */
     struct sw_spec_ref when;
     struct sw_spec_op c;
+    struct sw_param_set params; /* what a job may pass to it (op.params points here) */
 };
 
 struct sw_spec_opset {
@@ -355,6 +361,10 @@ int sw_spec_op_compile(const struct sw_spec_cc *cc, const cJSON *desc, int resul
                        struct sw_spec_op *out);
 /* Compile the "operations" object of doc into spec->ops. 0, or -1 reported. */
 int sw_spec_ops_compile(const struct sw_spec_cc *cc, const cJSON *doc);
+/* Derive (and refine with the operation's "params") what each compiled variant of op takes:
+ * sw_spec_params.c. 0, or -1 reported. */
+int sw_spec_params_compile(const struct sw_spec_cc *cc, enum sw_op_id id, const cJSON *op,
+                           struct sw_spec_opset *set);
 /* Whether an operation description is safe to repeat: its "idempotent", else by method. */
 int sw_spec_idempotent(const cJSON *desc);
 /* The spec's limit class called name; NULL when it has none. */

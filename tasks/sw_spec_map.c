@@ -152,14 +152,16 @@ static cJSON *map_fields(const struct sw_spec_model *m, const cJSON *item, const
                          struct sw_status *st);
 
 /* response_format normalized: the spec's extras for this model (provider fields that have no
- * unified name, such as Beehiiv's type or Mailchimp's list_id) under provider_fields, instead of
- * the whole provider record. */
+ * unified name, such as Beehiiv's type or Mailchimp's list_id, converted) under provider_fields,
+ * then every other provider field no mapping reads (sw_spec_rest.c), instead of the whole
+ * provider record. */
 static int add_provider_fields(const struct sw_spec_model *m, const cJSON *item, cJSON *out,
                                struct sw_status *st)
 {
     cJSON *pf = m->extras ? map_fields(m->extras, item, NULL, st) : cJSON_CreateObject();
 
-    if (!pf || !cJSON_AddItemToObject(out, "provider_fields", pf)) {
+    if (!pf || sw_spec_unmapped(m, item, pf) != 0 ||
+        !cJSON_AddItemToObject(out, "provider_fields", pf)) {
         cJSON_Delete(pf);
         return -1;
     }

@@ -331,6 +331,9 @@ int sw_spec_ops_compile(const struct sw_spec_cc *cc, const cJSON *doc)
             }
             set->n++;
         }
+        if (sw_spec_params_compile(&occ, id, op, set)) {
+            return -1;
+        }
     }
     return 0;
 }

@@ -93,8 +93,42 @@ static sw_err_t add_query(const struct sw_spec_op *op, const struct sw_account *
     return SW_E_OK;
 }
 
+/* Nested remote_query objects this deep at most (a job's own depth limit is higher). */
+#define RQ_MAX_DEPTH 4
+
+/* One remote_query member as name=value pairs: an object value becomes name[key]=value for each
+ * of its members (the bracket form Truto hands on to the provider behind it). 0, or -1. */
+static int add_rq_member(struct sw_buf *url, const char *name, const cJSON *v, int depth)
+{
+    const cJSON *c;
+    struct sw_buf t;
+    int rc;
+
+    if (cJSON_IsObject(v)) {
+        if (depth >= RQ_MAX_DEPTH) {
+            return -1;
+        }
+        cJSON_ArrayForEach(c, v)
+        {
+            char sub[512];
+
+            if (strlen(c->string) > 200 ||
+                snprintf(sub, sizeof(sub), "%s[%s]", name, c->string) >= (int)sizeof(sub) ||
+                add_rq_member(url, sub, c, depth + 1) != 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    sw_buf_init(&t, SW_SPEC_MAX_VALUE_BYTES);
+    rc = sw_scalar_text(v, &t) || sw_url_add_query(url, name, t.data ? t.data : "");
+    sw_buf_free(&t);
+    return rc ? -1 : 0;
+}
+
 /* options.remote_query goes to the provider as it is, or, when the spec names a wrapper (Truto),
- * as wrapper[key]=value so that Truto hands it on to the provider behind it. */
+ * as wrapper[key]=value so that Truto hands it on to the provider behind it; nested objects only
+ * where the spec names a wrapper (a provider's own query has no nesting to give them). */
 static sw_err_t add_remote_query(const struct sw_spec *spec, const struct sw_job *job,
                                  struct sw_buf *url, struct sw_status *st)
 {
@@ -103,22 +137,23 @@ static sw_err_t add_remote_query(const struct sw_spec *spec, const struct sw_job
 
     cJSON_ArrayForEach(c, job->remote_query)
     {
-        struct sw_buf v;
         char name[256];
-        int rc;
 
+        if (cJSON_IsObject(c) && !wrap) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "options.remote_query.%.64s: %s takes flat values only", c->string,
+                                 spec->name);
+        }
         if (wrap) {
             snprintf(name, sizeof(name), "%s[%s]", wrap, c->string);
         } else {
             snprintf(name, sizeof(name), "%s", c->string);
         }
-        sw_buf_init(&v, SW_SPEC_MAX_VALUE_BYTES);
-        rc = strlen(c->string) > 200 || sw_scalar_text(c, &v) ||
-             sw_url_add_query(url, name, v.data ? v.data : "");
-        sw_buf_free(&v);
-        if (rc) {
+        if (strlen(c->string) > 200 || add_rq_member(url, name, c, 1) != 0) {
             return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                 "options.remote_query.%s is too long or not a scalar", c->string);
+                                 "options.remote_query.%.64s is too long, too deep (%d levels) or "
+                                 "not a scalar",
+                                 c->string, RQ_MAX_DEPTH);
         }
     }
     return SW_E_OK;

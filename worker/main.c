@@ -87,6 +87,31 @@ static struct sw_accounts *load_accounts(const struct sw_config *cfg, const stru
     return a;
 }
 
+/* segworker providers [--markdown | --params PROVIDER OPERATION] */
+static int describe(const struct sw_cli *cli, const struct sw_registry *reg)
+{
+    struct sw_status st;
+
+    if (!cli->val[SW_OPT_PARAMS]) {
+        if (cli->noperands) {
+            fprintf(stderr, "segworker providers: operands are taken only with --params\n");
+            return SW_EXIT_USAGE;
+        }
+        sw_adapters_describe(reg, cli->val[SW_OPT_MARKDOWN] != NULL, stdout);
+        return SW_EXIT_OK;
+    }
+    if (cli->noperands != 2 || cli->val[SW_OPT_MARKDOWN]) {
+        fprintf(stderr, "segworker providers: usage: --params PROVIDER OPERATION\n");
+        return SW_EXIT_USAGE;
+    }
+    sw_status_clear(&st);
+    if (sw_adapters_describe_params(reg, cli->operands[0], cli->operands[1], stdout, &st) != 0) {
+        fprintf(stderr, "segworker: %s\n", st.msg);
+        return SW_EXIT_USAGE;
+    }
+    return SW_EXIT_OK;
+}
+
 /* The commands that run with the provider registry. */
 static int with_providers(const struct sw_cli *cli, const struct sw_config *cfg)
 {
@@ -109,8 +134,7 @@ static int with_providers(const struct sw_cli *cli, const struct sw_config *cfg)
         goto out;
     }
     if (cli->cmd == SW_CMD_PROVIDERS) {
-        sw_adapters_describe(&reg, cli->val[SW_OPT_MARKDOWN] != NULL, stdout);
-        rc = SW_EXIT_OK;
+        rc = describe(cli, &reg);
         goto out;
     }
     accounts = load_accounts(cfg, &reg);

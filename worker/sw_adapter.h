@@ -20,6 +20,7 @@
 #include "sw_jdoc.h"
 #include "sw_job.h"
 #include "sw_ops.h"
+#include "sw_params.h"
 #include "sw_ratelimit.h"
 
 #include <cjson/cJSON.h>
@@ -86,6 +87,8 @@ struct sw_adapter_op {
     enum sw_result_kind kind;
     enum sw_paging paging;
     const struct sw_limit_class *limit_class; /* never NULL */
+    const struct sw_param_set *params;        /* what a job may pass to this variant, checked by the
+                                                 engine before build(); NULL: not declared */
     const void *impl;
 };
 
@@ -194,5 +197,9 @@ void sw_adapters_describe(const struct sw_registry *reg, int markdown, FILE *out
  * the number of problems (0 for a provider of another adapter). */
 int sw_adapters_check_account(const struct sw_provider *p, const struct sw_account *acct,
                               void (*report)(void *arg, const char *problem), void *arg);
+/* The params and options one operation of a provider takes (every variant), as text. 0, or -1
+ * with st when the provider or the operation is unknown or unsupported. */
+int sw_adapters_describe_params(const struct sw_registry *reg, const char *provider,
+                                const char *operation, FILE *out, struct sw_status *st);
 
 #endif

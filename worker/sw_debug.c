@@ -1,13 +1,27 @@
-/* What response_format debug shows of a job's last exchange (see sw_run.h): request URL, method
- * and headers, response status and headers, and for lists the next cursor, looping guard, empty
- * flag and count. Credentials never appear: secret headers, and any value holding one of the
- * account's secrets, are shown as "[redacted]".
+/* What response_format debug shows of a job's exchanges (see sw_run.h): every exchange since the
+ * previous result message (login, each page, each retry) with its request (method, URL, headers,
+ * body) and its answer (status, headers, body, or the transport error), plus the last exchange's
+ * summary and, for lists, the next cursor, looping guard, empty flag and count. Bounded: bodies
+ * and header values are cut with a marker, and a message keeps the newest exchanges within a
+ * byte budget, counting the ones it had to leave out. Credentials never appear: secret headers
+ * are "[redacted]", and every account secret and session token is replaced by "[redacted]"
+ * wherever it occurs (URLs, header values, bodies), before anything is cut.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_run.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define BODY_BYTES     2048 /* of each request and response body */
+#define VALUE_BYTES    256  /* of each header value */
+#define MAX_HEADERS    32   /* shown of each request and response */
+#define MAX_EXCHANGES  16   /* kept per message */
+#define BUDGET_BYTES   (64 * 1024)
+#define MIN_SECRET_LEN 4 /* shorter ones would blank out ordinary text */
+
+static const char redacted[] = "[redacted]";
 
 static int secret_header(const char *name)
 {
@@ -16,25 +30,122 @@ static int secret_header(const char *name)
            !strcasecmp(name, "x-api-key") || !strcasecmp(name, "api-token");
 }
 
-/* True when s contains one of the account's secrets (a provider might echo one back). */
-static int has_secret(const struct sw_account *acct, const char *s)
+/* The secrets of a run: the account's credentials, the session token, secret request headers. */
+struct secrets {
+    const char *v[40];
+    size_t len[40];
+    int n;
+};
+
+static void add_secret(struct secrets *s, const char *v)
+{
+    size_t l = v ? strlen(v) : 0;
+
+    if (l >= MIN_SECRET_LEN && s->n < (int)(sizeof(s->v) / sizeof(s->v[0]))) {
+        s->v[s->n] = v;
+        s->len[s->n++] = l;
+    }
+}
+
+static void gather(const struct sw_run *r, const struct sw_http_req *req, struct secrets *s)
 {
     size_t i;
 
-    for (i = 0; acct && s && i < acct->ncreds; i++) {
-        if (acct->creds[i].value[0] && strstr(s, acct->creds[i].value)) {
-            return 1;
+    s->n = 0;
+    for (i = 0; r->acct && i < r->acct->ncreds; i++) {
+        add_secret(s, r->acct->creds[i].value);
+    }
+    add_secret(s, sw_session_token(r));
+    for (i = 0; req && i < req->headers.n; i++) {
+        if (req->headers.v[i].secret) {
+            add_secret(s, req->headers.v[i].value);
         }
     }
-    return 0;
 }
 
-static const char *shown(const struct sw_account *acct, const char *s)
+/* Length of the valid UTF-8 sequence at p (n bytes left), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t n)
 {
-    return has_secret(acct, s) ? "[redacted]" : s;
+    size_t len = p[0] < 0x80             ? 1
+                 : (p[0] & 0xe0) == 0xc0 ? 2
+                 : (p[0] & 0xf0) == 0xe0 ? 3
+                 : (p[0] & 0xf8) == 0xf0 ? 4
+                                         : 0;
+    size_t i;
+
+    if (!len || len > n || (len == 2 && p[0] < 0xc2)) {
+        return 0;
+    }
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    return len;
 }
 
-static cJSON *headers_json(const struct sw_http_headers *h, const struct sw_account *acct)
+/* s (n bytes) as printable UTF-8 text of at most cap bytes: every secret replaced, control bytes
+ * and broken sequences shown as '?', cut with a marker that says how long it was. NULL when out of
+ * memory. */
+static char *shown(const struct secrets *sec, const char *s, size_t n, size_t cap)
+{
+    char *out = malloc(cap + 64);
+    size_t o = 0;
+    size_t i = 0;
+
+    if (!out) {
+        return NULL;
+    }
+    while (i < n && o < cap) {
+        const unsigned char *p = (const unsigned char *)s + i;
+        size_t len;
+        int k;
+
+        for (k = 0; k < sec->n; k++) {
+            if (n - i >= sec->len[k] && !memcmp(p, sec->v[k], sec->len[k])) {
+                break;
+            }
+        }
+        if (k < sec->n) {
+            if (o + sizeof(redacted) - 1 > cap) {
+                break;
+            }
+            memcpy(out + o, redacted, sizeof(redacted) - 1);
+            o += sizeof(redacted) - 1;
+            i += sec->len[k];
+            continue;
+        }
+        len = utf8_len(p, n - i);
+        if (len > cap - o) {
+            break;
+        }
+        if (!len || (p[0] < 0x20 && p[0] != '\n' && p[0] != '\r' && p[0] != '\t') || p[0] == 0x7f) {
+            out[o++] = '?';
+            i += len ? len : 1;
+            continue;
+        }
+        memcpy(out + o, p, len);
+        o += len;
+        i += len;
+    }
+    if (i < n) {
+        o += (size_t)snprintf(out + o, 64, "...[truncated: %zu bytes]", n);
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int add_text(cJSON *o, const char *key, const struct secrets *sec, const char *s, size_t n,
+                    size_t cap)
+{
+    char *t = shown(sec, s ? s : "", s ? n : 0, cap);
+    int ok = t && cJSON_AddStringToObject(o, key, t);
+
+    free(t);
+    return ok;
+}
+
+static cJSON *headers_json(const struct sw_http_headers *h, const struct secrets *sec)
 {
     cJSON *o = cJSON_CreateObject();
     size_t i;
@@ -42,43 +153,104 @@ static cJSON *headers_json(const struct sw_http_headers *h, const struct sw_acco
     for (i = 0; o && i < h->n; i++) {
         const char *v = h->v[i].value;
 
-        if (h->v[i].secret || secret_header(h->v[i].name)) {
-            v = "[redacted]";
+        if (i == MAX_HEADERS) {
+            cJSON_AddNumberToObject(o, "...[headers left out]", (double)(h->n - i));
+            break;
         }
-        cJSON_AddStringToObject(o, h->v[i].name, shown(acct, v));
+        if (h->v[i].secret || secret_header(h->v[i].name)) {
+            v = redacted;
+        }
+        if (!add_text(o, h->v[i].name, sec, v, strlen(v), VALUE_BYTES)) {
+            cJSON_Delete(o);
+            return NULL;
+        }
     }
     return o;
 }
 
-void sw_debug_record(struct sw_run *r, const struct sw_http_resp *resp, const char *next)
+static cJSON *request_json(const struct sw_http_req *req, const struct secrets *sec)
 {
-    cJSON *d;
-    cJSON *opts;
-    int is_list = r->op && r->op->kind == SW_RESULT_ITEMS;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *h = NULL;
 
-    if (r->job->format != SW_FMT_DEBUG) {
-        return;
+    if (!o || !cJSON_AddStringToObject(o, "method", req->method) ||
+        !add_text(o, "url", sec, req->url, req->url ? strlen(req->url) : 0, 8192)) {
+        goto fail;
     }
-    cJSON_Delete(r->debug);
-    r->debug = d = cJSON_CreateObject();
-    if (!d) {
-        return;
+    h = headers_json(&req->headers, sec);
+    if (!h || !cJSON_AddItemToObject(o, "headers", h)) {
+        cJSON_Delete(h);
+        goto fail;
     }
-    cJSON_AddStringToObject(d, "request_url", shown(r->acct, r->req.url));
+    if (req->body && !add_text(o, "body", sec, req->body, req->body_len, BODY_BYTES)) {
+        goto fail;
+    }
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static cJSON *response_json(const struct sw_http_resp *resp, const struct secrets *sec)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *h = NULL;
+
+    if (!o) {
+        return NULL;
+    }
+    if (resp->transport_err != SW_E_OK) {
+        if (!cJSON_AddNullToObject(o, "status") ||
+            !add_text(o, "error", sec, resp->errmsg, strlen(resp->errmsg), VALUE_BYTES)) {
+            goto fail;
+        }
+        return o;
+    }
+    if (!cJSON_AddNumberToObject(o, "status", (double)resp->status)) {
+        goto fail;
+    }
+    h = headers_json(&resp->headers, sec);
+    if (!h || !cJSON_AddItemToObject(o, "headers", h)) {
+        cJSON_Delete(h);
+        goto fail;
+    }
+    if (!add_text(o, "body", sec, resp->body.data, resp->body.len, BODY_BYTES)) {
+        goto fail;
+    }
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+/* The summary of the last exchange, as the debug object always had it. */
+static void summary(cJSON *d, const struct sw_run *r, const struct sw_http_req *req,
+                    const struct sw_http_resp *resp, const char *next, const struct secrets *sec)
+{
+    static const char *const keys[] = {"request_url",     "request_options", "response_headers",
+                                       "http_status",     "next_cursor",     "is_looping",
+                                       "is_empty_result", "result_count"};
+    cJSON *opts;
+    size_t i;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        cJSON_DeleteItemFromObjectCaseSensitive(d, keys[i]);
+    }
+    add_text(d, "request_url", sec, req->url, req->url ? strlen(req->url) : 0, 8192);
     opts = cJSON_AddObjectToObject(d, "request_options");
     if (opts) {
-        cJSON_AddStringToObject(opts, "method", r->req.method);
-        cJSON_AddItemToObject(opts, "headers", headers_json(&r->req.headers, r->acct));
+        cJSON_AddStringToObject(opts, "method", req->method);
+        cJSON_AddItemToObject(opts, "headers", headers_json(&req->headers, sec));
     }
-    cJSON_AddItemToObject(d, "response_headers", headers_json(&resp->headers, r->acct));
+    cJSON_AddItemToObject(d, "response_headers", headers_json(&resp->headers, sec));
     if (resp->transport_err == SW_E_OK) {
         cJSON_AddNumberToObject(d, "http_status", (double)resp->status);
     } else {
         cJSON_AddNullToObject(d, "http_status");
     }
-    if (is_list) {
+    if (r->op && r->op->kind == SW_RESULT_ITEMS && req != &r->login_req) {
         if (next) {
-            cJSON_AddStringToObject(d, "next_cursor", shown(r->acct, next));
+            add_text(d, "next_cursor", sec, next, strlen(next), 8192);
         } else {
             cJSON_AddNullToObject(d, "next_cursor");
         }
@@ -88,76 +260,135 @@ void sw_debug_record(struct sw_run *r, const struct sw_http_resp *resp, const ch
     }
 }
 
-void sw_debug_looping(struct sw_run *r)
+static size_t printed_len(const cJSON *v)
 {
-    if (r->debug) {
-        cJSON_ReplaceItemInObject(r->debug, "is_looping", cJSON_CreateTrue());
+    char *s = cJSON_PrintUnformatted(v);
+    size_t n = s ? strlen(s) : 0;
+
+    cJSON_free(s);
+    return n;
+}
+
+size_t sw_debug_budget(const struct sw_run *r)
+{
+    size_t quarter = r->eng->lim.max_result_bytes / 4;
+
+    return r->job->format != SW_FMT_DEBUG ? 0 : quarter < BUDGET_BYTES ? quarter : BUDGET_BYTES;
+}
+
+/* Append the exchange, dropping the oldest ones while the list is over its count or budget. */
+static void keep(struct sw_run *r, cJSON *ex)
+{
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(r->debug, "exchanges");
+    size_t budget = sw_debug_budget(r);
+    size_t len = printed_len(ex);
+
+    if (!list) {
+        list = cJSON_AddArrayToObject(r->debug, "exchanges");
+    }
+    if (!list || len > budget) {
+        cJSON_Delete(ex);
+        r->debug_omitted++;
+        return;
+    }
+    cJSON_AddItemToArray(list, ex);
+    r->debug_bytes += len;
+    while (list->child && (cJSON_GetArraySize(list) > MAX_EXCHANGES || r->debug_bytes > budget)) {
+        cJSON *old = cJSON_DetachItemViaPointer(list, list->child);
+
+        r->debug_bytes -= printed_len(old);
+        cJSON_Delete(old);
+        r->debug_omitted++;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(r->debug, "exchanges_omitted");
+    if (r->debug_omitted) {
+        cJSON_AddNumberToObject(r->debug, "exchanges_omitted", (double)r->debug_omitted);
     }
 }
 
-/* s with every occurrence of the account's secrets replaced; NULL when out of memory. */
-static char *without_secrets(const struct sw_account *acct, const char *s, size_t len)
+void sw_debug_record(struct sw_run *r, const struct sw_http_req *req,
+                     const struct sw_http_resp *resp, const char *next)
 {
-    static const char mark[] = "[redacted]";
-    size_t cap = len + 1, n = 0, i = 0, k;
-    char *out = malloc(cap);
+    struct secrets sec;
+    cJSON *ex;
+    cJSON *rq;
+    cJSON *rs;
 
-    while (out && i < len) {
-        size_t hit = 0;
-
-        for (k = 0; acct && k < acct->ncreds && !hit; k++) {
-            size_t sl = strlen(acct->creds[k].value);
-
-            if (sl && sl <= len - i && !memcmp(s + i, acct->creds[k].value, sl)) {
-                hit = sl;
-            }
-        }
-        if (n + sizeof(mark) + 1 > cap) {
-            char *nb = realloc(out, cap * 2 + sizeof(mark));
-
-            if (!nb) {
-                free(out);
-                return NULL;
-            }
-            out = nb;
-            cap = cap * 2 + sizeof(mark);
-        }
-        if (hit) {
-            memcpy(out + n, mark, sizeof(mark) - 1);
-            n += sizeof(mark) - 1;
-            i += hit;
-        } else {
-            out[n++] = s[i++];
+    if (r->job->format != SW_FMT_DEBUG) {
+        return;
+    }
+    if (!r->debug) {
+        r->debug = cJSON_CreateObject();
+        if (!r->debug) {
+            return;
         }
     }
-    if (out) {
-        out[n] = '\0';
+    gather(r, req, &sec);
+    summary(r->debug, r, req, resp, next, &sec);
+    ex = cJSON_CreateObject();
+    rq = request_json(req, &sec);
+    rs = response_json(resp, &sec);
+    if (!ex || !rq || !rs || !cJSON_AddItemToObject(ex, "request", rq)) {
+        cJSON_Delete(ex);
+        cJSON_Delete(rq);
+        cJSON_Delete(rs);
+        r->debug_omitted++;
+        return;
     }
-    return out;
+    if (!cJSON_AddItemToObject(ex, "response", rs)) {
+        cJSON_Delete(ex);
+        cJSON_Delete(rs);
+        r->debug_omitted++;
+        return;
+    }
+    keep(r, ex);
+}
+
+void sw_debug_emitted(struct sw_run *r)
+{
+    if (r->debug) {
+        cJSON_DeleteItemFromObjectCaseSensitive(r->debug, "exchanges");
+        cJSON_DeleteItemFromObjectCaseSensitive(r->debug, "exchanges_omitted");
+    }
+    r->debug_bytes = 0;
+    r->debug_omitted = 0;
+}
+
+void sw_debug_list_state(struct sw_run *r, int looping)
+{
+    if (!r->debug || !cJSON_GetObjectItemCaseSensitive(r->debug, "is_looping")) {
+        return;
+    }
+    cJSON_ReplaceItemInObject(r->debug, "is_looping", cJSON_CreateBool(looping));
+    cJSON_ReplaceItemInObject(r->debug, "is_empty_result", cJSON_CreateBool(r->total_items == 0));
+    cJSON_ReplaceItemInObject(r->debug, "result_count", cJSON_CreateNumber((double)r->total_items));
 }
 
 cJSON *sw_debug_request(const struct sw_http_req *req, const struct sw_account *acct)
 {
-    cJSON *o = cJSON_CreateObject();
-    char *body = NULL;
+    struct secrets sec = {.n = 0};
+    cJSON *o;
+    cJSON *body;
+    cJSON *parsed;
+    size_t i;
 
-    if (!o) {
-        return NULL;
+    for (i = 0; acct && i < acct->ncreds; i++) {
+        add_secret(&sec, acct->creds[i].value);
     }
-    cJSON_AddStringToObject(o, "method", req->method);
-    cJSON_AddStringToObject(o, "url", shown(acct, req->url));
-    cJSON_AddItemToObject(o, "headers", headers_json(&req->headers, acct));
-    if (!req->body) {
+    for (i = 0; i < req->headers.n; i++) {
+        if (req->headers.v[i].secret) {
+            add_secret(&sec, req->headers.v[i].value);
+        }
+    }
+    o = request_json(req, &sec);
+    body = o ? cJSON_GetObjectItemCaseSensitive(o, "body") : NULL;
+    if (o && !body) {
         cJSON_AddNullToObject(o, "body");
-        return o;
     }
-    /* A login body carries credentials: they go, the rest of the body stays readable. */
-    body = without_secrets(acct, req->body, req->body_len);
-    if (body) {
-        cJSON *parsed = cJSON_Parse(body);
-
-        cJSON_AddItemToObject(o, "body", parsed ? parsed : cJSON_CreateString(body));
+    /* A JSON body reads better as JSON; one that was cut stays the text it is. */
+    parsed = cJSON_IsString(body) ? cJSON_Parse(body->valuestring) : NULL;
+    if (parsed) {
+        cJSON_ReplaceItemViaPointer(o, body, parsed);
     }
-    free(body);
     return o;
 }

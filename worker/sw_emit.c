@@ -195,17 +195,20 @@ int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
                 const struct sw_status *err, const cJSON *perr)
 {
     struct sw_result_meta m;
+    int rc;
 
     fill_meta(r, &m);
-    return offer(r->eng, r->user, &m, result, part, err, perr,
-                 r->job->format == SW_FMT_DEBUG ? r->debug : NULL);
+    rc = offer(r->eng, r->user, &m, result, part, err, perr,
+               r->job->format == SW_FMT_DEBUG ? r->debug : NULL);
+    sw_debug_emitted(r); /* the next message carries the exchanges after this one */
+    return rc;
 }
 
 void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const struct sw_status *st,
                       void *user, int64_t received_wall_us)
 {
     struct sw_result_meta m;
-    struct sw_part_info part = {0, 0, 1, 0, 0};
+    struct sw_part_info part = {0, 0, 1, 0, 0, NULL};
 
     memset(&m, 0, sizeof(m));
     m.job_id = job ? job->job_id : NULL;

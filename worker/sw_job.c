@@ -2,6 +2,8 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_job.h"
 #include "sw_json.h"
+#include "sw_params.h"
+#include "sw_suggest.h"
 #include "sw_time.h"
 
 #include <math.h>
@@ -97,18 +99,59 @@ static int get_bool(const cJSON *opts, const char *key, int *out, struct sw_stat
     return 0;
 }
 
+/* The options the engine reads itself; any other option belongs to a provider and is checked
+ * against the operation's declarations (sw_params.h) before the job runs. */
+static const char *const engine_options[] = {
+    "response_format", "exclude_fields", "ignore_remote_data", "remote_query",         "max_items",
+    "max_attempts",    "timeout_ms",     "deadline",           "allow_ambiguous_retry"};
+/* Provider options a spec may declare (job.schema.json lists them): a job naming anything else is
+ * not a job. */
+static const char *const provider_options[] = {"revision"};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+int sw_job_engine_option(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < NELEM(engine_options); i++) {
+        if (!strcmp(engine_options[i], name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static sw_err_t check_option_names(const cJSON *o, struct sw_status *st)
+{
+    const char *all[NELEM(engine_options) + NELEM(provider_options)];
+    const cJSON *c;
+    size_t i;
+
+    for (i = 0; i < NELEM(engine_options); i++) {
+        all[i] = engine_options[i];
+    }
+    for (i = 0; i < NELEM(provider_options); i++) {
+        all[NELEM(engine_options) + i] = provider_options[i];
+    }
+    cJSON_ArrayForEach(c, o)
+    {
+        const char *near;
+
+        for (i = 0; i < NELEM(all) && strcmp(all[i], c->string); i++) {
+        }
+        if (i < NELEM(all)) {
+            continue;
+        }
+        near = sw_suggest_among(c->string, all, NELEM(all));
+        return near ? bad(st, "unknown option \"%s\" (did you mean %s?)", c->string, near)
+                    : bad(st, "unknown option \"%s\"", c->string);
+    }
+    return SW_E_OK;
+}
+
 static sw_err_t parse_options(struct sw_job *job, struct sw_status *st)
 {
-    static const char *const known[] = {"response_format",
-                                        "exclude_fields",
-                                        "ignore_remote_data",
-                                        "remote_query",
-                                        "max_items",
-                                        "max_attempts",
-                                        "timeout_ms",
-                                        "deadline",
-                                        "allow_ambiguous_retry",
-                                        NULL};
     const cJSON *o = job->options;
     const cJSON *c;
     const char *fmt;
@@ -122,13 +165,8 @@ static sw_err_t parse_options(struct sw_job *job, struct sw_status *st)
     if (!cJSON_IsObject(o)) {
         return bad(st, "%s must be an object", "options");
     }
-    cJSON_ArrayForEach(c, o)
-    {
-        for (i = 0; known[i] && strcmp(known[i], c->string); i++) {
-        }
-        if (!known[i]) {
-            return bad(st, "unknown option \"%s\"", c->string);
-        }
+    if (check_option_names(o, st)) {
+        return st->code;
     }
     fmt = sw_json_str(o, "response_format");
     if (cJSON_GetObjectItemCaseSensitive(o, "response_format")) {
@@ -159,8 +197,11 @@ static sw_err_t parse_options(struct sw_job *job, struct sw_status *st)
         }
         cJSON_ArrayForEach(c, job->remote_query)
         {
-            if (!cJSON_IsString(c) && !cJSON_IsNumber(c) && !cJSON_IsBool(c)) {
-                return bad(st, "options.remote_query.%s must be a string, number or boolean",
+            /* Objects are nested queries (Truto's bracket form); the spec decides. */
+            if (!cJSON_IsString(c) && !cJSON_IsNumber(c) && !cJSON_IsBool(c) &&
+                !cJSON_IsObject(c)) {
+                return bad(st,
+                           "options.remote_query.%s must be a string, number, boolean or object",
                            c->string);
             }
         }

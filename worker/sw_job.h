@@ -52,6 +52,10 @@ void sw_job_destroy(struct sw_job *job);
 
 const char *sw_format_name(enum sw_format f);
 
+/* Whether options.name is one the engine reads itself (the others are a provider's, declared per
+ * operation: sw_params.h). */
+int sw_job_engine_option(const char *name);
+
 /* A parameter as a string: strings as they are, integers in decimal. NULL when absent or of
  * another type. buf holds the converted number. */
 const char *sw_job_param_str(const struct sw_job *job, const char *name, char *buf, size_t n);

@@ -115,6 +115,10 @@ sw_err_t sw_result_write(struct sw_jw *w, const struct sw_result_meta *m, const 
     timing_obj(w, m);
     sw_jw_key(w, "correlation");
     sw_jw_cjson(w, m->correlation);
+    if (part->resume) {
+        sw_jw_key(w, "resume");
+        sw_jw_cjson(w, part->resume);
+    }
     if (debug) {
         sw_jw_key(w, "debug");
         sw_jw_cjson(w, debug);

@@ -33,6 +33,7 @@ struct sw_part_info {
     int last;
     long long total_items;
     int truncated;
+    const cJSON *resume; /* a failed list's last message: where a new job can go on (borrowed) */
 };
 
 /* Write one result message into w (which the caller initialized with the message's maximum).

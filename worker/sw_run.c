@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_classify.h"
 #include "sw_log.h"
+#include "sw_params.h"
 #include "sw_retry.h"
 #include "sw_run.h"
 #include "sw_time.h"
@@ -48,18 +49,29 @@ static void run_release(struct sw_run *r)
     free(r->seen);
     free(r->cursor);
     free(r->pending_next);
+    sw_resume_free(&r->emitted_at);
+    sw_resume_free(&r->taken_at);
     sw_job_destroy(r->job);
     sw_accounts_destroy(r->store);
     eng->running--;
     free(r);
 }
 
+static int is_list(const struct sw_run *r)
+{
+    return r->op && r->op->kind == SW_RESULT_ITEMS;
+}
+
 void sw_run_end(struct sw_run *r, enum sw_run_outcome outcome, const struct sw_status *err,
                 cJSON *perr, const cJSON *result)
 {
     struct sw_log_ctx lc;
-    struct sw_part_info part = {r->part_index, 0, 1, r->total_items, 0};
+    struct sw_part_info part;
 
+    memset(&part, 0, sizeof(part));
+    part.index = r->part_index;
+    part.last = 1;
+    part.total_items = r->total_items;
     log_ctx(r, &lc);
     if (outcome == SW_RUN_PARKED) {
         cJSON_Delete(perr);
@@ -70,16 +82,24 @@ void sw_run_end(struct sw_run *r, enum sw_run_outcome outcome, const struct sw_s
                         outcome != SW_RUN_FAILED,
                         (long)((sw_now_wall_us() - r->received_wall_us) / 1000));
     if (outcome == SW_RUN_FAILED) {
-        sw_log_info(&lc, "job failed: %s: %s", sw_err_name(err->code), err->msg);
-        sw_metrics_job_done(r->eng->metrics, r->job->provider, r->job->operation, err->code);
-        sw_run_emit(r, NULL, &part, err, perr);
+        struct sw_status st = *err;
+        cJSON *resume = is_list(r) ? sw_relist_resume(r, &st) : NULL;
+
+        /* Only what was published counts: the failed message closes the parts before it. */
+        part.index = r->part_index;
+        part.total_items = is_list(r) ? r->published_items : 0;
+        part.resume = resume;
+        sw_log_info(&lc, "job failed: %s: %s", sw_err_name(st.code), st.msg);
+        sw_metrics_job_done(r->eng->metrics, r->job->provider, r->job->operation, st.code);
+        sw_run_emit(r, NULL, &part, &st, perr);
+        cJSON_Delete(resume);
     } else if (result) {
         /* A single answer, or a raw list's last page. */
-        struct sw_part_info last = {r->part_index, r->page_items, 1, r->total_items, r->truncated};
-
+        part.items = r->page_items;
+        part.truncated = r->truncated;
         sw_metrics_job_done(r->eng->metrics, r->job->provider, r->job->operation, SW_E_OK);
         sw_log_debug(&lc, "job succeeded");
-        sw_run_emit(r, result, &last, NULL, NULL);
+        sw_run_emit(r, result, &part, NULL, NULL);
     } else {
         sw_metrics_job_done(r->eng->metrics, r->job->provider, r->job->operation, SW_E_OK);
         sw_log_debug(&lc, "job succeeded: %d part(s), %lld item(s)", r->part_index + 1,
@@ -278,7 +298,8 @@ static void fetch_next(struct sw_run *r)
 
     for (i = 0; i < r->nseen; i++) {
         if (r->seen[i] == h) {
-            sw_debug_looping(r);
+            r->no_resume = 1; /* going on from here would deliver the same items again */
+            sw_debug_list_state(r, 1);
             sw_run_fail(r, SW_E_RESPONSE_INVALID, SW_CLASS_TERMINAL,
                         "the provider's pagination loops: a next link repeats an earlier page");
             return;
@@ -339,6 +360,8 @@ static void raw_page(struct sw_run *r, struct sw_page *page)
 
     r->total_items += page->items;
     if (r->total_items > r->eng->lim.max_list_items) {
+        r->total_items -= page->items;
+        sw_parts_mark(r, &r->taken_at, r->cursor, 0);
         sw_page_free(page);
         sw_run_fail(r, SW_E_RESULT_TOO_LARGE, SW_CLASS_TERMINAL,
                     "the list has more than limits.max_list_items items");
@@ -352,17 +375,20 @@ static void raw_page(struct sw_run *r, struct sw_page *page)
         sw_page_free(page);
         return;
     }
+    memset(&part, 0, sizeof(part));
     part.index = r->part_index;
     part.items = page->items;
-    part.last = 0;
     part.total_items = r->total_items;
-    part.truncated = 0;
     if (sw_run_emit(r, page->result, &part, NULL, NULL) != 0) {
+        r->part_lost = 1;
         sw_page_free(page);
         sw_run_fail(r, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY, "a result part could not be published");
         return;
     }
     r->part_index++;
+    r->published_items += page->items;
+    sw_parts_mark(r, &r->emitted_at, page->next, 0);
+    sw_parts_mark(r, &r->taken_at, page->next, 0);
     next = page->next;
     page->next = NULL;
     sw_page_free(page);
@@ -380,7 +406,7 @@ static void on_success(struct sw_run *r, const struct sw_http_resp *resp)
     if (r->prov->ad->map(r->prov, r->op, r->job, r->cursor, resp, r->eng->lim.max_depth, &page,
                          &st) != SW_E_OK) {
         st.http_status = (int)resp->status;
-        sw_debug_record(r, resp, NULL);
+        sw_debug_record(r, &r->req, resp, NULL);
         sw_page_free(&page);
         sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
         return;
@@ -389,7 +415,7 @@ static void on_success(struct sw_run *r, const struct sw_http_resp *resp)
     if (r->op->kind != SW_RESULT_ITEMS) {
         r->total_items = 1;
         r->page_items = 1;
-        sw_debug_record(r, resp, NULL);
+        sw_debug_record(r, &r->req, resp, NULL);
         sw_run_end(r, SW_RUN_SUCCEEDED, NULL, NULL, page.result);
         sw_page_free(&page);
         return;
@@ -398,12 +424,17 @@ static void on_success(struct sw_run *r, const struct sw_http_resp *resp)
         raw_page(r, &page);
         return;
     }
+    /* Recorded first: a part emitted while the page is taken carries this exchange. */
+    sw_debug_record(r, &r->req, resp, page.next);
+    r->page_taken = 0;
     if (sw_parts_take(r, page.result, &st) != 0) {
         sw_page_free(&page);
         sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
         return;
     }
-    sw_debug_record(r, resp, page.next);
+    sw_debug_list_state(r, 0);
+    r->skip = 0; /* only the first page of a resumed list had items delivered before */
+    sw_parts_mark(r, &r->taken_at, page.next, 0);
     next = page.next;
     page.next = NULL;
     sw_page_free(&page);
@@ -420,7 +451,7 @@ static void on_http_error(struct sw_run *r, const struct sw_http_resp *resp, int
     struct sw_status st;
 
     sw_status_clear(&st);
-    sw_debug_record(r, resp, NULL);
+    sw_debug_record(r, &r->req, resp, NULL);
     r->prov->ad->describe_error(r->prov, resp, r->eng->lim.max_depth, &pe);
     sw_verdict_apply_answer(&v, r->prov->name, resp->status, &pe, &st);
     if (st.cls == SW_CLASS_RETRY) {
@@ -448,7 +479,7 @@ static void on_response(void *arg, struct sw_http_resp *resp)
             sw_classify_transport(resp->transport_err, resp->ambiguous,
                                   r->req.idempotent || r->job->allow_ambiguous_retry);
 
-        sw_debug_record(r, resp, NULL);
+        sw_debug_record(r, &r->req, resp, NULL);
         sw_verdict_apply(&v, &st);
         snprintf(st.msg, sizeof(st.msg), "%s: %s", r->prov->name, resp->errmsg);
         if (st.cls == SW_CLASS_RETRY) {
@@ -481,6 +512,7 @@ static void run_begin(struct sw_run *r)
     struct sw_job *job = r->job;
     struct sw_status st;
     int64_t now_wall = sw_now_wall_ms();
+    char what[256];
 
     sw_status_clear(&st);
     if (job->deadline_ms) {
@@ -520,13 +552,27 @@ static void run_begin(struct sw_run *r)
         sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
         return;
     }
+    snprintf(what, sizeof(what), "%s %s", job->provider, job->operation);
+    if (sw_params_check(r->op->params, job, r->acct->settings, what, &st) != 0 ||
+        sw_relist_begin(r, &st) != 0) {
+        sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
+        return;
+    }
+    if (r->cursor) { /* a resumed list: its first page counts for the loop guard */
+        r->seen = malloc(sizeof(*r->seen));
+        if (!r->seen) {
+            sw_run_fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+            return;
+        }
+        r->seen[r->nseen++] = fnv1a(r->cursor);
+    }
     if (eng->rl) {
         const struct sw_limit_class *lc = r->op->limit_class;
 
         r->bucket =
             sw_rl_bucket(eng->rl, job->provider, job->account, lc->name, lc->limits, lc->nlimits);
     }
-    if (r->prov->ad->build(r->prov, r->op, r->acct, job, NULL, &r->req, &st) != SW_E_OK) {
+    if (r->prov->ad->build(r->prov, r->op, r->acct, job, r->cursor, &r->req, &st) != SW_E_OK) {
         sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
         return;
     }

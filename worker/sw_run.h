@@ -2,7 +2,8 @@
  *
  *   sw_run.c      the state machine, sending, retrying, responses, and the one place a run ends
  *   sw_parts.c    a list's items gathered into parts that fit a message
- *   sw_debug.c    what response_format debug shows of an exchange (redacted)
+ *   sw_relist.c   where a failed list goes on: its resume, and params.resume applied
+ *   sw_debug.c    what response_format debug shows of a job's exchanges (redacted)
  *   sw_session.c  session tokens per account and the login exchange
  *   sw_emit.c     result messages: built, offered to the emitter, with a fallback that cannot
  *                 fail
@@ -17,6 +18,7 @@
 
 #include "sw_exec.h"
 #include "sw_result.h"
+#include "sw_resume.h"
 
 enum sw_run_state {
     SW_RUN_NEW,         /* resolving provider, account and operation */
@@ -56,12 +58,14 @@ struct sw_run {
     int max_attempt; /* most tries any request needed */
     int max_attempts;
 
-    /* Lists */
+    /* Lists. Every count is over the whole list: a resumed job (params.resume) starts from the
+     * counts its predecessor delivered. */
     long long pages;
-    long long total_items;
-    int part_index;
-    int page_items; /* items of the answer a single or raw final message carries */
-    cJSON *part;    /* unified items not yet emitted */
+    long long total_items;     /* items taken into parts (published, or buffered in part) */
+    long long published_items; /* items in the parts emitted so far */
+    int part_index;            /* index of the next part */
+    int page_items;            /* items of the answer a single or raw final message carries */
+    cJSON *part;               /* unified items not yet emitted */
     long long part_count;
     size_t part_bytes;
     int truncated;
@@ -69,8 +73,19 @@ struct sw_run {
     size_t nseen;
     char *cursor;       /* position of the page being fetched (NULL: the first) */
     char *pending_next; /* a list's next position, held while it waits for the publisher */
+    /* Where the first item not yet emitted is (what a failed list's resume says), and where the
+     * first item not yet taken into a part is. */
+    struct sw_resume emitted_at;
+    struct sw_resume taken_at;
+    long long page_taken; /* items of the page being taken so far (skipped ones too) */
+    long long skip;       /* a resumed list: items of its first page delivered before */
+    int part_lost;        /* a part could not be emitted: what follows is not delivered */
+    int no_resume;        /* the position cannot be told (the list loops, or memory ran out) */
 
-    cJSON *debug; /* response_format debug: facts of the last exchange */
+    /* response_format debug: the exchanges since the last message (sw_debug.c) */
+    cJSON *debug;
+    size_t debug_bytes;
+    int debug_omitted;
 
     /* Session: the login exchange, whether the token came from a login (then a 401 logs in
      * again, once), and the login's own tries. */
@@ -116,17 +131,40 @@ void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const str
 
 /* ---- sw_parts.c ---- */
 
-/* Move a page's unified items into parts, emitting full ones. 0, or -1 with st set. */
+/* Move a page's unified items into parts, emitting full ones; a resumed list drops the items of
+ * its first page delivered before. 0, or -1 with st set (r->taken_at then says where taking
+ * stopped). */
 int sw_parts_take(struct sw_run *r, cJSON *items, struct sw_status *st);
 /* Emit the buffered items as a part (the last one when last). The emitter's answer. */
 int sw_parts_flush(struct sw_run *r, int last);
+/* A list that fails: emit what is buffered (so nothing fetched is lost), and settle where the
+ * first item not delivered is. */
+void sw_parts_settle(struct sw_run *r);
+/* Record a position (cursor copied; NULL is the first page) in p; marks r->no_resume when out of
+ * memory. */
+void sw_parts_mark(struct sw_run *r, struct sw_resume *p, const char *cursor, long long skip);
+
+/* ---- sw_relist.c ---- */
+
+/* A failing list: settle its parts and say where a new job can go on (appending how much was
+ * delivered to st's message); NULL when nothing was delivered or the position cannot be told. */
+cJSON *sw_relist_resume(struct sw_run *r, struct sw_status *st);
+/* params.resume, when the job passes one: checked, then the run starts at its position, counts
+ * and part index. 0, or -1 with st invalid_params. */
+int sw_relist_begin(struct sw_run *r, struct sw_status *st);
 
 /* ---- sw_debug.c ---- */
 
-/* Record the facts of the last exchange when the job asked for response_format debug. */
-void sw_debug_record(struct sw_run *r, const struct sw_http_resp *resp, const char *next);
-/* The pagination loops: say so in the debug facts. */
-void sw_debug_looping(struct sw_run *r);
+/* Record an exchange (req and its answer; next: a list's next position) when the job asked for
+ * response_format debug. */
+void sw_debug_record(struct sw_run *r, const struct sw_http_req *req,
+                     const struct sw_http_resp *resp, const char *next);
+/* A message carried the exchanges recorded so far: the next one starts afresh. */
+void sw_debug_emitted(struct sw_run *r);
+/* A list's state after a page (looping: the pagination repeats itself) in the debug facts. */
+void sw_debug_list_state(struct sw_run *r, int looping);
+/* Bytes a message keeps for the debug facts (0 unless the job asked for debug). */
+size_t sw_debug_budget(const struct sw_run *r);
 
 /* ---- sw_session.c ---- */
 
@@ -140,5 +178,7 @@ int sw_session_expired(struct sw_run *r, const struct sw_http_resp *resp);
 void sw_session_login_again(struct sw_run *r);
 /* Forget every session token (shutdown). */
 void sw_session_forget_all(struct sw_engine *eng);
+/* The session token the run's account holds (for redaction); NULL when none. */
+const char *sw_session_token(const struct sw_run *r);
 
 #endif

@@ -71,6 +71,17 @@ static int session_store(struct sw_engine *eng, const char *account, const char 
     return 0;
 }
 
+const char *sw_session_token(const struct sw_run *r)
+{
+    struct sw_session *s;
+
+    if (!r->prov || !r->prov->session || !r->acct) {
+        return NULL;
+    }
+    s = *session_slot(r->eng, r->acct->name);
+    return s ? s->token : NULL;
+}
+
 void sw_session_forget_all(struct sw_engine *eng)
 {
     while (eng->sessions) {
@@ -159,6 +170,7 @@ static void on_login_response(void *arg, struct sw_http_resp *resp)
     r->http_us += resp->total_us;
     sw_status_clear(&st);
     if (resp->transport_err != SW_E_OK) {
+        sw_debug_record(r, &r->login_req, resp, NULL);
         v = sw_classify_login(0, resp->transport_err);
         sw_verdict_apply(&v, &st);
         snprintf(st.msg, sizeof(st.msg), "%s login: %s", r->prov->name, resp->errmsg);
@@ -166,11 +178,13 @@ static void on_login_response(void *arg, struct sw_http_resp *resp)
     } else if (resp->status < 200 || resp->status >= 300) {
         struct sw_provider_error pe;
 
+        sw_debug_record(r, &r->login_req, resp, NULL);
         r->prov->ad->describe_error(r->prov, resp, r->eng->lim.max_depth, &pe);
         v = sw_classify_login(resp->status, SW_E_OK);
         sw_verdict_apply_answer(&v, r->prov->name, resp->status, &pe, &st);
         login_retry_or_end(r, &st, pe.body);
     } else if (r->prov->ad->session_token(r->prov, resp, token, sizeof(token)) != 0) {
+        sw_debug_record(r, &r->login_req, resp, NULL);
         v = sw_classify_ours(SW_E_AUTH_FAILED, SW_CLASS_TERMINAL);
         sw_verdict_apply(&v, &st);
         snprintf(st.msg, sizeof(st.msg), "%s login answered HTTP %ld without a session token",
@@ -182,6 +196,8 @@ static void on_login_response(void *arg, struct sw_http_resp *resp)
         memset(token, 0, sizeof(token));
         sw_run_fail(r, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory keeping the session token");
     } else {
+        /* Recorded once the token is stored, so that it is redacted wherever it appears. */
+        sw_debug_record(r, &r->login_req, resp, NULL);
         memset(token, 0, sizeof(token));
         sw_run_send(r);
     }

@@ -73,3 +73,15 @@ void sw_suggest_offer(struct sw_suggest *s, const char *candidate)
         s->dist = d;
     }
 }
+
+const char *sw_suggest_among(const char *word, const char *const *cands, size_t n)
+{
+    struct sw_suggest s;
+    size_t i;
+
+    sw_suggest_init(&s, word);
+    for (i = 0; i < n; i++) {
+        sw_suggest_offer(&s, cands[i]);
+    }
+    return s.best;
+}

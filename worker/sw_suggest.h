@@ -17,6 +17,9 @@ struct sw_suggest {
 void sw_suggest_init(struct sw_suggest *s, const char *word);
 void sw_suggest_offer(struct sw_suggest *s, const char *candidate);
 
+/* The closest of n candidates to word, or NULL (sw_suggest_offer over each). */
+const char *sw_suggest_among(const char *word, const char *const *cands, size_t n);
+
 /* Edit distance between a and b, ignoring case and treating '-', '_' and '.' alike; transposed
  * neighbours count as one edit. Names longer than 64 bytes compare as far apart. */
 size_t sw_suggest_distance(const char *a, const char *b);

@@ -10,26 +10,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct kit_args args;
 static struct kit_sim sim;
 static char accounts[1024];
 static char all_results[1024];
 
-/* Run `segworker exec` with job on stdin (and up to two more arguments); returns its exit
- * status. Every line of its output is appended to all_results for the schema check. */
-static int exec_job(const char *job, const char *extra1, const char *extra2, struct kit_output *o)
+/* Run `segworker exec` with job on stdin and the extra arguments (NULL-terminated; NULL: none);
+ * returns its exit status. Every line of its output is appended to all_results for the schema
+ * check. */
+static int exec_argv(const char *job, const char *const *extra, struct kit_output *o)
 {
     struct kit_worker w;
 
     kit_worker_init(&w, &args, "exec");
     kit_worker_arg(&w, "--accounts");
     kit_worker_arg(&w, "%s", accounts);
-    if (extra1) {
-        kit_worker_arg(&w, "%s", extra1);
-        kit_worker_arg(&w, "%s", extra2);
+    while (extra && *extra) {
+        kit_worker_arg(&w, "%s", *extra++);
     }
     return kit_worker_exec(&w, args.work, "exec", job, kit_deadline_ms(60000), all_results, o);
+}
+
+/* exec_argv with up to two more arguments. */
+static int exec_job(const char *job, const char *extra1, const char *extra2, struct kit_output *o)
+{
+    const char *extra[] = {extra1, extra2, NULL};
+
+    return exec_argv(job, extra1 ? extra : NULL, o);
 }
 
 /* Line i of the output. */
@@ -219,6 +228,147 @@ static void test_size_limits(void)
     kit_output_free(&r);
 }
 
+/* The ids of every item the succeeded lines of o carry, appended to ids (n so far; cap), and the
+ * part indexes checked to run on from first. The number of lines checked. */
+static int collect_items(const struct kit_output *o, int first, char ids[][64], int *n, int cap)
+{
+    int i;
+
+    for (i = 0; i < kit_output_nlines(o); i++) {
+        const cJSON *it;
+
+        CHECK_INT(getn(line(o, i), "part.index"), first + i);
+        cJSON_ArrayForEach(it, get(line(o, i), "result"))
+        {
+            if (*n < cap) {
+                snprintf(ids[(*n)++], 64, "%s", gets_(it, "id"));
+            }
+        }
+    }
+    return i;
+}
+
+/* Every id of the list exactly once. */
+static void check_each_once(char ids[][64], int n, int want)
+{
+    int i, j, twice = 0;
+
+    CHECK_INT(n, want);
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            twice += !strcmp(ids[i], ids[j]);
+        }
+    }
+    CHECK_INT(twice, 0);
+}
+
+/* A list that fails part-way says how much it delivered and where to go on; a job handed that
+ * resume continues there: together, every item once, parts numbered on. limit stops the first
+ * job (on a page boundary: limits.max_pages; inside a page: limits.max_list_items). */
+static void resume_case(const char *id, const char *limit, long long delivered)
+{
+    static const char head[] = "{\"job_id\":\"%s\",\"operation\":\"segments.list\","
+                               "\"provider\":\"klaviyo\",\"account\":\"kl\",\"params\":{"
+                               "\"page_size\":4%s%s}}";
+    const char *first[] = {"--set", "worker.part_items=3", "--set", limit, NULL};
+    const char *again[] = {"--set", "worker.part_items=3", NULL};
+    char ids[2 * SIM_KLAVIYO_SEGMENTS][64];
+    char job[2048];
+    struct kit_output r;
+    const cJSON *last;
+    char *resume;
+    int n = 0;
+    int parts;
+
+    snprintf(job, sizeof(job), head, id, "", "");
+    CHECK_INT(exec_argv(job, first, &r), 1);
+    last = kit_output_last(&r);
+    CHECK_STR(gets_(last, "status"), "failed");
+    CHECK_STR(gets_(last, "error.code"), "result_too_large");
+    /* Only what was published counts, and the failure says so. */
+    CHECK_INT(getn(last, "part.total_items"), delivered);
+    CHECK_INT(getn(last, "resume.items_delivered"), delivered);
+    parts = collect_items(&r, 0, ids, &n, 2 * SIM_KLAVIYO_SEGMENTS);
+    CHECK_INT(n, delivered);
+    CHECK_INT(getn(last, "resume.part_index"), parts - 1);
+    resume = cJSON_PrintUnformatted(get(last, "resume"));
+    CHECK(resume != NULL);
+    snprintf(job, sizeof(job), head, id, ",\"resume\":", resume ? resume : "{}");
+    cJSON_free(resume);
+    kit_output_free(&r);
+    CHECK_INT(exec_argv(job, again, &r), 0);
+    last = kit_output_last(&r);
+    CHECK(cJSON_IsTrue(get(last, "part.last")));
+    CHECK_INT(getn(last, "part.total_items"), SIM_KLAVIYO_SEGMENTS);
+    collect_items(&r, parts - 1, ids, &n, 2 * SIM_KLAVIYO_SEGMENTS);
+    check_each_once(ids, n, SIM_KLAVIYO_SEGMENTS);
+    kit_output_free(&r);
+}
+
+static void test_list_resumes(void)
+{
+    /* 25 segments in pages of 4: 7 pages. The first job stops on page 4 (3 pages, 12 items
+     * delivered), or inside page 3 (10 items: the resume skips the first 2 of that page). */
+    resume_case("x20", "limits.max_pages=3", 12);
+    resume_case("x21", "limits.max_list_items=10", 10);
+}
+
+/* A resume is the job's input: bad ones are refused before any request. */
+static void test_resume_is_checked(void)
+{
+    static const char *const bad[] = {
+        "{\"cursor\":null,\"skip_items\":-1,\"part_index\":0,\"items_delivered\":0}",
+        "{\"cursor\":null,\"skip\":1}",
+        "{\"cursor\":\"http://127.0.0.1:1/elsewhere\",\"skip_items\":0,\"part_index\":1,"
+        "\"items_delivered\":1}",
+        "\"page-2\"",
+    };
+    char job[1024];
+    struct kit_output r;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(job, sizeof(job),
+                 "{\"job_id\":\"x22\",\"operation\":\"segments.list\",\"provider\":"
+                 "\"klaviyo\",\"account\":\"kl\",\"params\":{\"resume\":%s}}",
+                 bad[i]);
+        CHECK_INT(exec_job(job, NULL, NULL, &r), 1);
+        CHECK_STR(gets_(kit_output_last(&r), "error.code"), "invalid_params");
+        CHECK(strstr(gets_(kit_output_last(&r), "error.message"), "resume") != NULL);
+        kit_output_free(&r);
+    }
+}
+
+/* What a job passes is checked against what the operation takes, before any request: a typo is
+ * named with the closest name, an update with nothing to change is refused. */
+static void test_params_are_checked(void)
+{
+    static const struct {
+        const char *job;
+        const char *says;
+    } bad[] = {
+        {"{\"job_id\":\"x30\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+         "\"account\":\"kl\",\"params\":{\"id\":\"AmOy43\",\"with_member_cont\":true}}",
+         "did you mean with_member_count?"},
+        {"{\"job_id\":\"x31\",\"operation\":\"segments.update\",\"provider\":\"klaviyo\","
+         "\"account\":\"kl\",\"params\":{\"id\":\"AmOy43\"}}",
+         "nothing to change"},
+        {"{\"job_id\":\"x32\",\"operation\":\"segments.list\",\"provider\":\"sendgrid\","
+         "\"account\":\"sg\",\"options\":{\"revision\":\"2024-10-15\"}}",
+         "options.revision is not an option of sendgrid segments.list"},
+    };
+    struct kit_output r;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_INT(exec_job(bad[i].job, NULL, NULL, &r), 1);
+        CHECK_STR(gets_(kit_output_last(&r), "error.code"), "invalid_params");
+        CHECK(strstr(gets_(kit_output_last(&r), "error.message"), bad[i].says) != NULL);
+        CHECK_INT(getn(kit_output_last(&r), "attempts"), 0);
+        kit_output_free(&r);
+    }
+}
+
 static void test_retry_after_is_honoured(void)
 {
     struct kit_output r;
@@ -286,6 +436,46 @@ static void test_debug_redacts(void)
     kit_output_free(&r);
 }
 
+/* debug shows every exchange of the job (here a retried get: the 503, then the answer), with
+ * bodies cut and the key redacted everywhere; a list's message carries all of its pages. */
+static void test_debug_every_exchange(void)
+{
+    struct kit_output r;
+    const cJSON *ex;
+    char job[512];
+    char *text;
+
+    snprintf(job, sizeof(job),
+             "{\"job_id\":\"x13\",\"operation\":\"segments.get\",\"provider\":\"klaviyo\","
+             "\"account\":\"kl\",\"params\":{\"id\":\"sim-flaky-1-dbg%ld\"},\"options\":{"
+             "\"response_format\":\"debug\"}}",
+             (long)getpid());
+    CHECK_INT(exec_job(job, NULL, NULL, &r), 0);
+    ex = get(line(&r, 0), "debug.exchanges");
+    CHECK_INT(cJSON_GetArraySize(ex), 2);
+    CHECK_INT(getn(cJSON_GetArrayItem(ex, 0), "response.status"), 503);
+    CHECK_INT(getn(cJSON_GetArrayItem(ex, 1), "response.status"), 200);
+    CHECK_STR(gets_(cJSON_GetArrayItem(ex, 1), "request.method"), "GET");
+    CHECK_STR(gets_(cJSON_GetArrayItem(ex, 1), "request.headers.Authorization"), "[redacted]");
+    CHECK(strstr(gets_(cJSON_GetArrayItem(ex, 1), "response.body"), "\"data\"") != NULL);
+    text = cJSON_PrintUnformatted(line(&r, 0));
+    CHECK(text && !strstr(text, "sim-klaviyo-key"));
+    cJSON_free(text);
+    kit_output_free(&r);
+    /* 25 segments in pages of 10: one message, three exchanges, page bodies cut with a marker. */
+    CHECK_INT(exec_job("{\"job_id\":\"x14\",\"operation\":\"segments.list\",\"provider\":"
+                       "\"klaviyo\",\"account\":\"kl\",\"options\":{\"response_format\":"
+                       "\"debug\"}}",
+                       "--set", "worker.part_items=100", &r),
+              0);
+    CHECK_INT(kit_output_nlines(&r), 1);
+    ex = get(line(&r, 0), "debug.exchanges");
+    CHECK_INT(cJSON_GetArraySize(ex), 3);
+    CHECK(strstr(gets_(cJSON_GetArrayItem(ex, 0), "response.body"), "...[truncated: ") != NULL);
+    CHECK(strstr(gets_(cJSON_GetArrayItem(ex, 1), "request.url"), "page%5Bcursor%5D") != NULL);
+    kit_output_free(&r);
+}
+
 /* Run a segworker command (no stdin); returns its exit status, its stdout and stderr in out. */
 static int run_cmd(char *const av[], char *out, size_t n)
 {
@@ -311,6 +501,8 @@ static void test_other_commands(void)
     char *help[] = {"--help", NULL};
     char *dump[] = {"--dump-config=reference", NULL};
     char *unknown[] = {"frobnicate", NULL};
+    char *params[] = {"providers", "--params", "mailchimp", "segments.update", NULL};
+    char *bad_op[] = {"providers", "--params", "flodesk", "segments.delete", NULL};
     char *bad_enum[] = {"run", "--accounts", accounts, "--set", "worker.ordering=sideways", NULL};
 
     CHECK_INT(run_cmd(validate, out, sizeof(out)), 0);
@@ -326,6 +518,12 @@ static void test_other_commands(void)
     CHECK_INT(run_cmd(dump, out, sizeof(out)), 0);
     CHECK(strstr(out, "| `brokers` |") != NULL);
     CHECK_INT(run_cmd(unknown, out, sizeof(out)), 2);
+    /* What an operation takes, from the same declarations the engine checks jobs against. */
+    CHECK_INT(run_cmd(params, out, sizeof(out)), 0);
+    CHECK(strstr(out, "params.list_id") && strstr(out, "settings.list_id") &&
+          strstr(out, "at least one of: params.name"));
+    CHECK_INT(run_cmd(bad_op, out, sizeof(out)), 2);
+    CHECK(strstr(out, "does not support") != NULL);
     /* A setting outside its choices is refused with the choices named. */
     CHECK_INT(run_cmd(bad_enum, out, sizeof(out)), 2);
     CHECK(strstr(out, "key|partition|none") != NULL);
@@ -342,9 +540,13 @@ static const struct sw_test_case tests[] = {
     {"usage_exit_2", test_usage_exit_2},
     {"list_parts_and_truncation", test_list_parts_and_truncation},
     {"size_limits", test_size_limits},
+    {"list_resumes", test_list_resumes},
+    {"resume_is_checked", test_resume_is_checked},
+    {"params_are_checked", test_params_are_checked},
     {"retry_after_is_honoured", test_retry_after_is_honoured},
     {"timeout_and_deadline", test_timeout_and_deadline},
     {"debug_redacts", test_debug_redacts},
+    {"debug_every_exchange", test_debug_every_exchange},
     {"other_commands", test_other_commands},
     {"results_are_schema_valid", test_results_are_schema_valid},
     {NULL, NULL},

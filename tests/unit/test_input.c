@@ -72,7 +72,7 @@ static void test_job_errors(void)
          "\"options\":{\"deadline\":\"tomorrow\"}}",
          1, "deadline"},
         {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
-         "\"options\":{\"remote_query\":{\"a\":{}}}}",
+         "\"options\":{\"remote_query\":{\"a\":[{}]}}}",
          1, "remote_query.a"},
         {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
          "\"api_key\":\"x\"}",

@@ -47,6 +47,7 @@ enum sw_cli_opt_id {
     SW_OPT_SPECS_DIR,
     SW_OPT_SET,
     SW_OPT_MARKDOWN,
+    SW_OPT_PARAMS,
     SW_OPT_FILE,
     SW_OPT_TOPIC,
     SW_OPT_KEY,

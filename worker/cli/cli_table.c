@@ -38,6 +38,9 @@ const struct sw_cli_opt sw_cli_opts[] = {
      "Set any configuration key (repeatable; see --dump-config=reference)."},
     {SW_OPT_MARKDOWN, "markdown", 0, NULL, 0, NULL, SW_COMPLETE_NONE, B(PROVIDERS),
      "Print the whole provider reference (docs/PROVIDERS.md) instead of the matrix."},
+    {SW_OPT_PARAMS, "params", 0, NULL, 0, NULL, SW_COMPLETE_NONE, B(PROVIDERS),
+     "Print the params and provider options that PROVIDER OPERATION takes, variant by variant "
+     "(a job naming any other fails with invalid_params before any request)."},
     {SW_OPT_FILE, "file", 0, "FILE", 0, NULL, SW_COMPLETE_FILE, B(SUBMIT),
      "Read the jobs from FILE instead of standard input."},
     {SW_OPT_TOPIC, "topic", 0, "TOPIC", 0, NULL, SW_COMPLETE_NONE, B(SUBMIT) | B(AWAIT),
@@ -110,8 +113,10 @@ const struct sw_cli_cmd sw_cli_cmds[] = {
      "1 every awaited job arrived and at least one failed\n"
      "2 usage or configuration error\n"
      "3 timeout: some results did not arrive (they are named on standard error)"},
-    {SW_CMD_PROVIDERS, "providers", NULL, "print the providers' capability matrix",
-     "Print the capability matrix: provider x operation, and the response formats.",
+    {SW_CMD_PROVIDERS, "providers", "[PROVIDER OPERATION]",
+     "print the providers' capability matrix",
+     "Print the capability matrix: provider x operation, and the response formats. With "
+     "--params PROVIDER OPERATION, print what that operation takes instead.",
      "0 printed\n"
      "2 usage or configuration error"},
     {SW_CMD_VALIDATE, "validate", NULL, "check a deployment's configuration before jobs do",

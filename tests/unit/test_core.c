@@ -188,6 +188,63 @@ static void test_url_encode_and_rebase(void)
     CHECK(sw_url_rebase("http://h", "javascript:alert(1)", &out, &st) == SW_E_RESPONSE_INVALID);
 }
 
+/* What a job may put into one path segment: ids yes; anything a gateway could turn into a
+ * traversal, a query or a second request no, in whichever encoding. */
+static void test_url_segment_rule(void)
+{
+    static const char *const ok[] = {"AmOy43", "seg_1", "a b", "%",           "100%", "a%zz",
+                                     "%2",     "...",   "x.y", "caf\xc3\xa9", NULL};
+    static const struct {
+        const char *v;
+        const char *why;
+    } bad[] = {
+        {"", "must not be empty"},
+        {".", "must not be \".\" or \"..\""},
+        {"..", "must not be \".\" or \"..\""},
+        {"a/b", "contains '/'"},
+        {"a\\b", "contains '\\'"},
+        {"a?b=c", "contains '?'"},
+        {"#frag", "contains '#'"},
+        {"x\r\nHost: evil", "contains a control character"},
+        {"a\tb", "contains a control character"},
+        {"a\x7f", "contains a control character"},
+        {"%2e%2E", "decodes to \".\" or \"..\""},
+        {".%2e", "decodes to \".\" or \"..\""},
+        {"a%2Fb", "holds an encoded '/'"},
+        {"a%252Fb", "holds an encoded '/'"},   /* a gateway that decodes twice */
+        {"a%25252fb", "holds an encoded '/'"}, /* three times */
+        {"%5c..%5c", "holds an encoded '\\'"},
+        {"a%3Fb", "holds an encoded '?'"},
+        {"a%23b", "holds an encoded '#'"},
+        {"x%0d%0aX: 1", "holds an encoded control character"},
+        {"x%00", "holds an encoded control character"},
+        {NULL, NULL},
+    };
+    char big[600];
+    int i;
+
+    for (i = 0; ok[i]; i++) {
+        const char *why = sw_url_segment_why(ok[i]);
+
+        if (why) {
+            fprintf(stderr, "\"%s\" refused: %s\n", ok[i], why);
+        }
+        CHECK(why == NULL);
+    }
+    for (i = 0; bad[i].v; i++) {
+        const char *why = sw_url_segment_why(bad[i].v);
+
+        CHECK(why != NULL);
+        CHECK_STR(why ? why : "(accepted)", bad[i].why);
+    }
+    memset(big, 'a', sizeof(big));
+    big[SW_URL_MAX_SEGMENT] = '\0';
+    CHECK(sw_url_segment_why(big) == NULL);
+    big[SW_URL_MAX_SEGMENT] = 'a';
+    big[SW_URL_MAX_SEGMENT + 1] = '\0';
+    CHECK_STR(sw_url_segment_why(big), "is longer than 512 bytes");
+}
+
 static int fired[8];
 static int nfired;
 
@@ -431,6 +488,7 @@ static const struct sw_test_case tests[] = {
     {"alloc_cache_roundtrip", test_alloc_cache_roundtrip},
     {"json_pointer_and_depth", test_json_pointer_and_depth},
     {"url_encode_and_rebase", test_url_encode_and_rebase},
+    {"url_segment_rule", test_url_segment_rule},
     {"timer_heap", test_timer_heap},
     {"offsets_contiguous", test_offsets_contiguous},
     {"retry_classification", test_retry_classification},

@@ -75,6 +75,25 @@ static void test_job_errors(void)
          "\"options\":{\"remote_query\":{\"a\":{}}}}",
          1, "remote_query.a"},
         {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
+         "\"options\":{\"remote_query\":{\"a\":1,\"a\":2}}}",
+         1, "remote_query.a is given twice"},
+        {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
+         "\"options\":{\"remote_query\":{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,"
+         "\"h\":1,\"i\":1,\"j\":1,\"k\":1,\"l\":1,\"m\":1,\"n\":1,\"o\":1,\"p\":1,\"q\":1,\"r\":1,"
+         "\"s\":1,\"t\":1,\"u\":1,\"v\":1,\"w\":1,\"x\":1,\"y\":1,\"z\":1,\"A\":1,\"B\":1,\"C\":1,"
+         "\"D\":1,\"E\":1,\"F\":1,\"G\":1}}}",
+         1, "more than 32 entries"},
+        {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
+         "\"options\":{\"exclude_fields\":[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]}}",
+         1, "more than 64 entries"},
+        {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
          "\"api_key\":\"x\"}",
          1, "unknown top-level field"},
         {"{\"job_id\":\"j\",\"params\":"

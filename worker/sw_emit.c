@@ -4,10 +4,12 @@
  * is released and its offset can be committed.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_log.h"
+#include "sw_redact.h"
 #include "sw_run.h"
 #include "sw_time.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Room for the fallback result: every field bounded below (ids 200 bytes each, escaped at most
@@ -114,10 +116,35 @@ static void fill_meta(const struct sw_run *r, struct sw_result_meta *m)
     m->http_ms = r->http_ms;
 }
 
+/* The serialized result redacted (see sw_redact.h): a provider may echo the account's secrets in
+ * an item as well as in an error. Frees payload when it returns another string or NULL (out of
+ * memory). */
+static char *redacted(char *payload, size_t *len, const struct sw_account *acct)
+{
+    size_t rlen = 0;
+    char *r = payload ? sw_redact_dup(payload, *len, acct, &rlen) : NULL;
+
+    if (!r && !rlen) {
+        return payload;
+    }
+    cJSON_free(payload);
+    if (!r) {
+        return NULL;
+    }
+    /* Handed on and freed with cJSON_free, like the payload it replaces. */
+    payload = cJSON_malloc(rlen + 1);
+    if (payload) {
+        memcpy(payload, r, rlen + 1);
+        *len = rlen;
+    }
+    free(r);
+    return payload;
+}
+
 /* Build and offer one message. A last message is offered in every case. */
 static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta *m,
                  const cJSON *result, const struct sw_part_info *part, const struct sw_status *err,
-                 const cJSON *perr, const cJSON *debug)
+                 const cJSON *perr, const cJSON *debug, const struct sw_account *acct)
 {
     struct sw_status oom;
     struct sw_emit em;
@@ -125,6 +152,8 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
     size_t len = 0;
     char *payload = m->job_id ? sw_result_build(m, result, part, err, perr, debug, &len) : NULL;
     int rc;
+
+    payload = redacted(payload, &len, acct);
 
     if (!payload && m->job_id && !part->last) {
         return -1; /* the caller ends the job, with a last message */
@@ -166,7 +195,7 @@ int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
 
     fill_meta(r, &m);
     return offer(r->eng, r->user, &m, result, part, err, perr,
-                 r->job->format == SW_FMT_DEBUG ? r->debug : NULL);
+                 r->job->format == SW_FMT_DEBUG ? r->debug : NULL, r->acct);
 }
 
 void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const struct sw_status *st,
@@ -184,5 +213,5 @@ void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const str
     m.correlation = job ? job->correlation : NULL;
     m.received_wall_ms = received_wall_ms;
     sw_metrics_job_done(eng->metrics, m.provider, m.operation, st->code);
-    offer(eng, user, &m, NULL, &part, st, NULL, NULL);
+    offer(eng, user, &m, NULL, &part, st, NULL, NULL, NULL);
 }

@@ -13,6 +13,17 @@
 
 #define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* The listener must answer probes whoever else is connected: anything in the cluster can open
+ * connections and trickle bytes into them. Slow clients hold connections (each dropped after
+ * CONN_IDLE_S without a byte, its request head bounded by CONN_MEMORY), never a thread: the
+ * threads poll every connection. One client address holds at most PER_CLIENT of the CONN_LIMIT
+ * connections, so the kubelet's probes always find room unless many addresses conspire. */
+#define ADMIN_THREADS 2U
+#define CONN_LIMIT    512U
+#define PER_CLIENT    32U
+#define CONN_IDLE_S   5U
+#define CONN_MEMORY   ((size_t)16384)
+
 struct sw_admin {
     struct MHD_Daemon *d;
     struct sw_metrics *m;
@@ -180,8 +191,10 @@ struct sw_admin *sw_admin_start(const char *addr, struct sw_metrics *m, int64_t 
         flags |= MHD_USE_IPv6;
     }
     a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, res->ai_addr,
-                            MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
-                            MHD_OPTION_END);
+                            MHD_OPTION_THREAD_POOL_SIZE, ADMIN_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+                            CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_CLIENT,
+                            MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY, MHD_OPTION_END);
     if (!a->d) {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "http_addr \"%s\": cannot listen", addr);
         free(a);

@@ -15,11 +15,15 @@
 #include "kit.h"
 #include "sw_test.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define KLAVIYO_KEY  "ops-klaviyo-secret-1a2b3c"
@@ -170,6 +174,72 @@ static int setup(struct ops *o)
 }
 
 /* 1. Not ready before the group is joined: this worker's broker does not exist. */
+#define SLOW_CLIENTS 200
+#define SLOW_ADDRS   10 /* 127.0.0.2 .. 127.0.0.11: other clients than the probes' 127.0.0.1 */
+#define PROBES       20
+
+/* A client that connected from 127.0.0.<host> and sent part of a request head: -1, or its fd. */
+static int slow_client(int port, int host)
+{
+    static const char part[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0) {
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)host);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        send(fd, part, sizeof(part) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(part) - 1) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 1b. Slow clients (a byte now and then, never a whole request) hold connections, not the
+ * listener: with SLOW_CLIENTS of them open the probes are still answered. Each probe waits at
+ * most its own receive timeout; between probes every slow client sends one more byte, so none
+ * of them is idle long enough to be dropped. */
+static void slow_clients_do_not_starve_probes(int admin)
+{
+    int fds[SLOW_CLIENTS];
+    int i, k, open = 0, answered = 0;
+    char buf[512];
+
+    for (i = 0; i < SLOW_CLIENTS; i++) {
+        fds[i] = slow_client(admin, 2 + i % SLOW_ADDRS);
+        open += fds[i] >= 0;
+    }
+    CHECK_INT(open, SLOW_CLIENTS);
+    for (k = 0; k < PROBES; k++) {
+        answered += kit_http_get(admin, "/healthz", buf, sizeof(buf)) == 200;
+        for (i = 0; i < SLOW_CLIENTS; i++) {
+            /* A client the listener closed: MSG_NOSIGNAL, so that is a count, not a SIGPIPE. */
+            if (fds[i] >= 0 && send(fds[i], "X", 1, MSG_NOSIGNAL) != 1) {
+                close(fds[i]);
+                fds[i] = -1;
+            }
+        }
+    }
+    printf("admin listener: %d of %d health probes answered with %d slow clients open\n", answered,
+           PROBES, open);
+    CHECK_INT(answered, PROBES);
+    for (i = 0; i < SLOW_CLIENTS; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
+}
+
 static void not_ready_without_broker(struct ops *o, struct kit_worker *w0)
 {
     char buf[4096];
@@ -184,6 +254,7 @@ static void not_ready_without_broker(struct ops *o, struct kit_worker *w0)
     CHECK_INT(kit_http_get(admin, "/readyz", buf, sizeof(buf)), 503);
     CHECK(strstr(buf, "has not assigned") != NULL);
     CHECK_INT(kit_http_get(admin, "/nosuch", buf, sizeof(buf)), 404);
+    slow_clients_do_not_starve_probes(admin);
     kit_worker_kill(w0);
 }
 

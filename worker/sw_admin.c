@@ -62,7 +62,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     struct sw_admin *a = cls;
     int64_t now = sw_now_mono_ms();
-    char buf[160];
+    char buf[512];
 
     (void)version;
     (void)upload;
@@ -86,14 +86,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return reply(conn, MHD_HTTP_OK, METRICS_CTYPE, text, len, MHD_RESPMEM_MUST_FREE);
     }
-    if (!strcmp(url, "/healthz")) {
-        return sw_metrics_healthy(a->m, now, a->max_stall_ms)
-                   ? reply_text(conn, MHD_HTTP_OK, "ok\n")
-                   : reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "event loop stalled\n");
-    }
-    if (!strcmp(url, "/readyz")) {
-        const char *why = NULL;
-        int ok = sw_metrics_ready(a->m, now, a->max_stall_ms, &why);
+    if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz")) {
+        char why[sizeof(buf) - 1];
+        int ok = url[1] == 'h' ? sw_metrics_healthy(a->m, now, a->max_stall_ms, why, sizeof(why))
+                               : sw_metrics_ready(a->m, now, a->max_stall_ms, why, sizeof(why));
 
         snprintf(buf, sizeof(buf), "%s\n", why);
         return reply(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,

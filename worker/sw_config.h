@@ -54,6 +54,7 @@ struct sw_config {
     long long rebalance_drain_ms;
     long long transaction_commit_ms;
     long long health_max_stall_ms;
+    long long health_max_broker_down_ms;
     struct sw_kv *kafka;
     size_t nkafka;
 };

@@ -135,8 +135,8 @@ static void write_accounts(const struct ops *o, const char *kl_keyfile, int with
     CHECK(kit_accounts_write(&acc, o->accounts) == 0);
 }
 
-static pid_t start_worker(struct kit_worker *w, const struct ops *o, const char *brokers,
-                          const char *name)
+/* A worker of this test, not started yet (more settings may follow). */
+static void init_worker(struct kit_worker *w, const struct ops *o, const char *brokers)
 {
     kit_worker_init_run(w, &args, brokers, o->accounts, &o->n);
     kit_worker_set(w, "retry.base_ms=50");
@@ -145,6 +145,12 @@ static pid_t start_worker(struct kit_worker *w, const struct ops *o, const char 
     kit_worker_set(w, "shutdown.grace_ms=20000");
     kit_worker_env(w, "OPS_SENDGRID_KEY=" SENDGRID_KEY);
     kit_worker_env(w, "OPS_WRONG_KEY=" WRONG_KEY);
+}
+
+static pid_t start_worker(struct kit_worker *w, const struct ops *o, const char *brokers,
+                          const char *name)
+{
+    init_worker(w, o, brokers);
     return kit_worker_start(w, args.work, name);
 }
 
@@ -221,7 +227,7 @@ static void slow_clients_do_not_starve_probes(int admin)
     }
     CHECK_INT(open, SLOW_CLIENTS);
     for (k = 0; k < PROBES; k++) {
-        answered += kit_http_get(admin, "/healthz", buf, sizeof(buf)) == 200;
+        answered += kit_http_get(admin, "/healthz", buf, sizeof(buf)) > 0; /* 200 or 503 */
         for (i = 0; i < SLOW_CLIENTS; i++) {
             /* A client the listener closed: MSG_NOSIGNAL, so that is a count, not a SIGPIPE. */
             if (fds[i] >= 0 && send(fds[i], "X", 1, MSG_NOSIGNAL) != 1) {
@@ -240,22 +246,63 @@ static void slow_clients_do_not_starve_probes(int admin)
     }
 }
 
+/* GET path until its body holds needle or the deadline passes; the last status. */
+static int wait_body(int port, const char *path, const char *needle, char *buf, size_t n,
+                     int64_t timeout_ms)
+{
+    int64_t end = kit_now_ms() + timeout_ms;
+    int st;
+
+    for (;;) {
+        st = kit_http_get(port, path, buf, n);
+        if ((st > 0 && strstr(buf, needle)) || kit_now_ms() >= end) {
+            return st;
+        }
+        kit_nap_ms(50);
+    }
+}
+
+/* 1. No broker: alive at first, not ready and saying why; past health.max_broker_down_ms no
+ * longer alive either, so an orchestrator can act. */
 static void not_ready_without_broker(struct ops *o, struct kit_worker *w0)
 {
     char buf[4096];
     int admin;
 
-    start_worker(w0, o, "127.0.0.1:1", "worker0");
+    init_worker(w0, o, "127.0.0.1:1");
+    kit_worker_set(w0, "health.max_broker_down_ms=3000");
+    kit_worker_start(w0, args.work, "worker0");
     admin = kit_worker_admin_port(w0, kit_deadline_ms(20000));
     CHECK(admin > 0);
-    CHECK_INT(
-        kit_http_wait_status(admin, "/healthz", 200, buf, sizeof(buf), kit_deadline_ms(10000)),
-        200);
     CHECK_INT(kit_http_get(admin, "/readyz", buf, sizeof(buf)), 503);
-    CHECK(strstr(buf, "has not assigned") != NULL);
+    CHECK(strstr(buf, "no Kafka broker (127.0.0.1:1) has answered") != NULL);
     CHECK_INT(kit_http_get(admin, "/nosuch", buf, sizeof(buf)), 404);
     slow_clients_do_not_starve_probes(admin);
+    CHECK_INT(wait_body(admin, "/healthz", "health.max_broker_down_ms", buf, sizeof(buf),
+                        kit_deadline_ms(20000)),
+              503);
+    /* And the log never claimed to consume. */
+    CHECK(!kit_file_contains(w0->log, "consuming"));
+    CHECK(kit_file_contains(w0->log, "connecting to 127.0.0.1:1"));
     kit_worker_kill(w0);
+}
+
+/* 1c. A broker, but no jobs topic: /readyz names the topic. */
+static void missing_jobs_topic_named(struct ops *o)
+{
+    struct kit_worker w;
+    char buf[4096], want[256];
+    int admin;
+
+    init_worker(&w, o, args.bootstrap);
+    kit_worker_set(&w, "topics.jobs=%s-nosuch", o->n.tag);
+    kit_worker_start(&w, args.work, "worker-notopic");
+    admin = kit_worker_admin_port(&w, kit_deadline_ms(20000));
+    CHECK(admin > 0);
+    snprintf(want, sizeof(want), "the jobs topic %s-nosuch does not exist", o->n.tag);
+    CHECK_INT(wait_body(admin, "/readyz", want, buf, sizeof(buf), kit_deadline_ms(30000)), 503);
+    CHECK(strstr(buf, want) != NULL);
+    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(30000)), 0);
 }
 
 /* 3. A mixed run: successes (two traced), a list, a retry, provider errors, dead letters. */
@@ -559,6 +606,7 @@ static void test_ops(void)
         goto out;
     }
     not_ready_without_broker(o, &w0);
+    missing_jobs_topic_named(o);
 
     /* 2. The real worker: ready once the group assigned its partitions. */
     start_worker(&w1, o, args.bootstrap, "worker1");

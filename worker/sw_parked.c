@@ -55,7 +55,7 @@ sw_err_t sw_parked_parse(const struct sw_parked_hdr *not_before,
         out->attempts = (int)v;
     }
     if (received && received->value) {
-        if (decimal(received, &v) || v > now_wall_ms + max_park_ms) {
+        if (decimal(received, &v) || v > now_wall_ms + SW_PARKED_MAX_SKEW_MS) {
             return bad(st, SW_PARKED_RECEIVED, "is not a past time in epoch milliseconds");
         }
         out->received_wall_ms = v;

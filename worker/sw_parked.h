@@ -16,6 +16,8 @@
 
 /* The most tries a parked job may claim to have had. */
 #define SW_PARKED_MAX_ATTEMPTS 1000
+/* How far ahead of this worker's clock another worker's may be (received is its time). */
+#define SW_PARKED_MAX_SKEW_MS 3600000
 
 /* One header value as the message has it (not NUL-terminated; value NULL: absent). */
 struct sw_parked_hdr {
@@ -32,8 +34,8 @@ struct sw_parked {
 
 /* Validate the three headers (NULL value: absent; then now, 0 and 0). Each present one must be
  * a decimal count of milliseconds or tries without sign or spaces; attempts at most
- * SW_PARKED_MAX_ATTEMPTS; received not after now + max_park_ms (clocks differ, but not by
- * days). not_before is held to at most now + max_park_ms, so that no message holds a slot
+ * SW_PARKED_MAX_ATTEMPTS; received not after now + SW_PARKED_MAX_SKEW_MS (clocks differ, but
+ * not by hours). not_before is held to at most now + max_park_ms, so that no message holds a slot
  * longer than the worker would have parked it. SW_E_OK, or SW_E_INVALID_JOB naming the header
  * in st. */
 sw_err_t sw_parked_parse(const struct sw_parked_hdr *not_before,

@@ -30,7 +30,8 @@ static void parked(const uint8_t *data, size_t size)
     sw_status_clear(&st);
     if (sw_parked_parse(&h[0], &h[1], &h[2], now, park, &pk, &st) == SW_E_OK &&
         (pk.not_before_wall_ms > now + park || pk.attempts < 0 ||
-         pk.attempts > SW_PARKED_MAX_ATTEMPTS || pk.received_wall_ms > now + park)) {
+         pk.attempts > SW_PARKED_MAX_ATTEMPTS ||
+         pk.received_wall_ms > now + SW_PARKED_MAX_SKEW_MS)) {
         abort(); /* what passes is within its bounds */
     }
 }

@@ -251,6 +251,7 @@ static void test_parked_headers(void)
         {NULL, "1001", NULL, 0, 0, "segworker.attempts"},
         {NULL, "x", NULL, 0, 0, "segworker.attempts"},
         {NULL, NULL, "1800000000000", 0, 0, "segworker.received"},
+        {NULL, NULL, "1700000120000", 1, 0, NULL}, /* another worker's clock, a little ahead */
         {NULL, NULL, NULL, -1, 0, NULL},
     };
     int i;

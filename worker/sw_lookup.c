@@ -47,8 +47,10 @@ static void retry_done(struct sw_bg_task *task)
     struct sw_worker *w = lk->w;
     int64_t now = sw_now_mono_ms();
 
-    if (!lk->reached) {
-        /* Nothing is known of the topic: no broker answered (/readyz says so). */
+    if (!lk->reached && !sw_metrics_broker_up(w->metrics)) {
+        /* Nothing is known of the topic: no broker answered (/readyz says so). A failed lookup
+         * while brokers answer the jobs probe means the topic is not there (a lookup of a
+         * missing topic can also time out). */
         sw_log_debug(NULL, "metadata of %s: %s", w->cfg->retry_topic, lk->err);
         w->retry_next_ms = now + JOBS_SOON_MS;
         return;
@@ -81,7 +83,7 @@ static void jobs_done(struct sw_bg_task *task)
 
     if (!lk->reached) {
         sw_metrics_broker_down(w->metrics, now);
-        if (!w->jobs_warned) {
+        if (w->jobs_warned != 1) {
             sw_log_warn(NULL, "no Kafka broker of %s answers (%s); still trying", w->cfg->brokers,
                         lk->err);
             w->jobs_warned = 1;
@@ -91,13 +93,15 @@ static void jobs_done(struct sw_bg_task *task)
     }
     sw_metrics_broker_reached(w->metrics);
     sw_metrics_topic_missing(w->metrics, SW_TOPIC_JOBS, !lk->exists);
+    /* Each change is logged once: 1 unreachable (above), 2 no jobs topic, 3 all well. */
     if (!lk->exists && w->jobs_warned != 2) {
         sw_log_warn(NULL, "the jobs topic %s does not exist: nothing to consume until it does",
                     w->cfg->jobs_topic);
         w->jobs_warned = 2;
-    } else if (lk->exists && w->jobs_warned) {
-        sw_log_info(NULL, "broker answers and the jobs topic %s exists", w->cfg->jobs_topic);
-        w->jobs_warned = 0;
+    } else if (lk->exists && w->jobs_warned != 3) {
+        sw_log_info(NULL, "a broker answers and the jobs topic %s exists (%d partitions)",
+                    w->cfg->jobs_topic, lk->partitions);
+        w->jobs_warned = 3;
     }
     w->jobs_next_ms = now + (lk->exists ? JOBS_EVERY_MS : JOBS_SOON_MS);
 }
@@ -170,14 +174,15 @@ void sw_lookup_free(struct sw_worker *w)
 
 void sw_lookup_tick(struct sw_worker *w, int64_t now_ms)
 {
+    /* The jobs probe first: whether a broker answers decides what a failed retry lookup means. */
+    if (w->jobs.rkt && !w->jobs.task.busy && now_ms >= w->jobs_next_ms) {
+        w->jobs_next_ms = now_ms + JOBS_EVERY_MS; /* jobs_done sets the next one */
+        sw_bg_submit(w->bg, &w->jobs.task);
+    }
     if (w->retry.rkt && !w->retry_ok && !w->retry.task.busy && now_ms >= w->retry_next_ms) {
         /* Until the first answer, look again soon: the topic may just have been created. */
         w->retry_next_ms = now_ms + RETRY_TOPIC_SOON_MS;
         sw_bg_submit(w->bg, &w->retry.task);
-    }
-    if (w->jobs.rkt && !w->jobs.task.busy && now_ms >= w->jobs_next_ms) {
-        w->jobs_next_ms = now_ms + JOBS_EVERY_MS; /* jobs_done sets the next one */
-        sw_bg_submit(w->bg, &w->jobs.task);
     }
     if (w->share_dirty && !w->share.task.busy && now_ms >= w->share_next_ms) {
         w->share_dirty = 0;

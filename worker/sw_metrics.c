@@ -293,6 +293,11 @@ void sw_metrics_broker_reached(struct sw_metrics *m)
     }
 }
 
+int sw_metrics_broker_up(struct sw_metrics *m)
+{
+    return m && atomic_load(&m->broker_down_since_ms) == 0;
+}
+
 void sw_metrics_broker_down(struct sw_metrics *m, int64_t now_mono_ms)
 {
     long long zero = 0;

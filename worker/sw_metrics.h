@@ -64,6 +64,8 @@ enum sw_topic_role { SW_TOPIC_JOBS, SW_TOPIC_RETRY };
 void sw_metrics_set_kafka(struct sw_metrics *m, const char *brokers, const char *jobs_topic,
                           const char *retry_topic, int64_t max_broker_down_ms, int64_t now_mono_ms);
 void sw_metrics_broker_reached(struct sw_metrics *m);
+/* Whether a broker answered since set_kafka and none was reported down since. */
+int sw_metrics_broker_up(struct sw_metrics *m);
 void sw_metrics_broker_down(struct sw_metrics *m, int64_t now_mono_ms);
 void sw_metrics_topic_missing(struct sw_metrics *m, enum sw_topic_role role, int missing);
 

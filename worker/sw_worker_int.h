@@ -144,8 +144,8 @@ struct sw_worker {
     struct sw_lookup share;
     struct sw_lookup jobs; /* whether a broker answers and the jobs topic exists, for /readyz */
     int64_t jobs_next_ms;
-    int jobs_warned;
-    int retry_ok; /* topics.retry exists: long waits may be parked there */
+    int jobs_warned; /* what jobs_done last logged (sw_lookup.c) */
+    int retry_ok;    /* topics.retry exists: long waits may be parked there */
     int retry_warned;
     int64_t retry_next_ms;
     struct sw_lookup retry;

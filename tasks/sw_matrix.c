@@ -63,7 +63,21 @@ static const char preamble[] =
     "under its provider below: any other (with the closest name it takes), one of the wrong "
     "type, or an update with nothing to change is `invalid_params` before any request. A list "
     "that fails after delivering parts ends with a `resume` object; passed back as "
-    "`params.resume`, it continues there.\n";
+    "`params.resume`, it continues there.\n"
+    "\n"
+    "What a job may not set (each refused with `invalid_params` before any request):\n"
+    "\n"
+    "- A value the account's settings define is the operator's: a job parameter that falls back "
+    "to an account setting (listed per provider under \"Set by the account\") may repeat the "
+    "setting's value but not name another, unless the account lists the parameter in "
+    "`settings.job_may_set` (e.g. `\"job_may_set\": [\"list_id\"]`).\n"
+    "- `params.page_size` above the provider's largest page (the pagination column's "
+    "`page_size ≤ N`).\n"
+    "- A value put into a URL path that no id can be: empty, over 512 bytes, `.` or `..`, or "
+    "holding a control character, `/`, `\\`, `?` or `#`, also percent-encoded (decoded up to three "
+    "times); the message names the parameter.\n"
+    "- An `options.remote_query` key the operation sets itself (its query parameters, paging "
+    "position and page size), more than 32 keys, or more than 64 `options.exclude_fields`.\n";
 
 /* "segments.get" → "get"; other families keep their prefix ("audiences.create"). */
 static const char *op_label(const char *op)
@@ -117,12 +131,20 @@ static void print_variant(const char *name, const cJSON *op, FILE *out)
 {
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(op, "result");
     const char *when = sw_json_str(op, "when");
-    const char *style = sw_json_str(cJSON_GetObjectItemCaseSensitive(op, "pagination"), "style");
+    const cJSON *pag = cJSON_GetObjectItemCaseSensitive(op, "pagination");
+    const char *style = sw_json_str(pag, "style");
+    const cJSON *max = cJSON_GetObjectItemCaseSensitive(pag, "max_page_size");
     const char *lc = sw_json_str(op, "limit_class");
+    char paging[64];
 
+    if (cJSON_IsNumber(max)) {
+        snprintf(paging, sizeof(paging), "%s (page_size ≤ %d)", style, (int)max->valuedouble);
+    } else {
+        snprintf(paging, sizeof(paging), "%s", style ? style : "-");
+    }
     fprintf(out, "| `%s`%s%s%s | `%s %s` | %s | %s%s%s | %s |\n", name, when ? " (when `" : "",
             when ? when : "", when ? "`)" : "", sw_json_str(op, "method"), sw_json_str(op, "path"),
-            style ? style : "-", sw_json_str(res, "kind"), sw_json_str(res, "model") ? " " : "",
+            paging, sw_json_str(res, "kind"), sw_json_str(res, "model") ? " " : "",
             sw_json_str(res, "model") ? sw_json_str(res, "model") : "",
             lc ? lc : (!strcmp(sw_json_str(op, "method"), "GET") ? "read" : "write"));
 }
@@ -224,6 +246,57 @@ static void print_sources(const cJSON *doc, FILE *out)
     }
 }
 
+/* Every "params.X,settings.Y" fallback in the strings of v (a job parameter an account setting
+ * owns), each once, into pairs[] as "`params.X` (`settings.Y`)". */
+static void collect_owned(const cJSON *v, char pairs[][160], int *n, int max)
+{
+    const cJSON *c;
+
+    if (cJSON_IsString(v)) {
+        const char *p = v->valuestring;
+
+        while ((p = strstr(p, "params.")) != NULL && *n < max) {
+            size_t pl = strcspn(p, ",}|:");
+            const char *q = p + pl;
+            char pair[160];
+            int i;
+
+            if (q[0] == ',' && !strncmp(q + 1, "settings.", 9)) {
+                snprintf(pair, sizeof(pair), "`%.*s` (`%.*s`)", (int)pl, p,
+                         (int)strcspn(q + 1, ",}|:"), q + 1);
+                for (i = 0; i < *n && strcmp(pairs[i], pair); i++) {
+                }
+                if (i == *n) {
+                    snprintf(pairs[(*n)++], sizeof(pairs[0]), "%s", pair);
+                }
+            }
+            p = q;
+        }
+        return;
+    }
+    cJSON_ArrayForEach(c, v)
+    {
+        collect_owned(c, pairs, n, max);
+    }
+}
+
+static void print_owned(const struct sw_spec *spec, FILE *out)
+{
+    char pairs[8][160];
+    int n = 0, i;
+
+    collect_owned(spec->operations, pairs, &n, 8);
+    if (n == 0) {
+        return;
+    }
+    fprintf(out, "- Set by the account (a job may repeat the value, not change it, unless "
+                 "`settings.job_may_set` lists the parameter):");
+    for (i = 0; i < n; i++) {
+        fprintf(out, "%s %s", i ? "," : "", pairs[i]);
+    }
+    fprintf(out, "\n");
+}
+
 static void print_provider(const struct sw_spec *spec, FILE *out)
 {
     const cJSON *doc = spec->doc;
@@ -247,6 +320,7 @@ static void print_provider(const struct sw_spec *spec, FILE *out)
         }
     }
     fprintf(out, " (an account's `base_url` replaces it)\n- Auth: %s\n", auth_kind(doc));
+    print_owned(spec, out);
     fprintf(out, "- Rate limits (declared):");
     if (!rl) {
         fprintf(out, " none documented");

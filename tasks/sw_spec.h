@@ -124,6 +124,8 @@ enum sw_spec_scope {
 
 /* One alternative of a reference ("params.workspace.id"). */
 struct sw_spec_alt {
+    const char *text; /* as written ("params.workspace.id"), for messages */
+    const char *name; /* the key as written after the scope ("workspace.id") */
     enum sw_spec_scope scope;
     const char *key;         /* credentials: the credential's name */
     const char *const *path; /* params, settings, options: the keys to walk into the object */
@@ -132,18 +134,27 @@ struct sw_spec_alt {
 
 /* A reference: alternatives separated by commas, the first with a (non-null) value wins, so a
  * job parameter can fall back to an account setting (Mailchimp params.list_id, else
- * settings.list_id). */
+ * settings.list_id). A value the account's settings define is the operator's: a job parameter
+ * that names another value for it is refused unless the account lists the parameter in
+ * settings.job_may_set (sw_spec_ref_get). */
 struct sw_spec_ref {
     const char *text; /* as written, without default or cast, for messages */
     const struct sw_spec_alt *alt;
     int nalt; /* 0: no reference */
 };
 
-/* A resolved reference: a params/settings/options JSON value or a credential string. */
+/* A resolved reference: a params/settings/options JSON value or a credential string, and the
+ * alternative it came from (NULL when none had a value). */
 struct sw_ref {
     const cJSON *json;
     const char *secret;
+    const struct sw_spec_alt *alt;
+    const struct sw_spec_alt *owner; /* SW_REF_CROSSES: the account setting the job overrode */
 };
+
+/* sw_spec_ref_get's failures. */
+#define SW_REF_MALFORMED (-1) /* a malformed alternative was reached (a broken base URL) */
+#define SW_REF_CROSSES   (-2) /* a job parameter names another value than the account's setting */
 
 /* Parse len bytes of s. strict: every alternative must be well-formed (a spec); else a malformed
  * one is kept and reported only when reached (an account's base URL, as it always was). NULL, or
@@ -153,9 +164,15 @@ sw_spec_why sw_spec_ref_parse(struct sw_spec_arena *a, const char *s, size_t len
 /* A reference member of obj ("when", "from"; absent: nalt 0). 0, or -1 reported. */
 int sw_spec_cc_ref(const struct sw_spec_cc *cc, const cJSON *obj, const char *key,
                    const char *field, struct sw_spec_ref *out);
-/* Resolve r. -1 only when a malformed alternative was reached. */
+/* Resolve r. 0, SW_REF_MALFORMED, or SW_REF_CROSSES: the first alternative with a value is a
+ * job parameter, a later one an account setting with another value, and the account does not
+ * let jobs set that parameter (the same value is fine). */
 int sw_spec_ref_get(const struct sw_spec_ref *r, const struct sw_account *acct,
                     const struct sw_job *job, struct sw_ref *out);
+/* The status for a failure rc of sw_spec_ref_get on r (what names the place: "spec template
+ * \"...\"", "spec query page[size]"). Returns st's code. */
+sw_err_t sw_spec_ref_fail(const struct sw_spec_ref *r, int rc, const struct sw_ref *v,
+                          const struct sw_account *acct, const char *what, struct sw_status *st);
 /* Whether r has a truthy value (a credential, true, a non-empty string, a non-zero number, an
  * array or object). */
 int sw_spec_ref_truthy(const struct sw_spec_ref *r, const struct sw_account *acct,
@@ -317,6 +334,7 @@ struct sw_spec_paging {
     struct sw_spec_ptr next;
     struct sw_spec_ptr total;    /* default "": the body */
     struct sw_spec_ptr has_more; /* default "": the body */
+    long long max_page_size;     /* the API's largest page size; 0: not stated */
 };
 
 struct sw_spec_result {

@@ -164,10 +164,10 @@ static sw_err_t ref_value(const struct sw_spec_body *b, const struct sw_account 
                           const struct sw_job *job, cJSON **out, struct sw_status *st)
 {
     struct sw_ref r;
+    int rc = sw_spec_ref_get(&b->ref, acct, job, &r);
 
-    if (sw_spec_ref_get(&b->ref, acct, job, &r)) {
-        return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                             "spec body template \"%s\" has a bad reference", b->ref.text);
+    if (rc) {
+        return sw_spec_ref_fail(&b->ref, rc, &r, acct, "spec body template", st);
     }
     if (r.secret) {
         *out = cJSON_CreateString(r.secret);

@@ -134,6 +134,7 @@ static const char *const kinds[] = {"item", "items", "count", "deleted", "accept
 static int compile_paging(const struct sw_spec_cc *cc, const cJSON *desc, struct sw_spec_paging *p)
 {
     const cJSON *pag = cJSON_GetObjectItemCaseSensitive(desc, "pagination");
+    const cJSON *mps;
     int style;
 
     p->style = SW_PAGING_NONE;
@@ -159,6 +160,14 @@ static int compile_paging(const struct sw_spec_cc *cc, const cJSON *desc, struct
         return -1;
     }
     p->first_num = p->first ? strtoll(p->first, NULL, 10) : 0;
+    mps = cJSON_GetObjectItemCaseSensitive(pag, "max_page_size");
+    if (mps) {
+        if (!cJSON_IsNumber(mps) || mps->valuedouble < 1 || mps->valuedouble > 1e9 ||
+            mps->valuedouble != (double)(long long)mps->valuedouble) {
+            return sw_spec_cc_fail(cc, "pagination.max_page_size", "must be a whole number >= 1");
+        }
+        p->max_page_size = (long long)mps->valuedouble;
+    }
     if (sw_spec_cc_ptr(cc, pag, "total", "pagination.total", &p->total) ||
         sw_spec_cc_ptr(cc, pag, "has_more", "pagination.has_more", &p->has_more)) {
         return -1;

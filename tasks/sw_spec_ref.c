@@ -4,6 +4,8 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_spec.h"
 
+#include "sw_json.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +87,12 @@ static sw_spec_why parse_alt(struct sw_spec_arena *a, const char *s, size_t len,
         return bad_ref;
     }
     alt->scope = scopes[i].scope;
+    alt->text = sw_spec_arena_strndup(a, s, len);
     key = sw_spec_arena_strndup(a, dot + 1, klen);
-    if (!key) {
+    if (!key || !alt->text) {
         return sw_spec_why_nomem;
     }
+    alt->name = alt->text + (dot + 1 - s); /* key is split in place below; the name stays whole */
     alt->key = key;
     /* A credential's name is looked up whole; the other scopes are objects to walk into. */
     return alt->scope == SW_SCOPE_CREDENTIALS ? NULL : split_path(a, key, alt);
@@ -167,13 +171,68 @@ int sw_ref_present(const struct sw_ref *r)
     return r->secret || (r->json && !cJSON_IsNull(r->json));
 }
 
+/* Whether the account lets jobs set the parameter key ("list_id") although its settings define
+ * it: settings.job_may_set lists it. */
+static int job_may_set(const struct sw_account *acct, const char *key)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(acct->settings, SW_ACCOUNT_JOB_MAY_SET);
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, list)
+    {
+        if (cJSON_IsString(c) && !strcmp(c->valuestring, key)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The same value, as JSON or as the text a request would carry ("1000" and 1000). */
+static int same_value(const cJSON *a, const cJSON *b)
+{
+    struct sw_buf ta, tb;
+    int same;
+
+    if (sw_json_equal(a, b)) {
+        return 1;
+    }
+    sw_buf_init(&ta, SW_SPEC_MAX_VALUE_BYTES);
+    sw_buf_init(&tb, SW_SPEC_MAX_VALUE_BYTES);
+    same = !sw_scalar_text(a, &ta) && !sw_scalar_text(b, &tb) && ta.len == tb.len &&
+           (!ta.len || !memcmp(ta.data, tb.data, ta.len));
+    sw_buf_free(&ta);
+    sw_buf_free(&tb);
+    return same;
+}
+
+/* A job parameter (alternative i, value v) against the account settings later alternatives name:
+ * the first of them the account defines owns the value. The owning setting, or NULL when the
+ * job may use v. */
+static const struct sw_spec_alt *overridden(const struct sw_spec_ref *r, int i, const cJSON *v,
+                                            const struct sw_account *acct)
+{
+    int j;
+
+    if (!acct) {
+        return NULL;
+    }
+    for (j = i + 1; j < r->nalt; j++) {
+        const struct sw_spec_alt *alt = &r->alt[j];
+        const cJSON *own = alt->scope == SW_SCOPE_SETTINGS ? walk(acct->settings, alt) : NULL;
+
+        if (own && !cJSON_IsNull(own)) {
+            return same_value(v, own) || job_may_set(acct, r->alt[i].name) ? NULL : alt;
+        }
+    }
+    return NULL;
+}
+
 int sw_spec_ref_get(const struct sw_spec_ref *r, const struct sw_account *acct,
                     const struct sw_job *job, struct sw_ref *out)
 {
     int i;
 
-    out->json = NULL;
-    out->secret = NULL;
+    memset(out, 0, sizeof(*out));
     for (i = 0; i < r->nalt; i++) {
         const struct sw_spec_alt *alt = &r->alt[i];
 
@@ -193,13 +252,30 @@ int sw_spec_ref_get(const struct sw_spec_ref *r, const struct sw_account *acct,
             out->json = job ? walk(job->options, alt) : NULL;
             break;
         case SW_SCOPE_BAD:
-            return -1;
+            return SW_REF_MALFORMED;
         }
         if (sw_ref_present(out)) {
-            return 0;
+            out->alt = alt;
+            if (alt->scope == SW_SCOPE_PARAMS) {
+                out->owner = overridden(r, i, out->json, acct);
+            }
+            return out->owner ? SW_REF_CROSSES : 0;
         }
     }
     return 0;
+}
+
+sw_err_t sw_spec_ref_fail(const struct sw_spec_ref *r, int rc, const struct sw_ref *v,
+                          const struct sw_account *acct, const char *what, struct sw_status *st)
+{
+    if (rc == SW_REF_CROSSES) {
+        return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                             "%s differs from %s of account %s, which the account decides (it "
+                             "may list \"%s\" in settings.%s to let jobs set it)",
+                             v->alt->text, v->owner->text, acct ? acct->name : "?", v->alt->name,
+                             SW_ACCOUNT_JOB_MAY_SET);
+    }
+    return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL, "%s: bad reference %s", what, r->text);
 }
 
 static int truthy(const cJSON *v)
@@ -221,7 +297,8 @@ int sw_spec_ref_truthy(const struct sw_spec_ref *r, const struct sw_account *acc
 {
     struct sw_ref v;
 
-    if (sw_spec_ref_get(r, acct, job, &v)) {
+    /* A value the job may not set is refused where it is used, not here. */
+    if (sw_spec_ref_get(r, acct, job, &v) == SW_REF_MALFORMED) {
         return 0;
     }
     return v.secret ? 1 : truthy(v.json);

@@ -49,11 +49,11 @@ static sw_err_t add_query(const struct sw_spec_op *op, const struct sw_account *
         sw_buf_init(&v, SW_SPEC_MAX_VALUE_BYTES);
         if (q->kind == SW_QUERY_FROM) {
             struct sw_ref r;
+            int bad = sw_spec_ref_get(&q->from, acct, job, &r);
 
-            if (sw_spec_ref_get(&q->from, acct, job, &r)) {
+            if (bad) {
                 sw_buf_free(&v);
-                return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                                     "spec query %s: bad reference %s", q->name, q->from.text);
+                return sw_spec_ref_fail(&q->from, bad, &r, acct, "spec query", st);
             }
             if (!r.json || cJSON_IsNull(r.json)) {
                 sw_buf_free(&v);
@@ -126,11 +126,27 @@ static int add_rq_member(struct sw_buf *url, const char *name, const cJSON *v, i
     return rc ? -1 : 0;
 }
 
+/* Whether the operation sets query key name itself (its query entries and its paging). */
+static int spec_query_key(const struct sw_spec_op *op, const char *name)
+{
+    int i;
+
+    for (i = 0; i < op->nquery; i++) {
+        if (!strcmp(op->query[i].name, name)) {
+            return 1;
+        }
+    }
+    return (op->pag.param && !strcmp(op->pag.param, name)) ||
+           (op->pag.limit_param && !strcmp(op->pag.limit_param, name));
+}
+
 /* options.remote_query goes to the provider as it is, or, when the spec names a wrapper (Truto),
- * as wrapper[key]=value so that Truto hands it on to the provider behind it; nested objects only
- * where the spec names a wrapper (a provider's own query has no nesting to give them). */
-static sw_err_t add_remote_query(const struct sw_spec *spec, const struct sw_job *job,
-                                 struct sw_buf *url, struct sw_status *st)
+ * as wrapper[key]=value so that Truto hands it on to the provider behind it (nested objects only
+ * there: a provider's own query has no nesting to give them). It may add keys,
+ * never repeat or override one the spec sets (offset, count, an account's integrated_account_id):
+ * a provider that reads the last of two values would let the job win. */
+static sw_err_t add_remote_query(const struct sw_spec *spec, const struct sw_spec_op *op,
+                                 const struct sw_job *job, struct sw_buf *url, struct sw_status *st)
 {
     const char *wrap = spec->remote_query_wrap;
     const cJSON *c;
@@ -148,6 +164,12 @@ static sw_err_t add_remote_query(const struct sw_spec *spec, const struct sw_job
             snprintf(name, sizeof(name), "%s[%s]", wrap, c->string);
         } else {
             snprintf(name, sizeof(name), "%s", c->string);
+        }
+        if (spec_query_key(op, name)) {
+            return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                                 "options.remote_query.%.64s would repeat a query parameter the "
+                                 "worker sets for this operation",
+                                 c->string);
         }
         if (strlen(c->string) > 200 || add_rq_member(url, name, c, 1) != 0) {
             return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
@@ -353,15 +375,41 @@ static sw_err_t check_required(const struct sw_spec_op *op, const struct sw_acco
 
     for (i = 0; i < op->nrequired; i++) {
         struct sw_ref r;
+        int bad = sw_spec_ref_get(&op->required[i], acct, job, &r);
 
-        if (sw_spec_ref_get(&op->required[i], acct, job, &r)) {
-            return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL,
-                                 "spec: bad required reference");
+        if (bad) {
+            return sw_spec_ref_fail(&op->required[i], bad, &r, acct, "spec required", st);
         }
         if (!sw_ref_present(&r)) {
             return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL, "%s is required",
                                  op->required[i].text);
         }
+    }
+    return SW_E_OK;
+}
+
+/* The page size a job asks for (params.page_size, the name every spec gives it) within the API's
+ * own maximum: a value past it would be refused by the provider at best, and a page past it is
+ * a page the worker never agreed to hold. */
+static sw_err_t check_page_size(const struct sw_spec_op *op, const struct sw_job *job,
+                                struct sw_status *st)
+{
+    const cJSON *v = job ? cJSON_GetObjectItemCaseSensitive(job->params, "page_size") : NULL;
+    long long max = op->pag.max_page_size;
+    double d;
+    char *end = NULL;
+
+    if (!max || !v) {
+        return SW_E_OK;
+    }
+    d = cJSON_IsNumber(v)                                ? v->valuedouble
+        : cJSON_IsString(v) && v->valuestring[0] != '\0' ? strtod(v->valuestring, &end)
+                                                         : -1;
+    if ((end && *end) || d < 1 || d > (double)max || d != (double)(long long)d) {
+        return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
+                             "params.page_size must be a whole number from 1 to %lld (the "
+                             "provider's largest page)",
+                             max);
     }
     return SW_E_OK;
 }
@@ -390,7 +438,7 @@ static sw_err_t add_target(const struct sw_spec *spec, const struct sw_spec_op *
         rc = add_page_query(&op->pag, acct, job, token, &url, st);
     }
     if (!rc && !login) {
-        rc = add_remote_query(spec, job, &url, st);
+        rc = add_remote_query(spec, op, job, &url, st);
     }
     if (!rc) {
         rc = add_body(op, acct, job, token, req, st);
@@ -440,6 +488,9 @@ static sw_err_t build(const struct sw_spec *spec, const struct sw_spec_op *op,
     rc = sw_spec_origin(spec, acct, job, &base, st);
     if (!rc) {
         rc = check_required(op, acct, job, st);
+    }
+    if (!rc) {
+        rc = check_page_size(op, job, st);
     }
     if (!rc && next_url && op->pag.style == SW_PAGING_NEXT_URL) {
         rc = sw_url_rebase(base.data, next_url, &req->url, st);

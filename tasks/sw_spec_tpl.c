@@ -116,11 +116,6 @@ int sw_spec_cc_tpl(const struct sw_spec_cc *cc, const cJSON *obj, const char *ke
 
 /* ---- rendering ---- */
 
-static int path_value_ok(const char *s)
-{
-    return *s && strcmp(s, ".") && strcmp(s, "..");
-}
-
 static int host_value_ok(const char *s)
 {
     for (; *s; s++) {
@@ -152,11 +147,16 @@ static sw_err_t too_long(const char *tpl, struct sw_status *st)
 static sw_err_t append_value(const char *v, const char *ref, const char *tpl,
                              enum sw_render_mode mode, struct sw_buf *out, struct sw_status *st)
 {
+    const char *why;
+
     switch (mode) {
     case SW_R_PATH:
-        if (!path_value_ok(v)) {
+        /* Encoding alone would keep a strict server safe, but a gateway that decodes %2F or
+         * %2E%2E turns the value into a traversal, and none of these can be a real id. */
+        why = sw_url_segment_why(v);
+        if (why) {
             return sw_status_set(st, SW_E_INVALID_PARAMS, SW_CLASS_TERMINAL,
-                                 "%s must not be empty, \".\" or \"..\"", ref);
+                                 "%s %s: a path segment cannot hold it", ref, why);
         }
         return sw_url_encode(out, v) ? too_long(tpl, st) : SW_E_OK;
     case SW_R_HOST:
@@ -188,12 +188,17 @@ static sw_err_t render_ref(const struct sw_spec_seg *s, const char *tpl, enum sw
     struct sw_buf val;
     struct sw_ref r;
     sw_err_t rc;
-    int bad;
+    int bad = sw_spec_ref_get(&s->ref, acct, job, &r);
 
-    if (sw_spec_ref_get(&s->ref, acct, job, &r)) {
+    if (bad == SW_REF_CROSSES) {
+        return sw_spec_ref_fail(&s->ref, bad, &r, acct, tpl, st);
+    }
+    if (bad) {
         return sw_status_set(st, SW_E_CONFIG, SW_CLASS_TERMINAL, "spec template \"%s\"%s", tpl,
                              why_ref);
     }
+    /* Name the alternative that gave the value ("params.id", not the whole reference). */
+    ref = r.alt ? r.alt->text : ref;
     sw_buf_init(&val, SW_SPEC_MAX_VALUE_BYTES);
     if (r.secret || cJSON_IsString(r.json)) {
         v = r.secret ? r.secret : r.json->valuestring;

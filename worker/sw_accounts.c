@@ -152,6 +152,26 @@ static int valid_base_url(const char *u)
     return !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8);
 }
 
+/* settings.job_may_set: absent, or an array of non-empty strings. */
+static int may_set_ok(const cJSON *v)
+{
+    const cJSON *c;
+
+    if (!v) {
+        return 1;
+    }
+    if (!cJSON_IsArray(v)) {
+        return 0;
+    }
+    cJSON_ArrayForEach(c, v)
+    {
+        if (!cJSON_IsString(c) || !c->valuestring[0]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int load_account(struct sw_account *acct, const cJSON *item, struct sw_status *st)
 {
     const char *name = item->string;
@@ -189,6 +209,12 @@ static int load_account(struct sw_account *acct, const cJSON *item, struct sw_st
     if (settings && !cJSON_IsObject(settings)) {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "account %s: settings must be an object",
                       name);
+        return -1;
+    }
+    if (!may_set_ok(cJSON_GetObjectItemCaseSensitive(settings, SW_ACCOUNT_JOB_MAY_SET))) {
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
+                      "account %s: settings.%s must be an array of parameter names", name,
+                      SW_ACCOUNT_JOB_MAY_SET);
         return -1;
     }
     acct->name = strdup(name);

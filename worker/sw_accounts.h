@@ -16,6 +16,12 @@ struct sw_credential {
     char *ref;   /* "env:KLAVIYO_API_KEY": safe to show */
 };
 
+/* The setting that lists the job parameters a job may set although the account's settings define
+ * them (an array of parameter names as a spec writes them after "params.", e.g. "list_id"):
+ * without it, a value the account's settings define is the operator's, and a job naming another
+ * one is refused. */
+#define SW_ACCOUNT_JOB_MAY_SET "job_may_set"
+
 struct sw_account {
     char *name;
     char *provider;

@@ -13,6 +13,17 @@
 
 #define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* The listener must answer probes whoever else is connected: anything in the cluster can open
+ * connections and trickle bytes into them. Slow clients hold connections (each dropped after
+ * CONN_IDLE_S without a byte, its request head bounded by CONN_MEMORY), never a thread: the
+ * threads poll every connection. One client address holds at most PER_CLIENT of the CONN_LIMIT
+ * connections, so the kubelet's probes always find room unless many addresses conspire. */
+#define ADMIN_THREADS 2U
+#define CONN_LIMIT    512U
+#define PER_CLIENT    32U
+#define CONN_IDLE_S   5U
+#define CONN_MEMORY   ((size_t)16384)
+
 struct sw_admin {
     struct MHD_Daemon *d;
     struct sw_metrics *m;
@@ -51,7 +62,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     struct sw_admin *a = cls;
     int64_t now = sw_now_mono_ms();
-    char buf[160];
+    char buf[512];
 
     (void)version;
     (void)upload;
@@ -75,14 +86,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return reply(conn, MHD_HTTP_OK, METRICS_CTYPE, text, len, MHD_RESPMEM_MUST_FREE);
     }
-    if (!strcmp(url, "/healthz")) {
-        return sw_metrics_healthy(a->m, now, a->max_stall_ms)
-                   ? reply_text(conn, MHD_HTTP_OK, "ok\n")
-                   : reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "event loop stalled\n");
-    }
-    if (!strcmp(url, "/readyz")) {
-        const char *why = NULL;
-        int ok = sw_metrics_ready(a->m, now, a->max_stall_ms, &why);
+    if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz")) {
+        char why[sizeof(buf) - 1];
+        int ok = url[1] == 'h' ? sw_metrics_healthy(a->m, now, a->max_stall_ms, why, sizeof(why))
+                               : sw_metrics_ready(a->m, now, a->max_stall_ms, why, sizeof(why));
 
         snprintf(buf, sizeof(buf), "%s\n", why);
         return reply(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -180,8 +187,10 @@ struct sw_admin *sw_admin_start(const char *addr, struct sw_metrics *m, int64_t 
         flags |= MHD_USE_IPv6;
     }
     a->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, res->ai_addr,
-                            MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
-                            MHD_OPTION_END);
+                            MHD_OPTION_THREAD_POOL_SIZE, ADMIN_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+                            CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_CLIENT,
+                            MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY, MHD_OPTION_END);
     if (!a->d) {
         sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "http_addr \"%s\": cannot listen", addr);
         free(a);

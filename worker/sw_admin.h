@@ -1,5 +1,6 @@
 /* The admin listener: GET /metrics (Prometheus text), /healthz and /readyz, served by
- * libmicrohttpd on its own thread from the metrics registry (which is safe to read there).
+ * libmicrohttpd on its own threads (two, polling every connection, so that slow clients never
+ * hold a probe) from the metrics registry (which is safe to read there).
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef SW_ADMIN_H
 #define SW_ADMIN_H

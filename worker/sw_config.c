@@ -149,6 +149,11 @@ static const struct cfg_entry table[] = {
      3600000, NULL, S(health_max_stall_ms),
      "/healthz fails when the event loop has not turned for this long (keep it above the 60 s a "
      "result may wait for producer queue space)."},
+    {"health.max_broker_down_ms", "SEGWORKER_HEALTH_MAX_BROKER_DOWN_MS", CFG_INT, "600000", 0,
+     86400000, NULL, S(health_max_broker_down_ms),
+     "/healthz fails when no Kafka broker has answered for this long (since start-up, or since "
+     "librdkafka reported every broker down), so an orchestrator can restart or alert; 0: never. "
+     "/readyz fails at once and says why."},
     {NULL, NULL, CFG_STR, NULL, 0, 0, NULL, 0, NULL},
 };
 

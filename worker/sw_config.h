@@ -69,6 +69,7 @@ struct sw_config {
     long long rebalance_drain_ms;
     long long transaction_commit_ms;
     long long health_max_stall_ms;
+    long long health_max_broker_down_ms;
     struct sw_kv *kafka;
     size_t nkafka;
     unsigned char src[SW_CONFIG_MAX_KEYS]; /* enum sw_config_source of each key of the table */

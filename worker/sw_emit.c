@@ -4,10 +4,12 @@
  * is released and its offset can be committed.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_log.h"
+#include "sw_redact.h"
 #include "sw_run.h"
 #include "sw_time.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Room for the fallback result: every field bounded below (ids 200 bytes each, escaped at most
@@ -132,7 +134,7 @@ static size_t message_max(const struct sw_engine *eng)
  * fallback answers. */
 static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta *m,
                  const cJSON *result, const struct sw_part_info *part, const struct sw_status *err,
-                 const cJSON *perr, const cJSON *debug)
+                 const cJSON *perr, const cJSON *debug, const struct sw_account *acct)
 {
     struct sw_status big;
     struct sw_status oom;
@@ -141,6 +143,8 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
     char fb[FALLBACK_BYTES];
     size_t len = 0;
     sw_err_t wrc = SW_E_NOMEM;
+    char *red = NULL;
+    size_t rlen = 0;
     int rc;
 
     sw_jw_init(&w, message_max(eng));
@@ -156,13 +160,18 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
             wrc = sw_result_write(&w, m, NULL, part, err, perr, NULL);
         }
     }
+    /* A provider may echo the account's secrets in an item as well as in an error. */
+    if (wrc == SW_E_OK) {
+        red = sw_redact_dup(w.b.data, w.b.len, acct, &rlen);
+        wrc = !red && rlen ? SW_E_NOMEM : SW_E_OK;
+    }
     if (wrc != SW_E_OK && m->job_id && !part->last) {
         sw_jw_free(&w);
         return -1; /* the caller ends the job, with a last message */
     }
     memset(&em, 0, sizeof(em));
-    em.payload = wrc == SW_E_OK ? w.b.data : NULL;
-    len = w.b.len;
+    em.payload = wrc != SW_E_OK ? NULL : red ? red : w.b.data;
+    len = red ? rlen : w.b.len;
     if (wrc != SW_E_OK && m->job_id) {
         /* The last message could not be written: answer with what needs no memory. A success
          * that cannot be told is a failure the consumer can see. */
@@ -188,6 +197,7 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
     em.message = err ? err->msg : NULL;
     rc = eng->emit(eng->emit_arg, &em);
     sw_jw_free(&w);
+    free(red);
     return rc;
 }
 
@@ -199,7 +209,7 @@ int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
 
     fill_meta(r, &m);
     rc = offer(r->eng, r->user, &m, result, part, err, perr,
-               r->job->format == SW_FMT_DEBUG ? r->debug : NULL);
+               r->job->format == SW_FMT_DEBUG ? r->debug : NULL, r->acct);
     sw_debug_emitted(r); /* the next message carries the exchanges after this one */
     return rc;
 }
@@ -219,5 +229,5 @@ void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const str
     m.correlation = job ? job->correlation : NULL;
     m.received_wall_us = received_wall_us;
     sw_metrics_job_done(eng->metrics, m.provider, m.operation, st->code);
-    offer(eng, user, &m, NULL, &part, st, NULL, NULL);
+    offer(eng, user, &m, NULL, &part, st, NULL, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * is what lets its offset be committed.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_log.h"
+#include "sw_parked.h"
 #include "sw_time.h"
 #include "sw_worker_int.h"
 
@@ -182,19 +183,34 @@ void sw_intake_start_ready(struct sw_worker *w)
     }
 }
 
-static int64_t header_ll(rd_kafka_headers_t *hdrs, const char *name, int64_t def)
+/* A header's last value (value NULL when absent). */
+static struct sw_parked_hdr header(rd_kafka_headers_t *hdrs, const char *name)
 {
-    const void *v = NULL;
-    size_t len = 0;
-    char buf[32];
+    struct sw_parked_hdr h = {NULL, 0};
 
-    if (!hdrs || rd_kafka_header_get_last(hdrs, name, &v, &len) || !v || len == 0 ||
-        len >= sizeof(buf)) {
-        return def;
+    if (hdrs && rd_kafka_header_get_last(hdrs, name, &h.value, &h.len)) {
+        h.value = NULL;
     }
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-    return strtoll(buf, NULL, 10);
+    return h;
+}
+
+/* A message back from the retry topic: its headers, validated. SW_E_OK and *pk, or why not. */
+static sw_err_t parked_headers(struct sw_worker *w, struct sw_msg *m, rd_kafka_headers_t *hdrs,
+                               struct sw_parked *pk, struct sw_status *st)
+{
+    struct sw_parked_hdr nb = header(hdrs, SW_PARKED_NOT_BEFORE);
+    struct sw_parked_hdr at = header(hdrs, SW_PARKED_ATTEMPTS);
+    struct sw_parked_hdr rc = header(hdrs, SW_PARKED_RECEIVED);
+    sw_err_t err =
+        sw_parked_parse(&nb, &at, &rc, sw_now_wall_ms(), w->cfg->retry_max_park_ms, pk, st);
+
+    if (err == SW_E_OK && pk->clamped) {
+        sw_log_warn(NULL,
+                    "%s [%d] offset %lld: %s is further ahead than retry.max_park_ms; "
+                    "held to it",
+                    m->topic, (int)m->partition, (long long)m->offset, SW_PARKED_NOT_BEFORE);
+    }
+    return err;
 }
 
 /* A tracked copy of the message; NULL when memory ran out (then the worker stops). */
@@ -240,14 +256,17 @@ static struct sw_msg *track(struct sw_worker *w, struct sw_partition_ledger *l,
 }
 
 /* The job, or a rejection answered right away. Returns the job to admit, or NULL. */
-static struct sw_job *parse(struct sw_worker *w, struct sw_msg *m, rd_kafka_headers_t *hdrs,
-                            int from_retry)
+static struct sw_job *parse(struct sw_worker *w, struct sw_msg *m, const struct sw_parked *pk,
+                            const struct sw_status *pk_err)
 {
     struct sw_job *job = NULL;
     struct sw_status st;
 
     sw_status_clear(&st);
-    if (sw_job_parse(m->raw, m->raw_len, &w->job_lim, &job, &st) != SW_E_OK) {
+    if (sw_job_parse(m->raw, m->raw_len, &w->job_lim, &job, &st) != SW_E_OK || pk_err) {
+        if (job && pk_err) {
+            st = *pk_err; /* a job, but headers that cannot be trusted: not run, dead-lettered */
+        }
         m->started = 1;
         sw_exec_reject(&w->loop.eng, job, &st, m, m->received_wall_us);
         return NULL;
@@ -265,10 +284,8 @@ static struct sw_job *parse(struct sw_worker *w, struct sw_msg *m, rd_kafka_head
         snprintf(m->reply_buf, sizeof(m->reply_buf), "%s", job->reply_to);
         m->reply_topic = m->reply_buf;
     }
-    if (from_retry) {
-        int64_t a = header_ll(hdrs, "segworker.attempts", 0);
-
-        job->prior_attempts = a > 0 && a < 1000 ? (int)a : 0;
+    if (pk) {
+        job->prior_attempts = pk->attempts;
     }
     return job;
 }
@@ -305,7 +322,9 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
     rd_kafka_headers_t *hdrs = NULL;
     const void *tp = NULL;
     size_t tplen = 0;
-    int from_retry;
+    int from_retry, pk_bad = 0;
+    struct sw_parked pk;
+    struct sw_status pk_st;
 
     if (w->draining) {
         return; /* not tracked, so never committed: the next owner gets it */
@@ -333,17 +352,21 @@ static void handle_message(struct sw_worker *w, rd_kafka_message_t *rkm)
         m->traceparent = strndup(tp, tplen);
     }
     from_retry = w->cfg->retry_topic[0] && !strcmp(m->topic, w->cfg->retry_topic);
+    sw_status_clear(&pk_st);
     if (from_retry) {
-        m->not_before_wall_ms = header_ll(hdrs, "segworker.not_before", 0);
-        m->received_wall_ms = header_ll(hdrs, "segworker.received", m->received_wall_ms);
-        if (m->received_wall_ms != m->received_wall_us / 1000) {
-            m->received_wall_us = m->received_wall_ms * 1000; /* the first reading's time */
+        pk_bad = parked_headers(w, m, hdrs, &pk, &pk_st) != SW_E_OK;
+        if (!pk_bad) {
+            m->not_before_wall_ms = pk.not_before_wall_ms;
+            m->received_wall_ms = pk.received_wall_ms;
+            if (m->received_wall_ms != m->received_wall_us / 1000) {
+                m->received_wall_us = m->received_wall_ms * 1000; /* the first reading's time */
+            }
         }
     }
     w->in_flight++;
     w->consumed++;
     sw_window_check(w, l);
-    m->job = parse(w, m, hdrs, from_retry);
+    m->job = parse(w, m, from_retry && !pk_bad ? &pk : NULL, pk_bad ? &pk_st : NULL);
     if (m->job) {
         admit(w, l, m);
     }

@@ -13,6 +13,12 @@
 
 #define MAX_ID_LEN 200
 
+/* Bounds on the options a mapping consults per item and a request carries: every mapped field
+ * of every item is looked up in exclude_fields, so its length multiplies a list's work. */
+#define MAX_EXCLUDE_FIELDS 64
+#define MAX_FIELD_NAME     128
+#define MAX_REMOTE_QUERY   32
+
 static const char *const format_names[] = {"unified", "raw", "normalized", "stream", "debug"};
 
 const char *sw_format_name(enum sw_format f)
@@ -185,9 +191,13 @@ static sw_err_t parse_options(struct sw_job *job, struct sw_status *st)
         }
         cJSON_ArrayForEach(c, job->exclude_fields)
         {
-            if (!cJSON_IsString(c)) {
-                return bad(st, "%s must be an array of strings", "options.exclude_fields");
+            if (!cJSON_IsString(c) || strlen(c->valuestring) > MAX_FIELD_NAME) {
+                return bad(st, "%s must be an array of strings of at most %d bytes",
+                           "options.exclude_fields", MAX_FIELD_NAME);
             }
+        }
+        if (cJSON_GetArraySize(job->exclude_fields) > MAX_EXCLUDE_FIELDS) {
+            return bad(st, "options.exclude_fields has more than %d entries", MAX_EXCLUDE_FIELDS);
         }
     }
     job->remote_query = cJSON_GetObjectItemCaseSensitive(o, "remote_query");
@@ -195,14 +205,26 @@ static sw_err_t parse_options(struct sw_job *job, struct sw_status *st)
         if (!cJSON_IsObject(job->remote_query)) {
             return bad(st, "%s must be an object", "options.remote_query");
         }
+        i = 0;
         cJSON_ArrayForEach(c, job->remote_query)
         {
+            const cJSON *d;
+
             /* Objects are nested queries (Truto's bracket form); the spec decides. */
             if (!cJSON_IsString(c) && !cJSON_IsNumber(c) && !cJSON_IsBool(c) &&
                 !cJSON_IsObject(c)) {
                 return bad(st,
                            "options.remote_query.%s must be a string, number, boolean or object",
                            c->string);
+            }
+            if (++i > MAX_REMOTE_QUERY) {
+                return bad(st, "options.remote_query has more than %d entries", MAX_REMOTE_QUERY);
+            }
+            /* A key twice would let a provider that reads the last value see another one. */
+            for (d = job->remote_query->child; d != c; d = d->next) {
+                if (!strcmp(d->string, c->string)) {
+                    return bad(st, "options.remote_query.%s is given twice", c->string);
+                }
             }
         }
     }

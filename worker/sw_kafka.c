@@ -3,6 +3,7 @@
  * subscription. Both clients wake the event loop through one pipe when their queues fill.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_log.h"
+#include "sw_time.h"
 #include "sw_worker_int.h"
 
 #include <fcntl.h>
@@ -24,7 +25,11 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         sw_metrics_set_producer_ok(w->metrics, 0);
         return;
     }
-    /* Everything else (broker down, transport errors) librdkafka retries by itself. */
+    /* Everything else (broker down, transport errors) librdkafka retries by itself; the probes
+     * say how long no broker has answered. */
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        sw_metrics_broker_down(w->metrics, sw_now_mono_ms());
+    }
     sw_log_warn(NULL, "kafka: %s: %s", rd_kafka_err2name(err), reason);
 }
 

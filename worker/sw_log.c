@@ -1,6 +1,7 @@
 /* Log lines (see sw_log.h).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_log.h"
+#include "sw_redact.h"
 #include "sw_time.h"
 
 #include <cjson/cJSON.h>
@@ -99,6 +100,9 @@ void sw_log_write(enum sw_log_level level, const struct sw_log_ctx *ctx, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* Whatever a line quotes (a provider's error, a broker's message), no credential value;
+     * the account's own secrets are redacted where the account is known (sw_run.c). */
+    sw_redact_buf(msg, sizeof(msg), NULL);
     sw_time_format(sw_now_wall_ms(), 1, ts, sizeof(ts));
     if (format == SW_LOG_TEXT) {
         write_text(level, ts, msg, ctx);

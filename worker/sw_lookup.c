@@ -1,7 +1,8 @@
 /* Broker lookups the worker needs now and then, made on the helper thread (see sw_bg.h) so the
  * loop never waits for a metadata round trip: whether the retry topic exists (long waits are
  * parked there only then), how many partitions the jobs topic has (each worker applies the
- * share of the providers' rate limits that matches the share of partitions it owns), and the
+ * share of the providers' rate limits that matches the share of partitions it owns), whether a
+ * broker answers and the jobs topic exists at all (what /readyz and /healthz say), and the
  * committed offsets of a new assignment (for the per-partition metrics).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_log.h"
@@ -15,6 +16,8 @@
 #define RETRY_TOPIC_EVERY_MS 30000
 #define RETRY_TOPIC_SOON_MS  1000 /* the first looks: a topic created just before start-up */
 #define SHARE_RETRY_MS       1000
+#define JOBS_SOON_MS         5000  /* no broker, or no jobs topic: look again soon */
+#define JOBS_EVERY_MS        30000 /* all well: a broker answering proves it still does */
 
 /* On the helper thread: a metadata request for one topic that does not auto-create it. */
 static void lookup_run(struct sw_bg_task *task)
@@ -25,6 +28,7 @@ static void lookup_run(struct sw_bg_task *task)
 
     lk->exists = 0;
     lk->partitions = 0;
+    lk->reached = err == RD_KAFKA_RESP_ERR_NO_ERROR;
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
         if (!err && md->topics[0].partition_cnt > 0) {
@@ -44,6 +48,15 @@ static void retry_done(struct sw_bg_task *task)
     struct sw_worker *w = lk->w;
     int64_t now = sw_now_mono_ms();
 
+    if (!lk->reached && !sw_metrics_broker_up(w->metrics)) {
+        /* Nothing is known of the topic: no broker answered (/readyz says so). A failed lookup
+         * while brokers answer the jobs probe means the topic is not there (a lookup of a
+         * missing topic can also time out). */
+        sw_log_debug(NULL, "metadata of %s: %s", w->cfg->retry_topic, lk->err);
+        w->retry_next_ms = now + JOBS_SOON_MS;
+        return;
+    }
+    sw_metrics_topic_missing(w->metrics, SW_TOPIC_RETRY, !lk->exists);
     if (lk->exists) {
         if (w->retry_warned) {
             sw_log_info(NULL, "retry topic %s now exists: long waits park there",
@@ -61,6 +74,37 @@ static void retry_done(struct sw_bg_task *task)
         w->retry_warned = 1;
     }
     w->retry_next_ms = now + RETRY_TOPIC_EVERY_MS;
+}
+
+static void jobs_done(struct sw_bg_task *task)
+{
+    struct sw_lookup *lk = (struct sw_lookup *)task;
+    struct sw_worker *w = lk->w;
+    int64_t now = sw_now_mono_ms();
+
+    if (!lk->reached) {
+        sw_metrics_broker_down(w->metrics, now);
+        if (w->jobs_warned != 1) {
+            sw_log_warn(NULL, "no Kafka broker of %s answers (%s); still trying", w->cfg->brokers,
+                        lk->err);
+            w->jobs_warned = 1;
+        }
+        w->jobs_next_ms = now + JOBS_SOON_MS;
+        return;
+    }
+    sw_metrics_broker_reached(w->metrics);
+    sw_metrics_topic_missing(w->metrics, SW_TOPIC_JOBS, !lk->exists);
+    /* Each change is logged once: 1 unreachable (above), 2 no jobs topic, 3 all well. */
+    if (!lk->exists && w->jobs_warned != 2) {
+        sw_log_warn(NULL, "the jobs topic %s does not exist: nothing to consume until it does",
+                    w->cfg->jobs_topic);
+        w->jobs_warned = 2;
+    } else if (lk->exists && w->jobs_warned != 3) {
+        sw_log_info(NULL, "a broker answers and the jobs topic %s exists (%d partitions)",
+                    w->cfg->jobs_topic, lk->partitions);
+        w->jobs_warned = 3;
+    }
+    w->jobs_next_ms = now + (lk->exists ? JOBS_EVERY_MS : JOBS_SOON_MS);
 }
 
 static void share_done(struct sw_bg_task *task)
@@ -143,9 +187,11 @@ static int lookup_init(struct sw_worker *w, struct sw_lookup *lk, const char *to
 
 int sw_lookup_init(struct sw_worker *w)
 {
-    if (lookup_init(w, &w->share, w->cfg->jobs_topic, share_done) != 0) {
+    if (lookup_init(w, &w->share, w->cfg->jobs_topic, share_done) != 0 ||
+        lookup_init(w, &w->jobs, w->cfg->jobs_topic, jobs_done) != 0) {
         return -1;
     }
+    w->jobs_next_ms = sw_now_mono_ms(); /* look at once */
     if (w->cfg->retry_topic[0] && strcmp(w->cfg->retry_topic, w->cfg->jobs_topic)) {
         if (lookup_init(w, &w->retry, w->cfg->retry_topic, retry_done) != 0) {
             return -1;
@@ -162,6 +208,10 @@ void sw_lookup_free(struct sw_worker *w)
         rd_kafka_topic_destroy(w->share.rkt);
         w->share.rkt = NULL;
     }
+    if (w->jobs.rkt) {
+        rd_kafka_topic_destroy(w->jobs.rkt);
+        w->jobs.rkt = NULL;
+    }
     if (w->retry.rkt) {
         rd_kafka_topic_destroy(w->retry.rkt);
         w->retry.rkt = NULL;
@@ -174,6 +224,11 @@ void sw_lookup_free(struct sw_worker *w)
 
 void sw_lookup_tick(struct sw_worker *w, int64_t now_ms)
 {
+    /* The jobs probe first: whether a broker answers decides what a failed retry lookup means. */
+    if (w->jobs.rkt && !w->jobs.task.busy && now_ms >= w->jobs_next_ms) {
+        w->jobs_next_ms = now_ms + JOBS_EVERY_MS; /* jobs_done sets the next one */
+        sw_bg_submit(w->bg, &w->jobs.task);
+    }
     if (w->retry.rkt && !w->retry_ok && !w->retry.task.busy && now_ms >= w->retry_next_ms) {
         /* Until the first answer, look again soon: the topic may just have been created. */
         w->retry_next_ms = now_ms + RETRY_TOPIC_SOON_MS;

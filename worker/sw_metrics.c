@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,11 @@ struct sw_metrics {
     atomic_int joined;
     atomic_int producer_ok;
     atomic_int draining;
+    /* Kafka facts for the probes (sw_metrics_set_kafka): names kept as given. */
+    const char *brokers, *jobs_topic, *retry_topic;
+    int64_t max_broker_down_ms;
+    atomic_llong broker_down_since_ms; /* 0: a broker answered */
+    atomic_int topic_missing[2];       /* enum sw_topic_role */
 
     int64_t last_tick_ms; /* loop thread only */
 
@@ -272,6 +278,50 @@ void sw_metrics_set_joined(struct sw_metrics *m, int joined)
 {
     if (m) {
         atomic_store(&m->joined, joined);
+        if (joined) {
+            atomic_store(&m->broker_down_since_ms, 0); /* the coordinator answered */
+        }
+    }
+}
+
+void sw_metrics_set_kafka(struct sw_metrics *m, const char *brokers, const char *jobs_topic,
+                          const char *retry_topic, int64_t max_broker_down_ms, int64_t now_mono_ms)
+{
+    if (m) {
+        m->brokers = brokers;
+        m->jobs_topic = jobs_topic;
+        m->retry_topic = retry_topic;
+        m->max_broker_down_ms = max_broker_down_ms;
+        atomic_store(&m->broker_down_since_ms, now_mono_ms > 0 ? now_mono_ms : 1);
+    }
+}
+
+void sw_metrics_broker_reached(struct sw_metrics *m)
+{
+    if (m) {
+        atomic_store(&m->broker_down_since_ms, 0);
+    }
+}
+
+int sw_metrics_broker_up(struct sw_metrics *m)
+{
+    return m && atomic_load(&m->broker_down_since_ms) == 0;
+}
+
+void sw_metrics_broker_down(struct sw_metrics *m, int64_t now_mono_ms)
+{
+    long long zero = 0;
+
+    if (m && m->brokers) {
+        atomic_compare_exchange_strong(&m->broker_down_since_ms, &zero,
+                                       now_mono_ms > 0 ? now_mono_ms : 1);
+    }
+}
+
+void sw_metrics_topic_missing(struct sw_metrics *m, enum sw_topic_role role, int missing)
+{
+    if (m) {
+        atomic_store(&m->topic_missing[role], missing);
     }
 }
 
@@ -414,31 +464,69 @@ void sw_metrics_committed_seed(struct sw_metrics *m, const rd_kafka_topic_partit
 
 /* ---- reading ---- */
 
-int sw_metrics_healthy(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms)
+/* How long no broker has answered (0: one has), when /healthz should mind. */
+static int64_t broker_down_ms(struct sw_metrics *m, int64_t now_mono_ms)
 {
-    int64_t last = atomic_load_explicit(&m->loop_mono_ms, memory_order_relaxed);
+    int64_t since = atomic_load(&m->broker_down_since_ms);
 
-    return last > 0 && now_mono_ms - last <= max_stall_ms;
+    return since && now_mono_ms > since ? now_mono_ms - since : 0;
 }
 
-int sw_metrics_ready(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms,
-                     const char **why)
+int sw_metrics_healthy(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms, char *why,
+                       size_t n)
 {
-    const char *w = NULL;
+    int64_t last = atomic_load_explicit(&m->loop_mono_ms, memory_order_relaxed);
+    int64_t down = broker_down_ms(m, now_mono_ms);
 
-    if (!sw_metrics_healthy(m, now_mono_ms, max_stall_ms)) {
-        w = "the event loop is not turning";
-    } else if (atomic_load(&m->draining)) {
-        w = "draining";
+    if (last <= 0 || now_mono_ms - last > max_stall_ms) {
+        snprintf(why, n, "event loop stalled");
+        return 0;
+    }
+    if (m->max_broker_down_ms > 0 && down > m->max_broker_down_ms) {
+        snprintf(why, n,
+                 "no Kafka broker (%s) has answered for %lld s, more than "
+                 "health.max_broker_down_ms",
+                 m->brokers, (long long)(down / 1000));
+        return 0;
+    }
+    snprintf(why, n, "ok");
+    return 1;
+}
+
+int sw_metrics_ready(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms, char *why,
+                     size_t n)
+{
+    int64_t down = atomic_load(&m->broker_down_since_ms) ? broker_down_ms(m, now_mono_ms) : -1;
+
+    if (!sw_metrics_healthy(m, now_mono_ms, max_stall_ms, why, n)) {
+        if (!strcmp(why, "event loop stalled")) {
+            snprintf(why, n, "the event loop is not turning");
+        }
+        return 0;
+    }
+    if (atomic_load(&m->draining)) {
+        snprintf(why, n, "draining");
+    } else if (down >= 0) {
+        snprintf(why, n, "no Kafka broker (%s) has answered for %lld s", m->brokers,
+                 (long long)(down / 1000));
+    } else if (atomic_load(&m->topic_missing[SW_TOPIC_JOBS])) {
+        snprintf(why, n, "the jobs topic %s does not exist", m->jobs_topic);
     } else if (!atomic_load(&m->joined)) {
-        w = "the consumer group has not assigned partitions yet";
+        snprintf(why, n, "the consumer group has not assigned partitions yet");
     } else if (!atomic_load(&m->producer_ok)) {
-        w = "the producer is not healthy";
+        snprintf(why, n, "the producer is not healthy");
+    } else {
+        if (atomic_load(&m->topic_missing[SW_TOPIC_RETRY])) {
+            snprintf(why, n,
+                     "ready (the retry topic %s does not exist: long retry waits stay in "
+                     "memory)",
+                     m->retry_topic);
+        } else {
+            snprintf(why, n, "ready");
+        }
+        return 1;
     }
-    if (why) {
-        *why = w ? w : "ready";
-    }
-    return w == NULL;
+    return 0;
 }
 
 /* Label values here come from specs, Kafka topic names and fixed tables; escape anyway so the

@@ -59,6 +59,19 @@ void sw_metrics_set_joined(struct sw_metrics *m, int joined);
 void sw_metrics_set_producer_ok(struct sw_metrics *m, int ok);
 void sw_metrics_set_draining(struct sw_metrics *m, int draining);
 
+/* What /readyz and /healthz know of Kafka (any thread: atomics). set_kafka: the names /readyz
+ * quotes (kept, not copied: they must outlive the registry) and how long /healthz tolerates no
+ * broker (0: forever); from then on no broker has answered until broker_reached. broker_down:
+ * librdkafka found every broker down (a no-op while already down). */
+enum sw_topic_role { SW_TOPIC_JOBS, SW_TOPIC_RETRY };
+void sw_metrics_set_kafka(struct sw_metrics *m, const char *brokers, const char *jobs_topic,
+                          const char *retry_topic, int64_t max_broker_down_ms, int64_t now_mono_ms);
+void sw_metrics_broker_reached(struct sw_metrics *m);
+/* Whether a broker answered since set_kafka and none was reported down since. */
+int sw_metrics_broker_up(struct sw_metrics *m);
+void sw_metrics_broker_down(struct sw_metrics *m, int64_t now_mono_ms);
+void sw_metrics_topic_missing(struct sw_metrics *m, enum sw_topic_role role, int missing);
+
 /* Once a second at most (cheap otherwise): in-flight jobs, assigned partitions and how many of
  * them are paused (the caller knows why), and per partition the consume position and the high
  * watermark. Uses only librdkafka's local state (rd_kafka_assignment, rd_kafka_position, cached
@@ -78,11 +91,14 @@ void sw_metrics_committed_seed(struct sw_metrics *m,
 char *sw_metrics_render(struct sw_metrics *m, size_t *len);
 
 /* /healthz: 1 when the loop turned within max_stall_ms (creating the registry counts as a turn,
- * so a slow start-up is not reported dead before that bound). /readyz: 1 when healthy, the group
- * was joined (an assignment arrived), the producer is healthy and the worker is not draining; why
- * names the first unmet condition. */
-int sw_metrics_healthy(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms);
-int sw_metrics_ready(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms,
-                     const char **why);
+ * so a slow start-up is not reported dead before that bound) and a broker answered within the
+ * bound given to sw_metrics_set_kafka. /readyz: 1 when healthy, a broker answers, the jobs topic
+ * exists, the group was joined (an assignment arrived), the producer is healthy and the worker is
+ * not draining. Both write why into why[n] (the first unmet condition, or what is worth knowing
+ * anyway, such as a missing retry topic). */
+int sw_metrics_healthy(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms, char *why,
+                       size_t n);
+int sw_metrics_ready(struct sw_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms, char *why,
+                     size_t n);
 
 #endif

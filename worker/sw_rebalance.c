@@ -159,7 +159,7 @@ static void assign_partitions(struct sw_worker *w, rd_kafka_t *rk,
             l->eff_paused = w->paused || w->draining;
         }
     }
-    sw_log_info(NULL, "assigned %d partition(s)", parts->cnt);
+    sw_log_info(NULL, "assigned %d partition(s): consuming", parts->cnt);
     sw_metrics_set_joined(w->metrics, 1);
     if (coop) {
         rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);

@@ -6,6 +6,7 @@
 #include "sw_classify.h"
 #include "sw_log.h"
 #include "sw_params.h"
+#include "sw_redact.h"
 #include "sw_retry.h"
 #include "sw_run.h"
 #include "sw_time.h"
@@ -62,17 +63,36 @@ static int is_list(const struct sw_run *r)
     return r->op && r->op->kind == SW_RESULT_ITEMS;
 }
 
+/* A failure's words come from the provider or the exchange: they leave the worker (result, dead
+ * letter and its headers, log lines) only redacted. perr may be NULL. */
+static void redact_failure(const struct sw_run *r, struct sw_status *st, cJSON *perr)
+{
+    sw_redact_buf(st->msg, sizeof(st->msg), r->acct);
+    if (sw_redact_json(perr, r->acct) != 0) {
+        sw_log_warn(NULL,
+                    "job %s: out of memory redacting the provider's error body; emptied "
+                    "what could not be redacted",
+                    r->job->job_id);
+    }
+}
+
 void sw_run_end(struct sw_run *r, enum sw_run_outcome outcome, const struct sw_status *err,
                 cJSON *perr, const cJSON *result)
 {
     struct sw_log_ctx lc;
     struct sw_part_info part;
+    struct sw_status clean;
 
     memset(&part, 0, sizeof(part));
     part.index = r->part_index;
     part.last = 1;
     part.total_items = r->total_items;
     log_ctx(r, &lc);
+    if (outcome == SW_RUN_FAILED) {
+        clean = *err;
+        redact_failure(r, &clean, perr);
+        err = &clean;
+    }
     if (outcome == SW_RUN_PARKED) {
         cJSON_Delete(perr);
         run_release(r);
@@ -234,6 +254,7 @@ static void retry_or_end(struct sw_run *r, struct sw_status *st, cJSON *perr, in
     int64_t wait;
 
     log_ctx(r, &lc);
+    redact_failure(r, st, perr);
     if (r->attempt >= r->max_attempts) {
         give_up(r, st, perr, " (gave up after %d attempts)", r->attempt);
         return;

@@ -33,6 +33,102 @@ int sw_url_encode(struct sw_buf *b, const char *s)
     return 0;
 }
 
+/* Decode the %XX sequences of the n bytes at s in place (a decoded NUL stays a byte); returns
+ * the new length, and whether any was decoded in *any. */
+static size_t percent_decode(char *s, size_t n, int *any)
+{
+    size_t i, o = 0;
+
+    *any = 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+            isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = {s[i + 1], s[i + 2], '\0'};
+
+            s[o++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+            *any = 1;
+        } else {
+            s[o++] = s[i];
+        }
+    }
+    return o;
+}
+
+/* What is wrong with one form of a segment (as given, or decoded): 0 nothing, '.' a dot
+ * segment, 'c' a control character, or the forbidden character itself. */
+static int segment_fault(const char *s, size_t n)
+{
+    size_t i;
+
+    if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
+        return '.';
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            return 'c';
+        }
+        if (c == '/' || c == '\\' || c == '?' || c == '#') {
+            return c;
+        }
+    }
+    return 0;
+}
+
+static const char *fault_why(int fault, int decoded)
+{
+    switch (fault) {
+    case '.':
+        return decoded ? "decodes to \".\" or \"..\"" : "must not be \".\" or \"..\"";
+    case 'c':
+        return decoded ? "holds an encoded control character" : "contains a control character";
+    case '/':
+        return decoded ? "holds an encoded '/'" : "contains '/'";
+    case '\\':
+        return decoded ? "holds an encoded '\\'" : "contains '\\'";
+    case '?':
+        return decoded ? "holds an encoded '?'" : "contains '?'";
+    default:
+        return decoded ? "holds an encoded '#'" : "contains '#'";
+    }
+}
+
+const char *sw_url_segment_why(const char *s)
+{
+    char buf[SW_URL_MAX_SEGMENT];
+    size_t n = strlen(s);
+    int fault;
+    int round;
+
+    if (n == 0) {
+        return "must not be empty";
+    }
+    if (n > SW_URL_MAX_SEGMENT) {
+        return "is longer than 512 bytes";
+    }
+    fault = segment_fault(s, n);
+    if (fault) {
+        return fault_why(fault, 0);
+    }
+    /* What a gateway that decodes once, twice or three times would see. */
+    memcpy(buf, s, n);
+    for (round = 0; round < 3; round++) {
+        int any;
+
+        n = percent_decode(buf, n, &any);
+        if (!any) {
+            break;
+        }
+        fault = segment_fault(buf, n);
+        if (fault) {
+            return fault_why(fault, 1);
+        }
+    }
+    return NULL;
+}
+
 int sw_url_add_query(struct sw_buf *b, const char *name, const char *value)
 {
     const char *sep = (b->data && memchr(b->data, '?', b->len)) ? "&" : "?";

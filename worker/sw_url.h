@@ -11,6 +11,15 @@
 /* Append s percent-encoded: everything but RFC 3986 unreserved characters is escaped. */
 int sw_url_encode(struct sw_buf *b, const char *s);
 
+/* The longest value a job may put into one path segment. */
+#define SW_URL_MAX_SEGMENT 512
+
+/* Whether s may be one path segment before it is encoded: not empty, not "." or "..", at most
+ * SW_URL_MAX_SEGMENT bytes, and neither s nor any percent-decoding of it (a gateway may decode
+ * once or twice) holds a control character, '/', '\', '?' or '#', or is a dot segment. NULL when
+ * it may; else why not, as a phrase ("contains '/'") for a message naming the parameter. */
+const char *sw_url_segment_why(const char *s);
+
 /* Append "name=value" (both encoded) with '?' or '&' as needed. */
 int sw_url_add_query(struct sw_buf *b, const char *name, const char *value);
 

@@ -75,6 +75,9 @@ static int admin_start(struct sw_worker *w, const struct sw_registry *reg)
     if (!w->metrics) {
         return -1;
     }
+    /* No broker has answered yet: /readyz says so, and /healthz after the bound. */
+    sw_metrics_set_kafka(w->metrics, w->cfg->brokers, w->cfg->jobs_topic, w->cfg->retry_topic,
+                         w->cfg->health_max_broker_down_ms, sw_now_mono_ms());
     if (!w->cfg->http_addr[0]) {
         return 0;
     }
@@ -269,9 +272,12 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_registry *reg,
     if (setup(&w, reg, accounts) != 0) {
         goto out;
     }
-    sw_log_info(NULL, "segworker %s consuming %s as group %s, results to %s (%s, ordering %s)",
-                SW_VERSION, cfg->jobs_topic, cfg->group, cfg->results_topic, cfg->delivery,
-                cfg->ordering);
+    /* What is true now: the clients exist, no broker need have answered. The rebalance logs
+     * the assignment ("consuming ..."), the lookups a missing topic or an unreachable broker. */
+    sw_log_info(NULL,
+                "segworker %s connecting to %s for %s as group %s, results to %s (%s, ordering %s)",
+                SW_VERSION, cfg->brokers, cfg->jobs_topic, cfg->group, cfg->results_topic,
+                cfg->delivery, cfg->ordering);
     run_loop(&w, stop, reload);
     finish(&w);
     rc = atomic_load(&w.fatal) ? 1 : 0;

@@ -83,6 +83,7 @@ struct sw_lookup {
     struct sw_worker *w;
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt; /* created on the loop thread, used by the helper */
+    int reached;           /* a broker answered the request */
     int exists;
     int partitions;
     char err[128];
@@ -152,7 +153,10 @@ struct sw_worker {
     int share_dirty; /* the assignment changed: recompute the rate-limit share */
     int64_t share_next_ms;
     struct sw_lookup share;
-    int retry_ok; /* topics.retry exists: long waits may be parked there */
+    struct sw_lookup jobs; /* whether a broker answers and the jobs topic exists, for /readyz */
+    int64_t jobs_next_ms;
+    int jobs_warned; /* what jobs_done last logged (sw_lookup.c) */
+    int retry_ok;    /* topics.retry exists: long waits may be parked there */
     int retry_warned;
     int64_t retry_next_ms;
     struct sw_lookup retry;

@@ -476,6 +476,42 @@ static void test_debug_every_exchange(void)
     kit_output_free(&r);
 }
 
+/* A provider that echoes the credentials in its error body: the result, the log and the debug
+ * output carry "[redacted]" where the key, the Authorization header, a Cookie and an api_key
+ * value were. */
+static void test_echoed_secrets_redacted(void)
+{
+    static const char *const fmts[] = {"unified", "debug", "raw"};
+    static const char *const leaks[] = {"sim-sendgrid-key", "sim-cookie-echo", "sim-apikey-echo"};
+    struct kit_output r;
+    char job[512];
+    size_t f, k;
+
+    for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+        char *text;
+
+        snprintf(job, sizeof(job),
+                 "{\"job_id\":\"x11\",\"operation\":\"segments.get\",\"provider\":"
+                 "\"sendgrid\",\"account\":\"sg\",\"params\":{\"id\":\"sim-echo-auth\"},"
+                 "\"options\":{\"response_format\":\"%s\"}}",
+                 fmts[f]);
+        CHECK_INT(exec_job(job, "--set", "log_level=debug", &r), 1);
+        CHECK_STR(gets_(line(&r, 0), "error.code"), "auth_failed");
+        /* The echo reached the result: the test is not passing on an empty message. */
+        CHECK(strstr(gets_(line(&r, 0), "error.message"), "[redacted]") != NULL);
+        text = cJSON_PrintUnformatted(line(&r, 0));
+        for (k = 0; k < sizeof(leaks) / sizeof(leaks[0]); k++) {
+            if ((text && strstr(text, leaks[k])) || strstr(r.out, leaks[k]) ||
+                strstr(r.err, leaks[k])) {
+                fprintf(stderr, "%s format: \"%s\" leaked\n", fmts[f], leaks[k]);
+                sw_test_failures++;
+            }
+        }
+        cJSON_free(text);
+        kit_output_free(&r);
+    }
+}
+
 /* Run a segworker command (no stdin); returns its exit status, its stdout and stderr in out. */
 static int run_cmd(char *const av[], char *out, size_t n)
 {
@@ -547,6 +583,7 @@ static const struct sw_test_case tests[] = {
     {"timeout_and_deadline", test_timeout_and_deadline},
     {"debug_redacts", test_debug_redacts},
     {"debug_every_exchange", test_debug_every_exchange},
+    {"echoed_secrets_redacted", test_echoed_secrets_redacted},
     {"other_commands", test_other_commands},
     {"results_are_schema_valid", test_results_are_schema_valid},
     {NULL, NULL},

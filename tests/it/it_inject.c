@@ -27,7 +27,7 @@ static struct kit_args args;
 static char reqlog[1100], evil_log[1100], accounts[1100];
 static struct kit_sim sim, evil;
 static size_t log_seen; /* bytes of reqlog already examined */
-static int cases, refused, sent;
+static int cases, refused, sent, path_refused;
 static const cJSON *cur_spec; /* the spec whose operations are being tried */
 static unsigned long case_no;
 
@@ -143,6 +143,46 @@ static void decode(const char *s, size_t n, char *out, size_t on)
         }
     }
     out[o] = '\0';
+}
+
+/* Whether no real id could be v as one path segment: empty, over 512 bytes, or holding a
+ * control character, '/', '\\', '?', '#' or a dot segment, as given or after one to three
+ * rounds of percent-decoding (what a gateway in front of the provider may do). Written
+ * independently of the worker's rule, which must refuse at least these. */
+static int path_forbidden(const char *v)
+{
+    char a[1100], b[1100];
+    int round;
+
+    if (!*v || strlen(v) > 512) {
+        return 1;
+    }
+    snprintf(a, sizeof(a), "%s", v);
+    for (round = 0; round < 4; round++) {
+        const unsigned char *p;
+
+        if (!strcmp(a, ".") || !strcmp(a, "..") || strstr(a, "%00")) { /* %00: a NUL */
+            return 1;
+        }
+        for (p = (const unsigned char *)a; *p; p++) {
+            if (*p < 0x20 || *p == 0x7f || strchr("/\\?#", *p)) {
+                return 1;
+            }
+        }
+        decode(a, strlen(a), b, sizeof(b));
+        memcpy(a, b, sizeof(a));
+    }
+    return 0;
+}
+
+/* Whether the operation puts job parameter param into its path. */
+static int in_path(const cJSON *op, const char *param)
+{
+    const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op, "path"));
+    char ref[80];
+
+    snprintf(ref, sizeof(ref), "{params.%s", param);
+    return path && strstr(path, ref) != NULL;
 }
 
 static int count_char(const char *s, size_t n, char ch)
@@ -393,6 +433,22 @@ static void run_case(const char *provider, const char *opname, const cJSON *op,
         ok = 0;
         snprintf(why, sizeof(why), "no request and not invalid_params (%s)", code ? code : "ok");
     }
+    /* A value no path segment can hold is refused before any request, naming the parameter
+     * (unless another parameter the operation requires is missing, and that is said first). */
+    if (ok && where == 0 && in_path(op, param) && path_forbidden(payload)) {
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(r, "error"), "message"));
+        char name[80];
+
+        snprintf(name, sizeof(name), "params.%s", param);
+        if (nreq != 0 || !code || strcmp(code, "invalid_params") || !msg ||
+            (!strstr(msg, name) && !strstr(msg, "is required"))) {
+            ok = 0;
+            snprintf(why, sizeof(why), "a path segment cannot hold it: %d request(s), %s (%s)",
+                     nreq, code ? code : "no error", msg ? msg : "-");
+        }
+        path_refused++;
+    }
     refused += nreq == 0;
     sent += nreq > 0;
     if (!ok) {
@@ -534,8 +590,10 @@ static void test_inject(void)
         }
         cJSON_Delete(specs[i]);
     }
-    printf("%d cases: %d sent requests (all on the account's origin and path), %d refused\n", cases,
-           sent, refused);
+    printf("%d cases: %d sent requests (all on the account's origin and path), %d refused (%d "
+           "of them path values no segment can hold)\n",
+           cases, sent, refused, path_refused);
+    CHECK(path_refused > 0);
     /* Both outcomes happen: the test is not passing by refusing (or sending) everything. */
     CHECK(sent > 0 && refused > 0);
     evil_seen = kit_read_file(evil_log, &evil_len);

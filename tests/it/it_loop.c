@@ -1,11 +1,12 @@
 /* The event loop never waits for the broker. A mock cluster (librdkafka's, in this process)
  * answers every request 2 s late and has no retry topic; the real `segworker run`, its producer
  * queue cut to 5 messages, works through a batch of jobs against the real simulator. The
- * worker's lookups of the retry topic and of the jobs topic's partitions (for its rate-limit
- * share) then each take a 2 s round trip: were any of them made on the loop thread, that turn
+ * worker's lookups of the retry topic, of the jobs topic (whether a broker answers and it
+ * exists) and of its partitions (for the rate-limit share) then each take a 2 s round trip:
+ * were any of them made on the loop thread, that turn
  * would take 2 s; and results wait in the worker's backlog, not in a loop waiting for queue
- * room. Asserts, by counts: every job gets exactly one final result, the worker looked the retry
- * topic up (and logged it missing), the loop turned many times, and not one turn took as long
+ * room. Asserts, by counts: every job gets exactly one final result, the worker looked the jobs
+ * topic up (and logged it found), the loop turned many times, and not one turn took as long
  * as a broker round trip (segworker_loop_turn_seconds has no sample above 1 s).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
@@ -82,7 +83,7 @@ static void test_loop_never_waits_for_the_broker(void)
     CHECK_INT(t.duplicates, 0);
     CHECK_INT(kit_tally_failed(&t), 0);
     /* The lookups happened meanwhile, each a 2 s round trip. */
-    CHECK(kit_wait_file_contains(w.log, "does not exist", kit_deadline_ms(30000)) == 0);
+    CHECK(kit_wait_file_contains(w.log, "the jobs topic", kit_deadline_ms(30000)) == 0);
     CHECK(kit_wait_file_contains(w.log, "rate-limit share", kit_deadline_ms(30000)) == 0);
     kit_path(scrape_path, sizeof(scrape_path), args.work, "metrics.txt");
     scrape = admin > 0 ? kit_scrape(admin, scrape_path) : NULL;

@@ -15,11 +15,15 @@
 #include "kit.h"
 #include "sw_test.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define KLAVIYO_KEY  "ops-klaviyo-secret-1a2b3c"
@@ -131,8 +135,8 @@ static void write_accounts(const struct ops *o, const char *kl_keyfile, int with
     CHECK(kit_accounts_write(&acc, o->accounts) == 0);
 }
 
-static pid_t start_worker(struct kit_worker *w, const struct ops *o, const char *brokers,
-                          const char *name)
+/* A worker of this test, not started yet (more settings may follow). */
+static void init_worker(struct kit_worker *w, const struct ops *o, const char *brokers)
 {
     kit_worker_init_run(w, &args, brokers, o->accounts, &o->n);
     kit_worker_set(w, "retry.base_ms=50");
@@ -141,6 +145,12 @@ static pid_t start_worker(struct kit_worker *w, const struct ops *o, const char 
     kit_worker_set(w, "shutdown.grace_ms=20000");
     kit_worker_env(w, "OPS_SENDGRID_KEY=" SENDGRID_KEY);
     kit_worker_env(w, "OPS_WRONG_KEY=" WRONG_KEY);
+}
+
+static pid_t start_worker(struct kit_worker *w, const struct ops *o, const char *brokers,
+                          const char *name)
+{
+    init_worker(w, o, brokers);
     return kit_worker_start(w, args.work, name);
 }
 
@@ -170,21 +180,129 @@ static int setup(struct ops *o)
 }
 
 /* 1. Not ready before the group is joined: this worker's broker does not exist. */
+#define SLOW_CLIENTS 200
+#define SLOW_ADDRS   10 /* 127.0.0.2 .. 127.0.0.11: other clients than the probes' 127.0.0.1 */
+#define PROBES       20
+
+/* A client that connected from 127.0.0.<host> and sent part of a request head: -1, or its fd. */
+static int slow_client(int port, int host)
+{
+    static const char part[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0) {
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)host);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        send(fd, part, sizeof(part) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(part) - 1) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 1b. Slow clients (a byte now and then, never a whole request) hold connections, not the
+ * listener: with SLOW_CLIENTS of them open the probes are still answered. Each probe waits at
+ * most its own receive timeout; between probes every slow client sends one more byte, so none
+ * of them is idle long enough to be dropped. */
+static void slow_clients_do_not_starve_probes(int admin)
+{
+    int fds[SLOW_CLIENTS];
+    int i, k, open = 0, answered = 0;
+    char buf[512];
+
+    for (i = 0; i < SLOW_CLIENTS; i++) {
+        fds[i] = slow_client(admin, 2 + i % SLOW_ADDRS);
+        open += fds[i] >= 0;
+    }
+    CHECK_INT(open, SLOW_CLIENTS);
+    for (k = 0; k < PROBES; k++) {
+        answered += kit_http_get(admin, "/healthz", buf, sizeof(buf)) > 0; /* 200 or 503 */
+        for (i = 0; i < SLOW_CLIENTS; i++) {
+            /* A client the listener closed: MSG_NOSIGNAL, so that is a count, not a SIGPIPE. */
+            if (fds[i] >= 0 && send(fds[i], "X", 1, MSG_NOSIGNAL) != 1) {
+                close(fds[i]);
+                fds[i] = -1;
+            }
+        }
+    }
+    printf("admin listener: %d of %d health probes answered with %d slow clients open\n", answered,
+           PROBES, open);
+    CHECK_INT(answered, PROBES);
+    for (i = 0; i < SLOW_CLIENTS; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+        }
+    }
+}
+
+/* GET path until its body holds needle or the deadline passes; the last status. */
+static int wait_body(int port, const char *path, const char *needle, char *buf, size_t n,
+                     int64_t timeout_ms)
+{
+    int64_t end = kit_now_ms() + timeout_ms;
+    int st;
+
+    for (;;) {
+        st = kit_http_get(port, path, buf, n);
+        if ((st > 0 && strstr(buf, needle)) || kit_now_ms() >= end) {
+            return st;
+        }
+        kit_nap_ms(50);
+    }
+}
+
+/* 1. No broker: alive at first, not ready and saying why; past health.max_broker_down_ms no
+ * longer alive either, so an orchestrator can act. */
 static void not_ready_without_broker(struct ops *o, struct kit_worker *w0)
 {
     char buf[4096];
     int admin;
 
-    start_worker(w0, o, "127.0.0.1:1", "worker0");
+    init_worker(w0, o, "127.0.0.1:1");
+    kit_worker_set(w0, "health.max_broker_down_ms=3000");
+    kit_worker_start(w0, args.work, "worker0");
     admin = kit_worker_admin_port(w0, kit_deadline_ms(20000));
     CHECK(admin > 0);
-    CHECK_INT(
-        kit_http_wait_status(admin, "/healthz", 200, buf, sizeof(buf), kit_deadline_ms(10000)),
-        200);
     CHECK_INT(kit_http_get(admin, "/readyz", buf, sizeof(buf)), 503);
-    CHECK(strstr(buf, "has not assigned") != NULL);
+    CHECK(strstr(buf, "no Kafka broker (127.0.0.1:1) has answered") != NULL);
     CHECK_INT(kit_http_get(admin, "/nosuch", buf, sizeof(buf)), 404);
+    slow_clients_do_not_starve_probes(admin);
+    CHECK_INT(wait_body(admin, "/healthz", "health.max_broker_down_ms", buf, sizeof(buf),
+                        kit_deadline_ms(20000)),
+              503);
+    /* And the log never claimed to consume. */
+    CHECK(!kit_file_contains(w0->log, "consuming"));
+    CHECK(kit_file_contains(w0->log, "connecting to 127.0.0.1:1"));
     kit_worker_kill(w0);
+}
+
+/* 1c. A broker, but no jobs topic: /readyz names the topic. */
+static void missing_jobs_topic_named(struct ops *o)
+{
+    struct kit_worker w;
+    char buf[4096], want[256];
+    int admin;
+
+    init_worker(&w, o, args.bootstrap);
+    kit_worker_set(&w, "topics.jobs=%s-nosuch", o->n.tag);
+    kit_worker_start(&w, args.work, "worker-notopic");
+    admin = kit_worker_admin_port(&w, kit_deadline_ms(20000));
+    CHECK(admin > 0);
+    snprintf(want, sizeof(want), "the jobs topic %s-nosuch does not exist", o->n.tag);
+    CHECK_INT(wait_body(admin, "/readyz", want, buf, sizeof(buf), kit_deadline_ms(30000)), 503);
+    CHECK(strstr(buf, want) != NULL);
+    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(30000)), 0);
 }
 
 /* 3. A mixed run: successes (two traced), a list, a retry, provider errors, dead letters. */
@@ -561,6 +679,7 @@ static void test_ops(void)
         goto out;
     }
     not_ready_without_broker(o, &w0);
+    missing_jobs_topic_named(o);
 
     /* 2. The real worker: ready once the group assigned its partitions. */
     start_worker(&w1, o, args.bootstrap, "worker1");

@@ -642,6 +642,64 @@ static void test_long_wait_parks_in_retry_topic(void)
     run_free(&r);
 }
 
+/* A dead letter for a retry-topic message whose headers cannot be trusted names why. */
+static int on_bad_header_letter(void *arg, const rd_kafka_message_t *m)
+{
+    char v[256];
+
+    CHECK(kit_header(m, "segworker.reason", v, sizeof(v)) == 0);
+    CHECK_STR(v, "invalid_job");
+    CHECK(kit_header(m, "segworker.error", v, sizeof(v)) == 0);
+    CHECK(strstr(v, "segworker.not_before") != NULL);
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Anyone who can write to the retry topic can set its headers: a not-before a day ahead is held
+ * to retry.max_park_ms (the job runs, it does not hold a slot for a day), and one that is not a
+ * time sends the job to the dead-letter topic with the reason instead of running it. */
+static void test_retry_headers_not_trusted(void)
+{
+    char *extra[] = {"--set", "retry.max_park_ms=2000", NULL};
+    char job[512], far[32];
+    struct sim_sendgrid_segment seg;
+    struct run r;
+    struct kit_worker w;
+    rd_kafka_t *rk;
+    int letters = 0, i;
+
+    if (run_init(&r, "rhdr", 2, NPART, NULL) != 0) {
+        return;
+    }
+    CHECK(spawn_worker(&w, &r, "worker", extra) > 0);
+    rk = kit_producer(A.bootstrap);
+    CHECK(rk != NULL);
+    sim_sendgrid_segment(0, &seg);
+    snprintf(far, sizeof(far), "%lld", (long long)(kit_wall_ms() + 86400000LL));
+    for (i = 0; rk && i < 2; i++) {
+        snprintf(job, sizeof(job),
+                 "{\"job_id\":\"%s-%d\",\"operation\":\"segments.get\",\"provider\":\"sendgrid\","
+                 "\"account\":\"sg0\",\"params\":{\"id\":\"%s\"}}",
+                 r.n.tag, i, seg.id);
+        CHECK_INT(kit_produce_hdr(rk, r.n.retry, NULL, job, strlen(job), "segworker.not_before",
+                                  i == 0 ? far : "soon"),
+                  0);
+    }
+    CHECK(rk && kit_flush(rk) == 0);
+    kit_producer_free(rk);
+    CHECK(wait_finals(&r, 2, kit_deadline_ms(60000)) == 0);
+    CHECK_STR(r.t.job[0].status, "succeeded");
+    CHECK_STR(r.t.job[1].code, "invalid_job");
+    CHECK_INT(kit_read_topic(A.bootstrap, r.n.dlq, 1, kit_deadline_ms(30000), on_bad_header_letter,
+                             &letters),
+              1);
+    CHECK_INT(letters, 1);
+    printf("retry headers: a day-ahead not_before ran within retry.max_park_ms; a malformed one "
+           "was dead-lettered\n");
+    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(60000)), 0);
+    run_free(&r);
+}
+
 /* ---- SIGTERM under load ---- */
 
 static void test_sigterm_under_load(void)
@@ -688,6 +746,7 @@ static const struct sw_test_case tests[] = {
     {"rate_limit_spec", test_rate_limit_spec},
     {"rate_limit_adaptive", test_rate_limit_adaptive},
     {"long_wait_parks_in_retry_topic", test_long_wait_parks_in_retry_topic},
+    {"retry_headers_not_trusted", test_retry_headers_not_trusted},
     {"sigterm_under_load", test_sigterm_under_load},
     {NULL, NULL},
 };

@@ -13,6 +13,7 @@
 #include "sw_jw.h"
 #include "sw_offsets.h"
 #include "sw_ops.h"
+#include "sw_redact.h"
 #include "sw_retry.h"
 #include "sw_time.h"
 #include "sw_timer.h"
@@ -190,6 +191,118 @@ static void test_url_encode_and_rebase(void)
     CHECK(sw_url_rebase("http://h", "//evil/api", &out, &st) == SW_E_RESPONSE_INVALID);
     CHECK(sw_url_rebase("http://h", "/api\r\nX: y", &out, &st) == SW_E_RESPONSE_INVALID);
     CHECK(sw_url_rebase("http://h", "javascript:alert(1)", &out, &st) == SW_E_RESPONSE_INVALID);
+}
+
+/* What a job may put into one path segment: ids yes; anything a gateway could turn into a
+ * traversal, a query or a second request no, in whichever encoding. */
+static void test_url_segment_rule(void)
+{
+    static const char *const ok[] = {"AmOy43", "seg_1", "a b", "%",           "100%", "a%zz",
+                                     "%2",     "...",   "x.y", "caf\xc3\xa9", NULL};
+    static const struct {
+        const char *v;
+        const char *why;
+    } bad[] = {
+        {"", "must not be empty"},
+        {".", "must not be \".\" or \"..\""},
+        {"..", "must not be \".\" or \"..\""},
+        {"a/b", "contains '/'"},
+        {"a\\b", "contains '\\'"},
+        {"a?b=c", "contains '?'"},
+        {"#frag", "contains '#'"},
+        {"x\r\nHost: evil", "contains a control character"},
+        {"a\tb", "contains a control character"},
+        {"a\x7f", "contains a control character"},
+        {"%2e%2E", "decodes to \".\" or \"..\""},
+        {".%2e", "decodes to \".\" or \"..\""},
+        {"a%2Fb", "holds an encoded '/'"},
+        {"a%252Fb", "holds an encoded '/'"},   /* a gateway that decodes twice */
+        {"a%25252fb", "holds an encoded '/'"}, /* three times */
+        {"%5c..%5c", "holds an encoded '\\'"},
+        {"a%3Fb", "holds an encoded '?'"},
+        {"a%23b", "holds an encoded '#'"},
+        {"x%0d%0aX: 1", "holds an encoded control character"},
+        {"x%00", "holds an encoded control character"},
+        {NULL, NULL},
+    };
+    char big[600];
+    int i;
+
+    for (i = 0; ok[i]; i++) {
+        const char *why = sw_url_segment_why(ok[i]);
+
+        if (why) {
+            fprintf(stderr, "\"%s\" refused: %s\n", ok[i], why);
+        }
+        CHECK(why == NULL);
+    }
+    for (i = 0; bad[i].v; i++) {
+        const char *why = sw_url_segment_why(bad[i].v);
+
+        CHECK(why != NULL);
+        CHECK_STR(why ? why : "(accepted)", bad[i].why);
+    }
+    memset(big, 'a', sizeof(big));
+    big[SW_URL_MAX_SEGMENT] = '\0';
+    CHECK(sw_url_segment_why(big) == NULL);
+    big[SW_URL_MAX_SEGMENT] = 'a';
+    big[SW_URL_MAX_SEGMENT + 1] = '\0';
+    CHECK_STR(sw_url_segment_why(big), "is longer than 512 bytes");
+}
+
+/* Redaction: the account's secrets anywhere, credential values after their names in the forms
+ * providers echo them (header lines, query strings, JSON), and never twice. */
+static void test_redact(void)
+{
+    static char key[] = "api_key", val[] = "s3cr3t-KEY", ref[] = "env:X";
+    struct sw_credential cred = {key, val, ref};
+    struct sw_account acct = {0};
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"nothing here", "nothing here"},
+        {"key s3cr3t-KEY echoed", "key [redacted] echoed"},
+        {"Authorization: Bearer abc.def (sent)", "Authorization: [redacted] (sent)"},
+        {"authorization=Basic Zm9v", "authorization=[redacted]"},
+        {"Cookie: a=1; session=xyz\r\nNext: 1", "Cookie: [redacted]\r\nNext: 1"},
+        {"Set-Cookie: sid=1", "Set-Cookie: [redacted]"},
+        {"?api_key=abc&x=1", "?api_key=[redacted]&x=1"},
+        {"{\"api_key\":\"abc\",\"x\":1}", "{\"api_key\":\"[redacted]\",\"x\":1}"},
+        {"X-Api-Key: k1", "X-Api-Key: [redacted]"},
+        {"apikey is missing", "apikey is missing"},
+        {"a \\\"cookie\\\": \\\"q\\\"", "a \\\"cookie\\\": \\\"[redacted]\\\""},
+        {NULL, NULL},
+    };
+    char buf[256], twice[256];
+    cJSON *j;
+    char *text;
+    int i;
+
+    acct.creds = &cred;
+    acct.ncreds = 1;
+    for (i = 0; cases[i].in; i++) {
+        snprintf(buf, sizeof(buf), "%s", cases[i].in);
+        CHECK_INT(sw_redact_buf(buf, sizeof(buf), &acct), strcmp(cases[i].in, cases[i].out) != 0);
+        CHECK_STR(buf, cases[i].out);
+        snprintf(twice, sizeof(twice), "%s", buf);
+        CHECK_INT(sw_redact_buf(twice, sizeof(twice), &acct), 0);
+        CHECK_STR(twice, buf);
+    }
+    /* Cut to fit: a short buffer holds a prefix, never the secret. */
+    snprintf(buf, sizeof(buf), "%s", "xx s3cr3t-KEY");
+    sw_redact_buf(buf, 8, &acct);
+    CHECK_STR(buf, "xx [red");
+    CHECK(strstr(buf, "s3cr3t") == NULL);
+    /* JSON: string values anywhere, and a member named like a credential whatever it holds. */
+    j = cJSON_Parse("{\"errors\":[{\"detail\":\"key s3cr3t-KEY\"}],\"Authorization\":\"anything\","
+                    "\"n\":1}");
+    CHECK_INT(sw_redact_json(j, &acct), 0);
+    text = cJSON_PrintUnformatted(j);
+    CHECK_STR(text ? text : "(null)", "{\"errors\":[{\"detail\":\"key [redacted]\"}],"
+                                      "\"Authorization\":\"[redacted]\",\"n\":1}");
+    cJSON_free(text);
+    cJSON_Delete(j);
+    CHECK_INT(sw_redact_json(NULL, &acct), 0);
 }
 
 static int fired[8];
@@ -570,6 +683,8 @@ static const struct sw_test_case tests[] = {
     {"alloc_cache_roundtrip", test_alloc_cache_roundtrip},
     {"json_pointer_and_depth", test_json_pointer_and_depth},
     {"url_encode_and_rebase", test_url_encode_and_rebase},
+    {"url_segment_rule", test_url_segment_rule},
+    {"redact", test_redact},
     {"timer_heap", test_timer_heap},
     {"offsets_contiguous", test_offsets_contiguous},
     {"retry_classification", test_retry_classification},

@@ -5,9 +5,11 @@
 #include "sw_accounts.h"
 #include "sw_config.h"
 #include "sw_job.h"
+#include "sw_parked.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static const struct sw_job_limits lim = {4096, 16};
@@ -74,6 +76,25 @@ static void test_job_errors(void)
         {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
          "\"options\":{\"remote_query\":{\"a\":[{}]}}}",
          1, "remote_query.a"},
+        {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
+         "\"options\":{\"remote_query\":{\"a\":1,\"a\":2}}}",
+         1, "remote_query.a is given twice"},
+        {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
+         "\"options\":{\"remote_query\":{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,"
+         "\"h\":1,\"i\":1,\"j\":1,\"k\":1,\"l\":1,\"m\":1,\"n\":1,\"o\":1,\"p\":1,\"q\":1,\"r\":1,"
+         "\"s\":1,\"t\":1,\"u\":1,\"v\":1,\"w\":1,\"x\":1,\"y\":1,\"z\":1,\"A\":1,\"B\":1,\"C\":1,"
+         "\"D\":1,\"E\":1,\"F\":1,\"G\":1}}}",
+         1, "more than 32 entries"},
+        {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
+         "\"options\":{\"exclude_fields\":[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+         "\"a\","
+         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]}}",
+         1, "more than 64 entries"},
         {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":\"a\","
          "\"api_key\":\"x\"}",
          1, "unknown top-level field"},
@@ -208,7 +229,55 @@ static void test_config(void)
     unlink(path);
 }
 
+/* Retry-topic headers are input like any other: a far-future not_before is held to
+ * retry.max_park_ms, and anything that is not a plain decimal in range is refused. */
+static void test_parked_headers(void)
+{
+    const int64_t now = 1700000000000, park = 60000;
+    static const struct {
+        const char *nb, *at, *rc;
+        int ok;
+        int64_t want_nb;
+        const char *why;
+    } cases[] = {
+        {NULL, NULL, NULL, 1, 0, NULL},
+        {"1700000001000", "2", "1699999990000", 1, 1700000001000, NULL},
+        {"1800000000000", NULL, NULL, 1, 1700000060000, NULL}, /* clamped */
+        {"soon", NULL, NULL, 0, 0, "segworker.not_before"},
+        {"-1", NULL, NULL, 0, 0, "segworker.not_before"},
+        {" 1", NULL, NULL, 0, 0, "segworker.not_before"},
+        {"", NULL, NULL, 0, 0, "segworker.not_before"},
+        {"99999999999999999999", NULL, NULL, 0, 0, "segworker.not_before"},
+        {NULL, "1001", NULL, 0, 0, "segworker.attempts"},
+        {NULL, "x", NULL, 0, 0, "segworker.attempts"},
+        {NULL, NULL, "1800000000000", 0, 0, "segworker.received"},
+        {NULL, NULL, "1700000120000", 1, 0, NULL}, /* another worker's clock, a little ahead */
+        {NULL, NULL, NULL, -1, 0, NULL},
+    };
+    int i;
+
+    for (i = 0; cases[i].ok >= 0; i++) {
+        struct sw_parked_hdr nb = {cases[i].nb, cases[i].nb ? strlen(cases[i].nb) : 0};
+        struct sw_parked_hdr at = {cases[i].at, cases[i].at ? strlen(cases[i].at) : 0};
+        struct sw_parked_hdr rc = {cases[i].rc, cases[i].rc ? strlen(cases[i].rc) : 0};
+        struct sw_parked pk;
+        struct sw_status st;
+        sw_err_t err;
+
+        sw_status_clear(&st);
+        err = sw_parked_parse(&nb, &at, &rc, now, park, &pk, &st);
+        if (cases[i].ok) {
+            CHECK_INT(err, SW_E_OK);
+            CHECK(pk.not_before_wall_ms == cases[i].want_nb);
+        } else {
+            CHECK_INT(err, SW_E_INVALID_JOB);
+            CHECK(strstr(st.msg, cases[i].why) != NULL);
+        }
+    }
+}
+
 static const struct sw_test_case tests[] = {
+    {"parked_headers", test_parked_headers},
     {"job_valid", test_job_valid},
     {"job_errors", test_job_errors},
     {"job_oversized_keeps_id", test_job_oversized_keeps_id},

@@ -347,6 +347,16 @@ static int request_ok(const cJSON *r, const cJSON *op, const cJSON *variants, co
 
 /* ---- one case ---- */
 
+/* Whether the operation's spec refers to ref ("params.id") anywhere. */
+static int reads(const cJSON *op, const char *ref)
+{
+    char *text = cJSON_PrintUnformatted(op);
+    int found = text && strstr(text, ref) != NULL;
+
+    cJSON_free(text);
+    return found;
+}
+
 static void run_case(const char *provider, const char *opname, const cJSON *op,
                      const cJSON *variants, const char *param, const char *payload, int where)
 {
@@ -374,7 +384,14 @@ static void run_case(const char *provider, const char *opname, const cJSON *op,
     cJSON_AddStringToObject(job, "operation", opname);
     cJSON_AddStringToObject(job, "provider", provider);
     cJSON_AddStringToObject(job, "account", acct);
-    cJSON_AddStringToObject(params, "id", "AmOy43");
+    /* Otherwise a valid job, so that only the injected value can be what is refused: the id
+     * where the operation reads one, something to change for an update. */
+    if (reads(op, "params.id")) {
+        cJSON_AddStringToObject(params, "id", "AmOy43");
+    }
+    if (!strcmp(opname, "segments.update") && strcmp(param, "name") && reads(op, "params.name")) {
+        cJSON_AddStringToObject(params, "name", "inject");
+    }
     if (where == 0) {
         cJSON_DeleteItemFromObject(params, param);
         cJSON_AddStringToObject(params, param, payload);
@@ -393,7 +410,12 @@ static void run_case(const char *provider, const char *opname, const cJSON *op,
         const char *when = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op, "when"));
 
         if (when && !strncmp(when, "params.", 7) && strcmp(when + 7, param) != 0) {
-            cJSON_AddTrueToObject(params, when + 7);
+            /* A definition is the provider's object; other switches are flags. */
+            if (!strcmp(when + 7, "definition")) {
+                cJSON_AddItemToObject(params, when + 7, cJSON_CreateObject());
+            } else {
+                cJSON_AddTrueToObject(params, when + 7);
+            }
         }
     }
     text = cJSON_PrintUnformatted(job);

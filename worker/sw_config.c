@@ -90,6 +90,11 @@ static const struct cfg_entry table[] = {
      S(max_job_bytes), "Largest job message accepted; larger ones go to the DLQ."},
     {"limits.max_json_depth", "SEGWORKER_MAX_JSON_DEPTH", CFG_INT, "32", 4, 512, NULL,
      S(max_json_depth), "Deepest nesting accepted in a job or a provider answer."},
+    {"limits.max_correlation_bytes", "SEGWORKER_MAX_CORRELATION_BYTES", CFG_INT, "16384", 256,
+     1 * MB, NULL, S(max_correlation_bytes),
+     "Largest correlation object a job may carry (as printed; it is copied into every result "
+     "message, so at most a quarter of limits.max_result_bytes applies). A larger one makes the "
+     "job invalid_job, answered without it."},
     {"limits.max_response_bytes", "SEGWORKER_MAX_RESPONSE_BYTES", CFG_INT, "16777216", 1024,
      1024 * MB, NULL, S(max_response_bytes), "Largest provider response body accepted."},
     {"limits.max_headers", "SEGWORKER_MAX_HEADERS", CFG_INT, "100", 8, 10000, NULL, S(max_headers),

@@ -36,6 +36,7 @@ struct sw_config {
     long long part_items;
     long long max_job_bytes;
     long long max_json_depth;
+    long long max_correlation_bytes;
     long long max_response_bytes;
     long long max_headers;
     long long max_pages;

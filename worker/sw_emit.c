@@ -114,19 +114,65 @@ static void fill_meta(const struct sw_run *r, struct sw_result_meta *m)
     m->http_ms = r->http_ms;
 }
 
-/* Build and offer one message. A last message is offered in every case. */
+/* A message over limits.max_result_bytes is never offered: the broker would refuse it, and a
+ * job whose result cannot be published must still end. A last one is replaced by a small failed
+ * result that names the sizes (the job also goes to the DLQ); for any other, *too_big says why
+ * and the caller ends the job with it. Returns the payload to offer (maybe a replacement). */
+static char *fit(const struct sw_engine *eng, const struct sw_result_meta *m, char *payload,
+                 size_t *len, const struct sw_part_info **part, struct sw_part_info *last,
+                 const struct sw_status **err, struct sw_status *too_big)
+{
+    struct sw_result_meta bare;
+
+    if (!payload || *len <= eng->lim.max_result_bytes) {
+        return payload;
+    }
+    cJSON_free(payload);
+    sw_status_set(too_big, SW_E_RESULT_TOO_LARGE, SW_CLASS_TERMINAL,
+                  "a result message of %zu bytes is over limits.max_result_bytes (%zu)", *len,
+                  eng->lim.max_result_bytes);
+    sw_log_warn(NULL, "job %s: %s", m->job_id, too_big->msg);
+    if (!(*part)->last) {
+        return NULL;
+    }
+    *last = **part;
+    last->items = 0;
+    last->truncated = 0;
+    *part = last;
+    *err = too_big;
+    payload = sw_result_build(m, NULL, last, too_big, NULL, NULL, len);
+    if (payload && *len > eng->lim.max_result_bytes) {
+        /* Only the correlation can still be large (it is bounded when the job is parsed, but
+         * the bound may exceed a small limits.max_result_bytes). */
+        cJSON_free(payload);
+        bare = *m;
+        bare.correlation = NULL;
+        payload = sw_result_build(&bare, NULL, last, too_big, NULL, NULL, len);
+    }
+    return payload;
+}
+
+/* Build and offer one message. A last message is offered in every case; another that cannot be
+ * built returns -1, with why set when it was too large. */
 static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta *m,
                  const cJSON *result, const struct sw_part_info *part, const struct sw_status *err,
-                 const cJSON *perr, const cJSON *debug)
+                 const cJSON *perr, const cJSON *debug, struct sw_status *why)
 {
     struct sw_status oom;
+    struct sw_status too_big;
+    struct sw_part_info last;
     struct sw_emit em;
     char fb[FALLBACK_BYTES];
     size_t len = 0;
     char *payload = m->job_id ? sw_result_build(m, result, part, err, perr, debug, &len) : NULL;
     int rc;
 
+    sw_status_clear(&too_big);
+    payload = fit(eng, m, payload, &len, &part, &last, &err, &too_big);
     if (!payload && m->job_id && !part->last) {
+        if (why && too_big.code) {
+            *why = too_big;
+        }
         return -1; /* the caller ends the job, with a last message */
     }
     memset(&em, 0, sizeof(em));
@@ -165,8 +211,9 @@ int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
     struct sw_result_meta m;
 
     fill_meta(r, &m);
+    sw_status_clear(&r->emit_err);
     return offer(r->eng, r->user, &m, result, part, err, perr,
-                 r->job->format == SW_FMT_DEBUG ? r->debug : NULL);
+                 r->job->format == SW_FMT_DEBUG ? r->debug : NULL, &r->emit_err);
 }
 
 void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const struct sw_status *st,
@@ -184,5 +231,5 @@ void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const str
     m.correlation = job ? job->correlation : NULL;
     m.received_wall_ms = received_wall_ms;
     sw_metrics_job_done(eng->metrics, m.provider, m.operation, st->code);
-    offer(eng, user, &m, NULL, &part, st, NULL, NULL);
+    offer(eng, user, &m, NULL, &part, st, NULL, NULL, NULL);
 }

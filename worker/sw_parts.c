@@ -50,8 +50,11 @@ static size_t item_bytes(const cJSON *it)
 int sw_parts_take(struct sw_run *r, cJSON *items, struct sw_status *st)
 {
     const struct sw_exec_limits *lim = &r->eng->lim;
-    size_t cap = lim->max_result_bytes > ENVELOPE_RESERVE ? lim->max_result_bytes - ENVELOPE_RESERVE
-                                                          : lim->max_result_bytes / 2;
+    /* The correlation is copied into every part (bounded to a quarter of the limit). */
+    size_t corr = r->job->correlation_bytes;
+    size_t room =
+        corr < lim->max_result_bytes / 2 ? lim->max_result_bytes - corr : lim->max_result_bytes / 2;
+    size_t cap = room > ENVELOPE_RESERVE ? room - ENVELOPE_RESERVE : room / 2;
     cJSON *it;
 
     /* Detach from the head: constant time per item, so a page costs O(n). */
@@ -86,8 +89,12 @@ int sw_parts_take(struct sw_run *r, cJSON *items, struct sw_status *st)
         if (r->part && (r->part_bytes + sz + 1 > cap || r->part_count >= part_items_of(r)) &&
             sw_parts_flush(r, 0) != 0) {
             cJSON_Delete(it);
-            sw_status_set(st, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY,
-                          "a result part could not be published");
+            if (r->emit_err.code) {
+                *st = r->emit_err;
+            } else {
+                sw_status_set(st, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY,
+                              "a result part could not be published");
+            }
             return -1;
         }
         if (!r->part) {

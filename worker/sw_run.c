@@ -96,6 +96,18 @@ void sw_run_fail(struct sw_run *r, sw_err_t code, sw_class_t cls, const char *ms
     sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
 }
 
+void sw_run_fail_emit(struct sw_run *r)
+{
+    struct sw_status st;
+
+    if (r->emit_err.code) {
+        st = r->emit_err;
+        sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
+        return;
+    }
+    sw_run_fail(r, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY, "a result part could not be published");
+}
+
 long sw_run_timeout_ms(const struct sw_run *r, int64_t now_mono_ms)
 {
     long timeout = r->job->timeout_ms ? r->job->timeout_ms : r->eng->lim.timeout_ms;
@@ -355,7 +367,7 @@ static void raw_page(struct sw_run *r, struct sw_page *page)
     part.truncated = 0;
     if (sw_run_emit(r, page->result, &part, NULL, NULL) != 0) {
         sw_page_free(page);
-        sw_run_fail(r, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY, "a result part could not be published");
+        sw_run_fail_emit(r);
         return;
     }
     r->part_index++;

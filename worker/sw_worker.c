@@ -32,6 +32,7 @@ void sw_worker_turn(struct sw_worker *w, int max_wait_ms)
     sw_bg_collect(w->bg);
     /* Acknowledgements first: they free room for the backlog and window slots. */
     rd_kafka_poll(w->producer, 0);
+    sw_refused_settle(w);
     sw_publish_flush_backlog(w);
     sw_intake_start_ready(w);
 }
@@ -236,6 +237,18 @@ static void finish(struct sw_worker *w)
     sw_publish_flush_backlog(w);
     rd_kafka_flush(w->producer, 10000);
     rd_kafka_poll(w->producer, 0);
+    /* Refused messages are repaired and their replacements flushed too: a few rounds at most
+     * (sw_refused.c bounds the repairs of one job). */
+    for (int round = 0; w->refused && round < 8; round++) {
+        sw_refused_settle(w);
+        sw_publish_flush_backlog(w);
+        rd_kafka_flush(w->producer, 10000);
+        rd_kafka_poll(w->producer, 0);
+    }
+    if (w->refused) {
+        sw_log_error(NULL, "refused results were still being repaired at stop");
+        atomic_store(&w->fatal, 1);
+    }
     if (!atomic_load(&w->fatal)) {
         /* Usually nothing is left to commit (commit_before_stop did it); results acknowledged
          * during the flush above are. */
@@ -258,6 +271,7 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_registry *reg,
     w.cfg = cfg;
     w.pipefd[0] = w.pipefd[1] = -1;
     w.backlog_tail = &w.backlog;
+    w.refused_tail = &w.refused;
     atomic_init(&w.fatal, 0);
     w.transactional = !strcmp(cfg->delivery, "transactional");
     w.ordering = !strcmp(cfg->ordering, "none")        ? SW_ORDER_NONE
@@ -292,6 +306,7 @@ out:
         sw_msg_free(w.msgs); /* before the timer heap goes: held jobs are on it */
     }
     sw_out_free(w.backlog);
+    sw_out_free(w.refused);
     sw_loop_free(&w.loop);
     sw_metrics_destroy(w.metrics);
     sw_offsets_free(&w.offsets);

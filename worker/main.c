@@ -31,8 +31,16 @@ static volatile sig_atomic_t reload_flag;
 
 static void on_signal(int sig)
 {
+    static const char now[] = "segworker: second stop signal: exiting now, jobs in flight are "
+                              "redelivered\n";
+
     if (sig == SIGHUP) {
         reload_flag = 1;
+    } else if (stop_flag) {
+        /* An operator who asks twice wants out now: nothing is committed past a result, so
+         * exiting is safe (async-signal-safe calls only). */
+        (void)!write(STDERR_FILENO, now, sizeof(now) - 1);
+        _exit(SW_EXIT_ABANDONED);
     } else {
         stop_flag = 1;
     }
@@ -78,11 +86,14 @@ static const struct cmd_help cmd_helps[] = {
      "usage: segworker run [options]\n"
      "\n"
      "Consume jobs from topics.jobs as group `group`, execute them, publish one result per\n"
-     "job to topics.results (dead letters to topics.dlq). SIGTERM/SIGINT drain (up to\n"
-     "shutdown.grace_ms) and exit 0; SIGHUP reloads the account store (running jobs keep\n"
+     "job to topics.results (dead letters to topics.dlq). SIGTERM/SIGINT stop taking jobs,\n"
+     "let provider calls under way finish (up to shutdown.grace_ms; jobs only waiting for a\n"
+     "rate limit are left for the next owner) and exit; a second one exits at once. SIGHUP\n"
+     "reloads the account store (running jobs keep\n"
      "the accounts they started with; a bad file keeps the current store). With http_addr\n"
      "set, GET /metrics, /healthz and /readyz are served there.\n"
-     "Exit: 0 clean drain, 1 fatal error, 2 usage or configuration error.\n"
+     "Exit: 0 clean drain, 1 fatal error, 2 usage or configuration error, 3 stopped with\n"
+     "jobs cut off mid-call (grace period over, or a second signal; they are redelivered).\n"
      "\n"
      "options:\n"
      "  --accounts FILE    account store (or SEGWORKER_ACCOUNTS)\n"

@@ -598,6 +598,24 @@ int sw_exec_abort(struct sw_engine *eng, void *user)
     return 0;
 }
 
+int sw_exec_drop_waiting(struct sw_engine *eng)
+{
+    struct sw_run *r = eng->runs;
+    int n = 0;
+
+    while (r) {
+        struct sw_run *next = r->next;
+
+        if (r->state == SW_RUN_RATE_WAIT || r->state == SW_RUN_BACKOFF ||
+            r->state == SW_RUN_LOGIN_WAIT) {
+            run_release(r);
+            n++;
+        }
+        r = next;
+    }
+    return n;
+}
+
 void sw_exec_abort_all(struct sw_engine *eng)
 {
     while (eng->runs) {

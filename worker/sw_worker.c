@@ -172,6 +172,27 @@ static int commit_before_stop(struct sw_worker *w, int64_t deadline)
     return 1;
 }
 
+/* Nothing left that can end on its own: no provider call under way (jobs that only wait were
+ * dropped), no result waiting for its acknowledgement. */
+static int drained(struct sw_worker *w)
+{
+    const struct sw_msg *m;
+
+    w->left_waiting += sw_exec_drop_waiting(&w->loop.eng);
+    if (w->in_flight == 0) {
+        return 1;
+    }
+    if (w->loop.eng.running > 0) {
+        return 0;
+    }
+    for (m = w->msgs; m; m = m->next) {
+        if (m->pending > 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The main loop: until a fatal error, or until drained after *stop. */
 static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
                      volatile sig_atomic_t *reload)
@@ -190,7 +211,7 @@ static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
             reload_accounts(w);
         }
         if (atomic_load(&w->fatal) ||
-            (w->draining && (w->in_flight == 0 || sw_now_mono_ms() >= drain_deadline) &&
+            (w->draining && (drained(w) || sw_now_mono_ms() >= drain_deadline) &&
              commit_before_stop(w, drain_deadline + 10000))) {
             break;
         }
@@ -212,11 +233,18 @@ static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
  * store the offsets, then commit synchronously; transactional: commit what is done. */
 static void finish(struct sw_worker *w)
 {
-    if (w->in_flight && !atomic_load(&w->fatal)) {
+    w->abandoned = w->loop.eng.running;
+    if (w->abandoned && !atomic_load(&w->fatal)) {
         sw_log_warn(NULL,
-                    "grace period over: %ld job(s) abandoned uncommitted (they will be "
-                    "redelivered)",
-                    w->in_flight);
+                    "grace period over: %ld job(s) abandoned during their provider call, "
+                    "uncommitted (they will be redelivered)",
+                    w->abandoned);
+    }
+    if (w->in_flight > w->abandoned && !atomic_load(&w->fatal)) {
+        sw_log_info(NULL,
+                    "%ld job(s) that were waiting (rate limit, back-off, key order) left "
+                    "uncommitted for the next owner",
+                    w->in_flight - w->abandoned);
     }
     sw_exec_abort_all(&w->loop.eng);
     w->closing = 1;
@@ -288,7 +316,7 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_registry *reg,
                 cfg->ordering);
     run_loop(&w, stop, reload);
     finish(&w);
-    rc = atomic_load(&w.fatal) ? 1 : 0;
+    rc = atomic_load(&w.fatal) ? 1 : w.abandoned ? SW_EXIT_ABANDONED : 0;
     sw_log_info(NULL,
                 "stopped: consumed %llu, results %llu, dead letters %llu, parked %llu, "
                 "re-fetched and skipped %llu",

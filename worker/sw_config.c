@@ -69,7 +69,15 @@ static const struct cfg_entry table[] = {
     {"http.ca_file", "SEGWORKER_CA_FILE", CFG_STR, NULL, 0, 0, NULL, S(ca_file),
      "Operator-only CA bundle for provider TLS; verification always stays on."},
     {"worker.max_in_flight", "SEGWORKER_MAX_IN_FLIGHT", CFG_INT, "1000", 1, 100000, NULL,
-     S(max_in_flight), "Jobs running at once; the consumer pauses at this bound."},
+     S(max_in_flight),
+     "Jobs running at once (not counting those waiting for a rate limit or behind a job of "
+     "their key that does, see worker.max_waiting); the consumer pauses at this bound."},
+    {"worker.max_waiting", "SEGWORKER_MAX_WAITING", CFG_INT, "5000", 1, 1000000, NULL,
+     S(max_waiting),
+     "Jobs in flight that only wait (for a provider's rate limit, behind their key, for their "
+     "result's acknowledgement). They do not hold worker.max_in_flight, so one rate-limited "
+     "account does not stall the others; past this bound the consumer pauses. Memory: each "
+     "holds its message (up to limits.max_job_bytes)."},
     {"worker.max_in_flight_per_partition", "SEGWORKER_MAX_IN_FLIGHT_PER_PARTITION", CFG_INT,
      "100000", 1, 100000, NULL, S(max_in_flight_partition),
      "Jobs of one partition in flight (running or waiting behind their key) before that "

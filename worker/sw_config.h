@@ -33,6 +33,7 @@ struct sw_config {
     char *ratelimit_mode;
     char *transactional_id;
     long long max_in_flight;
+    long long max_waiting;
     long long part_items;
     long long max_job_bytes;
     long long max_json_depth;

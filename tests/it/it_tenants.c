@@ -4,7 +4,6 @@
  * simulator with Klaviyo's limits enforced. The jobs a restart runs again are counted and printed.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kit.h"
-#include "sim_data.h"
 #include "sw_test.h"
 
 #include <stdio.h>
@@ -17,23 +16,66 @@
 
 static struct kit_args args;
 
-/* Job i: a get on the rate-limited Klaviyo account (kl) or on SendGrid, keyed per account. */
-static int produce_job(rd_kafka_t *prod, const struct kit_names *n, int i, int kl)
-{
-    char job[512], key[32];
-    struct sim_klaviyo_segment k;
-    struct sim_sendgrid_segment s;
-    int len;
+/* One scenario: its topics, a simulator enforcing the providers' limits, its jobs produced
+ * (a get on the rate-limited Klaviyo account or on SendGrid, keyed per account), a reader. */
+struct scene {
+    struct kit_names n;
+    struct kit_tally t;
+    struct kit_sim sim;
+    struct kit_worker w;
+    rd_kafka_t *prod, *reader;
+};
 
-    sim_klaviyo_segment(i % SIM_KLAVIYO_SEGMENTS, &k);
-    sim_sendgrid_segment(i % SIM_SENDGRID_SEGMENTS, &s);
-    len = snprintf(job, sizeof(job),
-                   "{\"job_id\":\"%s-%d\",\"operation\":\"segments.get\",\"provider\":\"%s\","
-                   "\"account\":\"acme-%s\",\"params\":{\"id\":\"%s\"}}",
-                   n->tag, i, kl ? "klaviyo" : "sendgrid", kl ? "klaviyo" : "sendgrid",
-                   kl ? k.id : s.id);
-    snprintf(key, sizeof(key), "%s-%d", kl ? "kl" : "sg", i % 17);
-    return kit_produce(prod, n->jobs, key, job, (size_t)len);
+typedef int (*on_klaviyo_fn)(int i);
+
+/* 0 when everything is up and every job was produced. */
+static int scene_init(struct scene *sc, const char *base, int njobs, int nparts, int retry,
+                      on_klaviyo_fn on_klaviyo)
+{
+    char *sim_args[] = {"--enforce-limits", "1", NULL};
+    struct kit_sim_opts so = {.args = sim_args};
+    char key[32];
+    int i;
+
+    memset(sc, 0, sizeof(*sc));
+    sc->sim.pid = sc->w.pid = -1;
+    kit_names_init(&sc->n, base, NULL);
+    CHECK(kit_tally_init(&sc->t, sc->n.tag, njobs) == 0);
+    CHECK(kit_topics_create(args.bootstrap, &sc->n, nparts, nparts, retry ? nparts : 0) == 0);
+    CHECK(kit_sim_start(&sc->sim, &args, &so) == 0);
+    sc->prod = kit_producer(args.bootstrap);
+    sc->reader = kit_reader(args.bootstrap, sc->n.results);
+    CHECK(sc->prod && sc->reader);
+    if (sc->sim.pid <= 0 || !sc->prod || !sc->reader || !sc->t.job) {
+        return -1;
+    }
+    for (i = 0; i < njobs; i++) {
+        int kl = on_klaviyo(i);
+
+        snprintf(key, sizeof(key), "%s-%d", kl ? "kl" : "sg", i % 17);
+        CHECK(kit_load_produce_on(sc->prod, sc->n.jobs, sc->n.tag, i, kl, key) == 0);
+    }
+    CHECK(kit_flush(sc->prod) == 0);
+    return 0;
+}
+
+static void scene_free(struct scene *sc)
+{
+    kit_reader_close(sc->reader);
+    kit_producer_free(sc->prod);
+    kit_worker_kill(&sc->w);
+    CHECK_INT(kit_sim_stop(&sc->sim), 0);
+    kit_tally_free(&sc->t);
+}
+
+static int one_in_three(int i)
+{
+    return i % 3 == 0;
+}
+
+static int one_in_two(int i)
+{
+    return i % 2 == 0;
 }
 
 static int start_worker(struct kit_worker *w, const struct kit_names *n, const struct kit_sim *sim,
@@ -52,65 +94,40 @@ static int start_worker(struct kit_worker *w, const struct kit_names *n, const s
  * Klaviyo's limits. */
 static void test_sigterm_under_rate_limit(void)
 {
-    char *sim_args[] = {"--enforce-limits", "1", NULL};
-    struct kit_sim_opts so = {.args = sim_args};
-    struct kit_sim sim = {.pid = -1};
-    struct kit_worker w = {.pid = -1};
-    struct kit_names n;
-    struct kit_tally t;
-    rd_kafka_t *prod = NULL, *reader = NULL;
-    int i, before = 0;
+    struct scene sc;
+    struct kit_tally *t = &sc.t;
+    int before = 0;
     long long consumed = 0, results = 0;
 
-    memset(&t, 0, sizeof(t));
-    kit_names_init(&n, "sd", NULL);
-    CHECK(kit_tally_init(&t, n.tag, NJOBS) == 0);
-    CHECK(kit_topics_create(args.bootstrap, &n, NPART, NPART, NPART) == 0);
-    CHECK(kit_sim_start(&sim, &args, &so) == 0);
-    prod = kit_producer(args.bootstrap);
-    reader = kit_reader(args.bootstrap, n.results);
-    CHECK(prod && reader);
-    if (sim.pid <= 0 || !prod || !reader || !t.job) {
+    if (scene_init(&sc, "sd", NJOBS, NPART, 1, one_in_three) != 0) {
         goto out;
     }
-    for (i = 0; i < NJOBS; i++) {
-        CHECK(produce_job(prod, &n, i, i % 3 == 0) == 0);
-    }
-    CHECK(kit_flush(prod) == 0);
-    CHECK(start_worker(&w, &n, &sim, "worker", "1000") == 0);
+    CHECK(start_worker(&sc.w, &sc.n, &sc.sim, "worker", "1000") == 0);
     /* Most SendGrid jobs are done by then; most Klaviyo jobs queue behind its limits. */
-    CHECK(kit_tally_wait_for(&t, reader, NJOBS / 2, kit_deadline_ms(90000)) == 0);
+    CHECK(kit_tally_wait_for(t, sc.reader, NJOBS / 2, kit_deadline_ms(90000)) == 0);
     /* It exits long before the queued jobs could have run (over a minute at Klaviyo's read
      * limit) or the grace period could have ended, and with 0: no call was cut. */
-    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(30000)), 0);
-    CHECK(kit_file_contains(w.log, "left uncommitted for the next owner"));
-    kit_tally_read_to_end(&t, reader, n.results, NPART, kit_deadline_ms(30000));
-    before = t.complete;
+    CHECK_INT(kit_worker_stop(&sc.w, kit_deadline_ms(30000)), 0);
+    CHECK(kit_file_contains(sc.w.log, "left uncommitted for the next owner"));
+    kit_tally_read_to_end(t, sc.reader, sc.n.results, NPART, kit_deadline_ms(30000));
+    before = t->complete;
     CHECK(before < NJOBS);
     /* The next worker finishes the rest (its limiter starts afresh, so Klaviyo answers some
      * calls with a long Retry-After: those park in the retry topic); offsets reach the end. */
-    CHECK(start_worker(&w, &n, &sim, "worker2", "1000") == 0);
-    CHECK(kit_tally_wait(&t, reader, kit_deadline_ms(240000)) == 0);
-    CHECK(kit_wait_committed_at_end(args.bootstrap, n.group, n.jobs, kit_deadline_ms(60000)) == 0);
-    CHECK(kit_wait_committed_at_end(args.bootstrap, n.group, n.retry, kit_deadline_ms(60000)) == 0);
-    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(30000)), 0);
-    CHECK(kit_worker_counts(&w, &consumed, &results) == 0);
+    CHECK(start_worker(&sc.w, &sc.n, &sc.sim, "worker2", "1000") == 0);
+    CHECK(kit_tally_wait(t, sc.reader, kit_deadline_ms(240000)) == 0);
+    CHECK(kit_wait_committed_at_end(args.bootstrap, sc.n.group, sc.n.jobs,
+                                    kit_deadline_ms(60000)) == 0);
+    CHECK(kit_wait_committed_at_end(args.bootstrap, sc.n.group, sc.n.retry,
+                                    kit_deadline_ms(60000)) == 0);
+    CHECK_INT(kit_worker_stop(&sc.w, kit_deadline_ms(30000)), 0);
+    CHECK(kit_worker_counts(&sc.w, &consumed, &results) == 0);
     printf("sigterm under a rate limit: %d of %d jobs had a final result at the stop; the restart "
            "consumed %lld jobs and ran %d finished ones again (duplicate finals)\n",
-           before, NJOBS, consumed, t.duplicates);
-    for (i = 0; i < NJOBS; i++) {
-        if (t.job[i].finals && !t.job[i].succeeded) {
-            fprintf(stderr, "job %d: %s %s\n", i, t.job[i].status, t.job[i].code);
-            sw_test_failures++;
-            break;
-        }
-    }
+           before, NJOBS, consumed, t->duplicates);
+    CHECK_INT(kit_tally_failed(t), 0);
 out:
-    kit_reader_close(reader);
-    kit_producer_free(prod);
-    kit_worker_kill(&w);
-    CHECK_INT(kit_sim_stop(&sim), 0);
-    kit_tally_free(&t);
+    scene_free(&sc);
 }
 
 /* Two accounts in one partition, Klaviyo's held to its read limit (750/min) with 1,000 jobs
@@ -118,38 +135,20 @@ out:
  * without waiting for the Klaviyo ones. */
 static void test_limited_account_holds_no_one(void)
 {
-    char *sim_args[] = {"--enforce-limits", "1", NULL};
-    struct kit_sim_opts so = {.args = sim_args};
-    struct kit_sim sim = {.pid = -1};
-    struct kit_worker w = {.pid = -1};
-    struct kit_names n;
-    struct kit_tally t;
-    rd_kafka_t *prod = NULL, *reader = NULL;
+    struct scene sc;
     int i, sg_done = 0, kl_done = 0, each = NJOBS / 3;
     int64_t end;
 
-    memset(&t, 0, sizeof(t));
-    kit_names_init(&n, "tn", NULL);
-    CHECK(kit_tally_init(&t, n.tag, 2 * each) == 0);
-    CHECK(kit_topics_create(args.bootstrap, &n, 1, 1, 0) == 0);
-    CHECK(kit_sim_start(&sim, &args, &so) == 0);
-    prod = kit_producer(args.bootstrap);
-    reader = kit_reader(args.bootstrap, n.results);
-    CHECK(prod && reader);
-    if (sim.pid <= 0 || !prod || !reader || !t.job) {
+    if (scene_init(&sc, "tn", 2 * each, 1, 0, one_in_two) != 0) {
         goto out;
     }
-    for (i = 0; i < 2 * each; i++) {
-        CHECK(produce_job(prod, &n, i, i % 2 == 0) == 0);
-    }
-    CHECK(kit_flush(prod) == 0);
-    CHECK(start_worker(&w, &n, &sim, "isolated", "50") == 0);
+    CHECK(start_worker(&sc.w, &sc.n, &sc.sim, "isolated", "50") == 0);
     end = kit_now_ms() + kit_deadline_ms(120000);
     while (sg_done < each && kit_now_ms() < end) {
-        kit_tally_poll(&t, reader, 200);
+        kit_tally_poll(&sc.t, sc.reader, 200);
         for (i = 0, sg_done = 0, kl_done = 0; i < 2 * each; i++) {
-            sg_done += i % 2 == 1 && t.job[i].finals > 0;
-            kl_done += i % 2 == 0 && t.job[i].finals > 0;
+            sg_done += !one_in_two(i) && sc.t.job[i].finals > 0;
+            kl_done += one_in_two(i) && sc.t.job[i].finals > 0;
         }
     }
     printf("isolation: all %d SendGrid jobs finished (%d) while %d of %d Klaviyo jobs had\n", each,
@@ -158,13 +157,9 @@ static void test_limited_account_holds_no_one(void)
     /* Klaviyo's read limit lets at most 75 + 750/min through: with the SendGrid jobs waiting
      * for it, they would end only after nearly all the Klaviyo ones. */
     CHECK(kl_done <= each / 2);
-    CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(30000)), 0);
+    CHECK_INT(kit_worker_stop(&sc.w, kit_deadline_ms(30000)), 0);
 out:
-    kit_reader_close(reader);
-    kit_producer_free(prod);
-    kit_worker_kill(&w);
-    CHECK_INT(kit_sim_stop(&sim), 0);
-    kit_tally_free(&t);
+    scene_free(&sc);
 }
 
 static const struct sw_test_case tests[] = {

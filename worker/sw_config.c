@@ -72,7 +72,7 @@ static const struct cfg_entry table[] = {
      S(max_in_flight),
      "Jobs running at once (not counting those waiting for a rate limit or behind a job of "
      "their key that does, see worker.max_waiting); the consumer pauses at this bound."},
-    {"worker.max_waiting", "SEGWORKER_MAX_WAITING", CFG_INT, "5000", 1, 1000000, NULL,
+    {"worker.max_waiting", "SEGWORKER_MAX_WAITING", CFG_INT, "2000", 1, 1000000, NULL,
      S(max_waiting),
      "Jobs in flight that only wait (for a provider's rate limit, behind their key, for their "
      "result's acknowledgement). They do not hold worker.max_in_flight, so one rate-limited "

@@ -156,9 +156,6 @@ static void start_msg(void *arg)
     struct sw_job *job = m->job;
     int64_t now = sw_now_wall_ms();
 
-    if (w->draining) {
-        return; /* stopping: it stays uncommitted, for the next owner */
-    }
     if (m->not_before_wall_ms > now) {
         /* Back from the retry topic early: wait here (this holds only a retry partition). */
         if (sw_timers_add(&w->loop.timers, &m->hold,

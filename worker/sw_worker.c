@@ -178,7 +178,7 @@ static int drained(struct sw_worker *w)
 {
     const struct sw_msg *m;
 
-    w->left_waiting += sw_exec_drop_waiting(&w->loop.eng);
+    sw_exec_drop_waiting(&w->loop.eng); /* they come back to the next owner */
     if (w->in_flight == 0) {
         return 1;
     }

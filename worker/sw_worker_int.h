@@ -153,7 +153,6 @@ struct sw_worker {
     int paused;
     int64_t full_since; /* when the window filled up (monotonic ms); 0 while it is not full */
     int draining;
-    long left_waiting;         /* jobs a stop dropped while they only waited (for the next owner) */
     long abandoned;            /* jobs whose provider call the end of the grace period cut */
     int closing;               /* past the main loop: revokes only commit */
     rd_kafka_queue_t *final_q; /* the last commit's result, while draining */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lint gates: clang-format on all C sources, shellcheck on all scripts, and the generated
-# configuration reference (docs/CONFIGURATION.md) matching `segworker --dump-config`; for deploy/:
+# configuration reference (docs/CONFIGURATION.md) matching `segworker --dump-config=reference`; for deploy/:
 # yamllint on every YAML file, hadolint on the Dockerfile, kubeconform on the Kubernetes manifests
 # (offline schemas), and every JSON file parsing. The tools come from scripts/install-deps.sh
 # (build/.tools); a missing tool is a failure, never a skip.

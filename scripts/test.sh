@@ -59,13 +59,13 @@ if [ -z "${SW_SKIP_FUZZ:-}" ]; then
   step "fuzz (${SW_FUZZ_SECONDS:-20} s per target)"
   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DSW_FUZZ=ON -DSW_SANITIZE=ON -DSW_WERROR=ON \
     >build-fuzz.cmake.log 2>&1 || { cat build-fuzz.cmake.log; exit 1; }
-  if ! cmake --build build-fuzz -j "$JOBS" --target fuzz_job fuzz_spec fuzz_spec_load fuzz_url fuzz_config fuzz_trace \
+  if ! cmake --build build-fuzz -j "$JOBS" --target fuzz_job fuzz_spec fuzz_spec_load fuzz_url fuzz_config fuzz_trace fuzz_cli \
     >build-fuzz.build.log 2>&1; then
     tail -n 30 build-fuzz.build.log
     echo "build of the fuzz targets failed (log: build-fuzz.build.log)" >&2
     exit 1
   fi
-  for t in fuzz_job fuzz_spec fuzz_spec_load fuzz_url fuzz_config fuzz_trace; do
+  for t in fuzz_job fuzz_spec fuzz_spec_load fuzz_url fuzz_config fuzz_trace fuzz_cli; do
     mkdir -p "build-fuzz/corpus/$t"
     if ! (cd build-fuzz && "./tests/$t" -max_total_time="${SW_FUZZ_SECONDS:-20}" \
       -rss_limit_mb=2048 -print_final_stats=0 "corpus/$t" "../tests/fuzz/corpus/$t" \

@@ -82,3 +82,11 @@ void sw_adapters_describe(const struct sw_registry *reg, int markdown, FILE *out
 {
     sw_spec_print_matrix(reg, markdown, out);
 }
+
+int sw_adapters_check_account(const struct sw_provider *p, const struct sw_account *acct,
+                              void (*report)(void *arg, const char *problem), void *arg)
+{
+    const struct sw_spec *spec = sw_spec_of(p);
+
+    return spec ? sw_spec_check_account(spec, acct, report, arg) : 0;
+}

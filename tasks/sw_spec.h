@@ -22,6 +22,7 @@
  *   sw_spec_request.c  building requests (origin, path, query, paging, body, auth, headers, login)
  *   sw_spec_map.c      mapping answers to unified results, and where a list continues
  *   sw_spec_error.c    reading error answers; the session token hooks
+ *   sw_spec_check.c    an account checked against its provider's spec (segworker validate)
  *   sw_adapter_spec.c  the contract's calls and entry points
  *   sw_matrix.c        the capability matrix and docs/PROVIDERS.md (reads the spec documents)
  * SPDX-License-Identifier: Apache-2.0 */
@@ -441,6 +442,18 @@ sw_err_t sw_spec_build(const struct sw_spec *spec, const struct sw_spec_variant 
 sw_err_t sw_spec_build_login(const struct sw_spec *spec, const struct sw_account *acct,
                              const struct sw_job *job, struct sw_http_req *req,
                              struct sw_status *st);
+/* The origin requests of acct go to (its base_url, or the spec's, with its settings), rendered
+ * into base. */
+sw_err_t sw_spec_origin(const struct sw_spec *spec, const struct sw_account *acct,
+                        const struct sw_job *job, struct sw_buf *base, struct sw_status *st);
+
+/* ---- accounts (sw_spec_check.c) ---- */
+
+/* Check acct against spec: credentials and settings the spec needs and the account lacks, names
+ * the spec never uses (with the closest one it does), an origin that does not render. report is
+ * called once per problem; returns how many. */
+int sw_spec_check_account(const struct sw_spec *spec, const struct sw_account *acct,
+                          void (*report)(void *arg, const char *problem), void *arg);
 
 /* ---- answers (sw_spec_map.c, sw_spec_error.c) ---- */
 

@@ -297,8 +297,8 @@ static const struct sw_spec_tpl *spec_origin(const struct sw_spec *spec,
 
 /* The origin the request goes to, rendered into base. The operator's base URL replaces the
  * spec's origin; a job can never choose a host. */
-static sw_err_t add_origin(const struct sw_spec *spec, const struct sw_account *acct,
-                           const struct sw_job *job, struct sw_buf *base, struct sw_status *st)
+sw_err_t sw_spec_origin(const struct sw_spec *spec, const struct sw_account *acct,
+                        const struct sw_job *job, struct sw_buf *base, struct sw_status *st)
 {
     const struct sw_spec_tpl *origin;
     int secret = 0;
@@ -402,7 +402,7 @@ static sw_err_t build(const struct sw_spec *spec, const struct sw_spec_op *op,
     sw_buf_init(&base, SW_SPEC_MAX_URL_BYTES);
     snprintf(req->method, sizeof(req->method), "%s", op->method);
     req->idempotent = op->idempotent;
-    rc = add_origin(spec, acct, job, &base, st);
+    rc = sw_spec_origin(spec, acct, job, &base, st);
     if (!rc) {
         rc = check_required(op, acct, job, st);
     }

@@ -239,7 +239,10 @@ static int load_account(struct sw_account *acct, const cJSON *item, struct sw_st
     return 0;
 }
 
-struct sw_accounts *sw_accounts_parse(const char *text, size_t len, struct sw_status *st)
+/* The store in text. With report set, an account that does not load is reported and left out;
+ * without, it fails the store. */
+static struct sw_accounts *parse_store(const char *text, size_t len, sw_accounts_report_fn report,
+                                       void *arg, struct sw_status *st)
 {
     struct sw_accounts *a = NULL;
     cJSON *root;
@@ -274,15 +277,24 @@ struct sw_accounts *sw_accounts_parse(const char *text, size_t len, struct sw_st
     }
     cJSON_ArrayForEach(item, accts)
     {
-        if (!cJSON_IsObject(item)) {
+        int bad = !cJSON_IsObject(item);
+
+        if (bad) {
             sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "account %s: must be an object",
                           item->string);
+        } else if (load_account(&a->v[i++], item, st) != 0) {
+            bad = 1;
+            account_free(&a->v[--i]);
+            memset(&a->v[i], 0, sizeof(a->v[i]));
+        }
+        if (bad && !report) {
             goto fail;
         }
-        if (load_account(&a->v[i++], item, st) != 0) {
-            goto fail;
+        if (bad) {
+            report(arg, st->msg);
         }
     }
+    a->n = i;
     cJSON_Delete(root);
     return a;
 nomem:
@@ -293,7 +305,13 @@ fail:
     return NULL;
 }
 
-struct sw_accounts *sw_accounts_load(const char *path, struct sw_status *st)
+struct sw_accounts *sw_accounts_parse(const char *text, size_t len, struct sw_status *st)
+{
+    return parse_store(text, len, NULL, NULL, st);
+}
+
+struct sw_accounts *sw_accounts_load_report(const char *path, sw_accounts_report_fn report,
+                                            void *arg, struct sw_status *st)
 {
     struct sw_accounts *a;
     size_t len = 0;
@@ -302,9 +320,14 @@ struct sw_accounts *sw_accounts_load(const char *path, struct sw_status *st)
     if (!text) {
         return NULL;
     }
-    a = sw_accounts_parse(text, len, st);
+    a = parse_store(text, len, report, arg, st);
     free(text);
     return a;
+}
+
+struct sw_accounts *sw_accounts_load(const char *path, struct sw_status *st)
+{
+    return sw_accounts_load_report(path, NULL, NULL, st);
 }
 
 struct sw_accounts *sw_accounts_ref(const struct sw_accounts *a)

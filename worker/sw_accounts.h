@@ -34,6 +34,12 @@ struct sw_accounts {
 /* Load and resolve a store from a file. NULL on error (st says which account and why, never a
  * secret value). */
 struct sw_accounts *sw_accounts_load(const char *path, struct sw_status *st);
+typedef void (*sw_accounts_report_fn)(void *arg, const char *problem);
+/* Like sw_accounts_load, but (with report set) an account that does not load is reported and
+ * left out instead of failing the store, so `segworker validate` lists every broken account at
+ * once. NULL, with st, only when the store itself fails (unreadable, not a store). */
+struct sw_accounts *sw_accounts_load_report(const char *path, sw_accounts_report_fn report,
+                                            void *arg, struct sw_status *st);
 /* Same from a JSON text already in memory (used by tests). */
 struct sw_accounts *sw_accounts_parse(const char *text, size_t len, struct sw_status *st);
 /* Drop one reference; the store (and its secrets, scrubbed) is freed with the last. Accepts NULL.

@@ -186,5 +186,11 @@ int sw_adapters_load(struct sw_registry *reg, const char *dir, struct sw_status 
 /* The capability matrix (provider x operation, response formats), as text or as the whole of
  * docs/PROVIDERS.md (markdown). */
 void sw_adapters_describe(const struct sw_registry *reg, int markdown, FILE *out);
+/* Check an account against what its provider needs (`segworker validate`): credentials and
+ * settings it lacks, names the provider never uses (with the closest one it does), an origin that
+ * cannot be built. report is called once per problem, with a line naming the account; returns
+ * the number of problems (0 for a provider of another adapter). */
+int sw_adapters_check_account(const struct sw_provider *p, const struct sw_account *acct,
+                              void (*report)(void *arg, const char *problem), void *arg);
 
 #endif

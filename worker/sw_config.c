@@ -3,11 +3,14 @@
 #include "sw_config.h"
 #include "sw_accounts.h"
 #include "sw_json.h"
+#include "sw_suggest.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern char **environ; /* POSIX: the program declares it */
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_ENUM };
 
@@ -65,7 +68,10 @@ static const struct cfg_entry table[] = {
      "Admin listener for GET /metrics, /healthz and /readyz: host:port, [ipv6]:port or :port "
      "(every interface); port 0 picks a free one (logged). Empty: no listener."},
     {"log_level", "SEGWORKER_LOG_LEVEL", CFG_ENUM, "info", 0, 0, "debug|info|warn|error|off",
-     S(log_level), "Minimum level of the JSON log lines on stderr."},
+     S(log_level), "Minimum level of the log lines on stderr."},
+    {"log_format", "SEGWORKER_LOG_FORMAT", CFG_ENUM, "json", 0, 0, "json|text", S(log_format),
+     "Log lines on stderr: json (one object per line, for collectors) or text (for a terminal). "
+     "librdkafka's own lines go through the same logger."},
     {"http.ca_file", "SEGWORKER_CA_FILE", CFG_STR, NULL, 0, 0, NULL, S(ca_file),
      "Operator-only CA bundle for provider TLS; verification always stays on."},
     {"worker.max_in_flight", "SEGWORKER_MAX_IN_FLIGHT", CFG_INT, "1000", 1, 100000, NULL,
@@ -154,6 +160,13 @@ static const struct cfg_entry table[] = {
     {NULL, NULL, CFG_STR, NULL, 0, 0, NULL, 0, NULL},
 };
 
+#define NKEYS (sizeof(table) / sizeof(table[0]) - 1)
+_Static_assert(NKEYS <= SW_CONFIG_MAX_KEYS, "raise SW_CONFIG_MAX_KEYS");
+
+/* The file's variable, read before the table's ones; not a key itself. */
+#define ENV_CONFIG "SEGWORKER_CONFIG"
+#define ENV_PREFIX "SEGWORKER_"
+
 static const struct cfg_entry *find(const char *key)
 {
     const struct cfg_entry *e;
@@ -164,6 +177,13 @@ static const struct cfg_entry *find(const char *key)
         }
     }
     return NULL;
+}
+
+static const char *source_name(enum sw_config_source s)
+{
+    static const char *const names[] = {"default", "file", "env", "flag"};
+
+    return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
 static int set_entry(struct sw_config *cfg, const struct cfg_entry *e, const char *value,
@@ -205,6 +225,7 @@ static int set_entry(struct sw_config *cfg, const struct cfg_entry *e, const cha
         }
         free(*sp);
         *sp = dup;
+        cfg->src[e - table] = (unsigned char)cfg->setting;
         return 0;
     case CFG_INT:
         errno = 0;
@@ -216,45 +237,70 @@ static int set_entry(struct sw_config *cfg, const struct cfg_entry *e, const cha
             return -1;
         }
         *ip = v;
+        cfg->src[e - table] = (unsigned char)cfg->setting;
         return 0;
     }
     return -1;
 }
 
+static void kv_free(struct sw_kv *kv)
+{
+    free(kv->key);
+    free(kv->value);
+    free(kv->ref);
+    memset(kv, 0, sizeof(*kv));
+}
+
+/* A property set twice (in the file, then by a flag) keeps one entry: the later value. */
 static int add_kafka(struct sw_config *cfg, const char *prop, int scope, const char *value,
                      struct sw_status *st)
 {
-    struct sw_kv *nv = realloc(cfg->kafka, (cfg->nkafka + 1) * sizeof(*nv));
+    struct sw_kv kv = {NULL, NULL, scope, cfg->setting, NULL};
+    size_t i;
 
-    if (!nv) {
-        sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
-        return -1;
-    }
-    cfg->kafka = nv;
-    nv[cfg->nkafka].key = strdup(prop);
+    kv.key = strdup(prop);
     if (!strncmp(value, "env:", 4) || !strncmp(value, "file:", 5)) {
         /* kafka.sasl.password, kafka.ssl.key.password, ...: secrets by reference, like account
          * credentials, so none has to sit in a config file. */
         char what[300];
 
         snprintf(what, sizeof(what), "kafka.%s", prop);
-        nv[cfg->nkafka].value = sw_secret_resolve(what, value, st);
-        if (!nv[cfg->nkafka].value) {
-            free(nv[cfg->nkafka].key);
+        kv.value = sw_secret_resolve(what, value, st);
+        if (!kv.value) {
+            kv_free(&kv);
             return -1;
         }
+        kv.ref = strdup(value);
+        if (!kv.ref) {
+            goto nomem;
+        }
     } else {
-        nv[cfg->nkafka].value = strdup(value);
+        kv.value = strdup(value);
     }
-    nv[cfg->nkafka].scope = scope;
-    if (!nv[cfg->nkafka].key || !nv[cfg->nkafka].value) {
-        free(nv[cfg->nkafka].key);
-        free(nv[cfg->nkafka].value);
-        sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
-        return -1;
+    if (!kv.key || !kv.value) {
+        goto nomem;
     }
-    cfg->nkafka++;
+    for (i = 0; i < cfg->nkafka; i++) {
+        if (cfg->kafka[i].scope == scope && !strcmp(cfg->kafka[i].key, prop)) {
+            kv_free(&cfg->kafka[i]);
+            cfg->kafka[i] = kv;
+            return 0;
+        }
+    }
+    {
+        struct sw_kv *nv = realloc(cfg->kafka, (cfg->nkafka + 1) * sizeof(*nv));
+
+        if (!nv) {
+            goto nomem;
+        }
+        cfg->kafka = nv;
+    }
+    cfg->kafka[cfg->nkafka++] = kv;
     return 0;
+nomem:
+    kv_free(&kv);
+    sw_status_set(st, SW_E_NOMEM, SW_CLASS_FATAL, "out of memory");
+    return -1;
 }
 
 int sw_config_set(struct sw_config *cfg, const char *key, const char *value, struct sw_status *st)
@@ -272,7 +318,15 @@ int sw_config_set(struct sw_config *cfg, const char *key, const char *value, str
     }
     e = find(key);
     if (!e) {
-        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "unknown configuration key \"%s\"", key);
+        struct sw_suggest sg;
+
+        sw_suggest_init(&sg, key);
+        for (e = table; e->key; e++) {
+            sw_suggest_offer(&sg, e->key);
+        }
+        sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL, "unknown configuration key \"%s\"%s%s%s",
+                      key, sg.best ? " (did you mean " : "", sg.best ? sg.best : "",
+                      sg.best ? "?)" : "");
         return -1;
     }
     return set_entry(cfg, e, value, st);
@@ -371,21 +425,67 @@ int sw_config_load(struct sw_config *cfg, const char *path, struct sw_status *st
     const struct cfg_entry *e;
 
     memset(cfg, 0, sizeof(*cfg));
+    cfg->setting = SW_CFG_DEFAULT;
     for (e = table; e->key; e++) {
         if (e->def && set_entry(cfg, e, e->def, st) != 0) {
             return -1;
         }
     }
-    if (!path) {
-        path = getenv("SEGWORKER_CONFIG");
+    if (sw_config_check_env(environ, st) != 0) {
+        return -1;
     }
+    if (!path) {
+        path = getenv(ENV_CONFIG);
+    }
+    cfg->setting = SW_CFG_FILE;
     if (path && *path && load_file(cfg, path, st) != 0) {
         return -1;
     }
+    cfg->setting = SW_CFG_ENV;
     for (e = table; e->key; e++) {
         const char *v = e->env ? getenv(e->env) : NULL;
 
         if (v && set_entry(cfg, e, v, st) != 0) {
+            return -1;
+        }
+    }
+    cfg->setting = SW_CFG_FLAG;
+    return 0;
+}
+
+int sw_config_check_env(char *const *envp, struct sw_status *st)
+{
+    size_t plen = strlen(ENV_PREFIX);
+
+    for (; envp && *envp; envp++) {
+        const char *kv = *envp;
+        const char *eq = strchr(kv, '=');
+        const struct cfg_entry *e;
+        struct sw_suggest sg;
+        char name[128];
+        size_t n = eq ? (size_t)(eq - kv) : strlen(kv);
+
+        if (strncmp(kv, ENV_PREFIX, plen) != 0) {
+            continue;
+        }
+        snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), kv);
+        if (!strcmp(name, ENV_CONFIG)) {
+            continue;
+        }
+        sw_suggest_init(&sg, name);
+        sw_suggest_offer(&sg, ENV_CONFIG);
+        for (e = table; e->key; e++) {
+            if (!strcmp(name, e->env)) {
+                break;
+            }
+            sw_suggest_offer(&sg, e->env);
+        }
+        if (!e->key) {
+            sw_status_set(st, SW_E_CONFIG, SW_CLASS_FATAL,
+                          "unknown environment variable %s%s%s%s (segworker reads only the "
+                          "SEGWORKER_* variables of its configuration keys)",
+                          name, sg.best ? " (did you mean " : "", sg.best ? sg.best : "",
+                          sg.best ? "?)" : "");
             return -1;
         }
     }
@@ -406,8 +506,7 @@ void sw_config_free(struct sw_config *cfg)
         }
     }
     for (i = 0; i < cfg->nkafka; i++) {
-        free(cfg->kafka[i].key);
-        free(cfg->kafka[i].value);
+        kv_free(&cfg->kafka[i]);
     }
     free(cfg->kafka);
     memset(cfg, 0, sizeof(*cfg));
@@ -418,10 +517,19 @@ void sw_config_dump_md(FILE *out)
     const struct cfg_entry *e;
 
     fprintf(out, "# segworker configuration reference\n\n"
-                 "Generated by `segworker --dump-config`; do not edit by hand.\n\n"
-                 "Sources, later ones winning: built-in defaults, the JSON file named by "
-                 "`--config` or `SEGWORKER_CONFIG` (nested objects and dotted keys are the "
-                 "same), then the environment variables below. Unknown keys are errors.\n\n"
+                 "Generated by `segworker --dump-config=reference`; do not edit by hand. "
+                 "`segworker --dump-config` (with the same options as the command) prints the "
+                 "effective configuration instead, each value with its source.\n\n"
+                 "Sources, later ones winning:\n\n"
+                 "1. built-in defaults;\n"
+                 "2. the JSON file named by `--config` or `SEGWORKER_CONFIG` (nested objects and "
+                 "dotted keys are the same);\n"
+                 "3. the environment variables below (a `SEGWORKER_*` variable that is not one of "
+                 "them is an error, so a misspelled one is never ignored);\n"
+                 "4. the command line: the options that set a key (`--brokers`, `--group`, "
+                 "`--accounts`, `--specs-dir`) and `--set KEY=VALUE` (any key), in the order "
+                 "given.\n\n"
+                 "Unknown keys are errors.\n\n"
                  "| key | env | type | default | bounds | description |\n"
                  "|---|---|---|---|---|---|\n");
     for (e = table; e->key; e++) {
@@ -441,4 +549,81 @@ void sw_config_dump_md(FILE *out)
                  "them (for example `kafka.security.protocol`, `kafka.sasl.mechanisms`). A value "
                  "written `env:NAME` or `file:/path` is resolved at start-up, so secrets such as "
                  "`kafka.sasl.password` stay out of the file.\n");
+}
+
+/* librdkafka properties whose values are secrets (or may embed one). */
+static int kafka_secret(const char *prop)
+{
+    return strstr(prop, "password") || strstr(prop, "secret") || strstr(prop, "sasl.jaas") ||
+           strstr(prop, "oauthbearer.config") || strstr(prop, "key.pem") || strstr(prop, "ssl.key");
+}
+
+static void dump_string(FILE *out, const char *s)
+{
+    cJSON *j;
+    char *q;
+
+    if (!s) {
+        fputs("(unset)", out);
+        return;
+    }
+    j = cJSON_CreateString(s);
+    q = j ? sw_json_print(j) : NULL;
+    fputs(q ? q : "\"?\"", out);
+    cJSON_free(q);
+    cJSON_Delete(j);
+}
+
+void sw_config_dump(const struct sw_config *cfg, FILE *out)
+{
+    static const char *const scopes[] = {"kafka.", "kafka.consumer.", "kafka.producer."};
+    const struct cfg_entry *e;
+    size_t i;
+
+    fprintf(out, "# segworker effective configuration: key = value  # source "
+                 "(default < file < env < flag)\n");
+    for (e = table; e->key; e++) {
+        const char *src = source_name((enum sw_config_source)cfg->src[e - table]);
+
+        fprintf(out, "%s = ", e->key);
+        if (e->type == CFG_INT) {
+            fprintf(out, "%lld", *(const long long *)((const char *)cfg + e->off));
+        } else {
+            dump_string(out, *(char *const *)((const char *)cfg + e->off));
+        }
+        fprintf(out, "  # %s\n", src);
+    }
+    for (i = 0; i < cfg->nkafka; i++) {
+        const struct sw_kv *kv = &cfg->kafka[i];
+
+        fprintf(out, "%s%s = ", scopes[kv->scope >= 0 && kv->scope <= 2 ? kv->scope : 0], kv->key);
+        if (kv->ref) {
+            dump_string(out, kv->ref);
+        } else if (kafka_secret(kv->key)) {
+            fputs("\"[redacted]\"", out);
+        } else {
+            dump_string(out, kv->value);
+        }
+        fprintf(out, "  # %s\n", source_name(kv->source));
+    }
+}
+
+enum sw_config_source sw_config_source_of(const struct sw_config *cfg, const char *key)
+{
+    const struct cfg_entry *e = find(key);
+
+    return e ? (enum sw_config_source)cfg->src[e - table] : SW_CFG_DEFAULT;
+}
+
+int sw_config_info(size_t i, struct sw_config_info *out)
+{
+    if (i >= NKEYS) {
+        return 0;
+    }
+    out->key = table[i].key;
+    out->env = table[i].env;
+    out->def = table[i].def;
+    out->choices = table[i].type == CFG_ENUM ? table[i].choices : NULL;
+    out->desc = table[i].desc;
+    return 1;
 }

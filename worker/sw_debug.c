@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_run.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -92,4 +93,71 @@ void sw_debug_looping(struct sw_run *r)
     if (r->debug) {
         cJSON_ReplaceItemInObject(r->debug, "is_looping", cJSON_CreateTrue());
     }
+}
+
+/* s with every occurrence of the account's secrets replaced; NULL when out of memory. */
+static char *without_secrets(const struct sw_account *acct, const char *s, size_t len)
+{
+    static const char mark[] = "[redacted]";
+    size_t cap = len + 1, n = 0, i = 0, k;
+    char *out = malloc(cap);
+
+    while (out && i < len) {
+        size_t hit = 0;
+
+        for (k = 0; acct && k < acct->ncreds && !hit; k++) {
+            size_t sl = strlen(acct->creds[k].value);
+
+            if (sl && sl <= len - i && !memcmp(s + i, acct->creds[k].value, sl)) {
+                hit = sl;
+            }
+        }
+        if (n + sizeof(mark) + 1 > cap) {
+            char *nb = realloc(out, cap * 2 + sizeof(mark));
+
+            if (!nb) {
+                free(out);
+                return NULL;
+            }
+            out = nb;
+            cap = cap * 2 + sizeof(mark);
+        }
+        if (hit) {
+            memcpy(out + n, mark, sizeof(mark) - 1);
+            n += sizeof(mark) - 1;
+            i += hit;
+        } else {
+            out[n++] = s[i++];
+        }
+    }
+    if (out) {
+        out[n] = '\0';
+    }
+    return out;
+}
+
+cJSON *sw_debug_request(const struct sw_http_req *req, const struct sw_account *acct)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *body = NULL;
+
+    if (!o) {
+        return NULL;
+    }
+    cJSON_AddStringToObject(o, "method", req->method);
+    cJSON_AddStringToObject(o, "url", shown(acct, req->url));
+    cJSON_AddItemToObject(o, "headers", headers_json(&req->headers, acct));
+    if (!req->body) {
+        cJSON_AddNullToObject(o, "body");
+        return o;
+    }
+    /* A login body carries credentials: they go, the rest of the body stays readable. */
+    body = without_secrets(acct, req->body, req->body_len);
+    if (body) {
+        cJSON *parsed = cJSON_Parse(body);
+
+        cJSON_AddItemToObject(o, "body", parsed ? parsed : cJSON_CreateString(body));
+    }
+    free(body);
+    return o;
 }

@@ -111,4 +111,9 @@ void sw_exec_abort_all(struct sw_engine *eng);
 /* The publisher can take messages again: lists waiting for it go on. */
 void sw_exec_output_ready(struct sw_engine *eng);
 
+/* A request as `response_format: debug` shows it, for `segworker plan`: {method, url, headers,
+ * body}, with secret headers and every trace of the account's secrets redacted. Caller owns it;
+ * NULL when out of memory. (sw_debug.c) */
+cJSON *sw_debug_request(const struct sw_http_req *req, const struct sw_account *acct);
+
 #endif

@@ -10,19 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    /* syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug. */
-    enum sw_log_level lvl = level <= 3   ? SW_LOG_ERROR
-                            : level == 4 ? SW_LOG_WARN
-                            : level <= 6 ? SW_LOG_INFO
-                                         : SW_LOG_DEBUG;
-
-    if (sw_log_enabled(lvl)) {
-        sw_log_write(lvl, NULL, "kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
-    }
-}
-
 /* May run on the helper thread (inside a transaction call): atomics only. */
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -109,7 +96,7 @@ rd_kafka_conf_t *sw_kafka_conf(struct sw_worker *w, int consumer)
         rd_kafka_conf_set_dr_msg_cb(conf, sw_publish_on_delivery);
     }
     rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_log_cb(conf, sw_log_kafka);
     rd_kafka_conf_set_opaque(conf, w);
     return conf;
 fail:

@@ -1,7 +1,8 @@
 /* Broker lookups the worker needs now and then, made on the helper thread (see sw_bg.h) so the
  * loop never waits for a metadata round trip: whether the retry topic exists (long waits are
- * parked there only then), and how many partitions the jobs topic has (each worker applies the
- * share of the providers' rate limits that matches the share of partitions it owns).
+ * parked there only then), how many partitions the jobs topic has (each worker applies the
+ * share of the providers' rate limits that matches the share of partitions it owns), and the
+ * committed offsets of a new assignment (for the per-partition metrics).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "sw_log.h"
 #include "sw_time.h"
@@ -84,6 +85,51 @@ static void share_done(struct sw_bg_task *task)
                 w->cfg->jobs_topic);
 }
 
+/* On the helper thread: the group's committed offsets of the assignment. */
+static void committed_run(struct sw_bg_task *task)
+{
+    struct sw_committed_lookup *c = (struct sw_committed_lookup *)task;
+
+    c->err = rd_kafka_committed(c->w->consumer, c->parts, METADATA_TIMEOUT_MS);
+}
+
+static void committed_done(struct sw_bg_task *task)
+{
+    struct sw_committed_lookup *c = (struct sw_committed_lookup *)task;
+
+    if (c->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        sw_metrics_committed_seed(c->w->metrics, c->parts);
+    } else {
+        sw_log_debug(NULL, "committed offsets of the assignment: %s", rd_kafka_err2str(c->err));
+    }
+    rd_kafka_topic_partition_list_destroy(c->parts);
+    c->parts = NULL;
+}
+
+static void committed_tick(struct sw_worker *w)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+
+    if (!w->metrics || !w->committed_dirty || w->committed.task.busy) {
+        return;
+    }
+    w->committed_dirty = 0;
+    if (rd_kafka_assignment(w->consumer, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || a->cnt == 0) {
+        if (a) {
+            rd_kafka_topic_partition_list_destroy(a);
+        }
+        return;
+    }
+    w->committed.w = w;
+    w->committed.parts = a;
+    w->committed.task.run = committed_run;
+    w->committed.task.done = committed_done;
+    if (sw_bg_submit(w->bg, &w->committed.task) != 0) {
+        rd_kafka_topic_partition_list_destroy(a);
+        w->committed.parts = NULL;
+    }
+}
+
 static int lookup_init(struct sw_worker *w, struct sw_lookup *lk, const char *topic,
                        void (*done)(struct sw_bg_task *))
 {
@@ -120,6 +166,10 @@ void sw_lookup_free(struct sw_worker *w)
         rd_kafka_topic_destroy(w->retry.rkt);
         w->retry.rkt = NULL;
     }
+    if (w->committed.parts) {
+        rd_kafka_topic_partition_list_destroy(w->committed.parts);
+        w->committed.parts = NULL;
+    }
 }
 
 void sw_lookup_tick(struct sw_worker *w, int64_t now_ms)
@@ -129,6 +179,10 @@ void sw_lookup_tick(struct sw_worker *w, int64_t now_ms)
         w->retry_next_ms = now_ms + RETRY_TOPIC_SOON_MS;
         sw_bg_submit(w->bg, &w->retry.task);
     }
+    if (w->share_dirty) {
+        w->committed_dirty = 1; /* the same trigger: the assignment changed */
+    }
+    committed_tick(w);
     if (w->share_dirty && !w->share.task.busy && now_ms >= w->share_next_ms) {
         w->share_dirty = 0;
         sw_bg_submit(w->bg, &w->share.task);

@@ -7,6 +7,7 @@
 
 #include "sw_adapter.h"
 #include "sw_ops.h"
+#include "sw_procstat.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -56,6 +57,7 @@ struct sw_metrics {
     size_t nproviders; /* index nproviders is "other" */
 
     atomic_ullong jobs[SW_METRICS_MAX_PROVIDERS + 1][NOPS][SW_E__COUNT];
+    struct hist job_time[SW_METRICS_MAX_PROVIDERS + 1][NOPS][2]; /* [..][failed, succeeded] */
     struct hist http[SW_METRICS_MAX_PROVIDERS + 1][NCLASSES];
     atomic_ullong retries[SW_METRICS_MAX_PROVIDERS + 1][SW_E__COUNT];
     struct hist rl_wait[SW_METRICS_MAX_PROVIDERS + 1];
@@ -190,6 +192,14 @@ void sw_metrics_job_done(struct sw_metrics *m, const char *provider, const char 
 {
     if (m) {
         inc(&m->jobs[provider_ix(m, provider)][op_ix(operation)][code_ix(code)]);
+    }
+}
+
+void sw_metrics_job_time(struct sw_metrics *m, const char *provider, const char *operation,
+                         int succeeded, long ms)
+{
+    if (m) {
+        hist_observe(&m->job_time[provider_ix(m, provider)][op_ix(operation)][succeeded != 0], ms);
     }
 }
 
@@ -345,6 +355,10 @@ void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_f
         if (old) {
             fresh[i].committed = old->committed;
         }
+        /* Nothing consumed since the assignment: the next fetch starts at the committed offset. */
+        if (fresh[i].position < 0) {
+            fresh[i].position = fresh[i].committed;
+        }
     }
     memcpy(m->parts, fresh, n * sizeof(*fresh));
     m->nparts = n;
@@ -354,7 +368,9 @@ out:
     rd_kafka_topic_partition_list_destroy(a);
 }
 
-void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets)
+/* Record offsets; with seed, only into partitions that have no committed offset yet. */
+static void committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets,
+                      int seed)
 {
     int i;
 
@@ -377,12 +393,23 @@ void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_l
             p->partition = tp->partition;
             p->position = -1;
             p->high = -1;
+            p->committed = -1;
         }
-        if (p) {
+        if (p && (!seed || p->committed < 0)) {
             p->committed = tp->offset;
         }
     }
     pthread_mutex_unlock(&m->lock);
+}
+
+void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets)
+{
+    committed(m, offsets, 0);
+}
+
+void sw_metrics_committed_seed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets)
+{
+    committed(m, offsets, 1);
 }
 
 /* ---- reading ---- */
@@ -523,6 +550,35 @@ static int render_jobs(struct sw_metrics *m, struct sw_buf *b)
     return rc;
 }
 
+static int render_job_time(struct sw_metrics *m, struct sw_buf *b)
+{
+    size_t p, o;
+    int ok;
+    int rc = family(b, "segworker_job_duration_seconds", "histogram",
+                    "Jobs from their receipt to their final result, by provider, operation and "
+                    "status.");
+
+    for (p = 0; p <= m->nproviders && rc == 0; p++) {
+        for (o = 0; o < NOPS && rc == 0; o++) {
+            for (ok = 0; ok < 2 && rc == 0; ok++) {
+                struct sw_buf lbl;
+
+                if (hist_empty(&m->job_time[p][o][ok])) {
+                    continue;
+                }
+                sw_buf_init(&lbl, 1024);
+                rc = sw_buf_appends(&lbl, "provider=\"") || label(&lbl, provider_name(m, p)) ||
+                     sw_buf_printf(&lbl, "\",operation=\"%s\",status=\"%s\"", op_names[o],
+                                   ok ? "succeeded" : "failed") ||
+                     hist_render(b, "segworker_job_duration_seconds", lbl.data,
+                                 &m->job_time[p][o][ok]);
+                sw_buf_free(&lbl);
+            }
+        }
+    }
+    return rc;
+}
+
 static int render_http(struct sw_metrics *m, struct sw_buf *b)
 {
     size_t p;
@@ -643,6 +699,26 @@ static int render_kafka(struct sw_metrics *m, struct sw_buf *b)
     return rc;
 }
 
+/* The facts behind /healthz and /readyz, as gauges, so alerts need no HTTP probe. */
+static int render_state(struct sw_metrics *m, struct sw_buf *b)
+{
+    int64_t last = atomic_load_explicit(&m->loop_mono_ms, memory_order_relaxed);
+    int64_t age = sw_now_mono_ms() - last;
+
+    return family(b, "segworker_loop_last_turn_age_seconds", "gauge",
+                  "Time since the event loop last turned (it turns at least once a second).") ||
+           sw_buf_printf(b, "segworker_loop_last_turn_age_seconds %.3f\n",
+                         (double)(age > 0 ? age : 0) / 1000.0) ||
+           family(b, "segworker_group_joined", "gauge",
+                  "1 once the consumer group assigned this worker its partitions.") ||
+           sw_buf_printf(b, "segworker_group_joined %d\n", atomic_load(&m->joined) != 0) ||
+           family(b, "segworker_producer_healthy", "gauge",
+                  "1 while the producer can deliver results.") ||
+           sw_buf_printf(b, "segworker_producer_healthy %d\n", atomic_load(&m->producer_ok) != 0) ||
+           family(b, "segworker_draining", "gauge", "1 while the worker drains to stop.") ||
+           sw_buf_printf(b, "segworker_draining %d\n", atomic_load(&m->draining) != 0);
+}
+
 char *sw_metrics_render(struct sw_metrics *m, size_t *len)
 {
     struct sw_buf b;
@@ -657,7 +733,8 @@ char *sw_metrics_render(struct sw_metrics *m, size_t *len)
          family(&b, "segworker_jobs_in_flight", "gauge", "Jobs received and not yet finished.") ||
          sw_buf_printf(&b, "segworker_jobs_in_flight %lld\n",
                        (long long)atomic_load(&m->in_flight)) ||
-         render_jobs(m, &b) || render_http(m, &b) || render_retries(m, &b) || render_turns(m, &b);
+         render_jobs(m, &b) || render_job_time(m, &b) || render_http(m, &b) ||
+         render_retries(m, &b) || render_turns(m, &b);
     rc = rc || family(&b, "segworker_dead_letters_total", "counter",
                       "Messages sent to the dead-letter topic, by reason.");
     for (c = 0; c < SW_E__COUNT && rc == 0; c++) {
@@ -675,7 +752,7 @@ char *sw_metrics_render(struct sw_metrics *m, size_t *len)
                        "segworker_account_reloads_total{result=\"ok\"} %llu\n"
                        "segworker_account_reloads_total{result=\"failed\"} %llu\n",
                        get(&m->reloads[1]), get(&m->reloads[0])) ||
-         render_kafka(m, &b);
+         render_kafka(m, &b) || render_state(m, &b) || sw_procstat_render(&b);
     if (rc) {
         sw_buf_free(&b);
         return NULL;

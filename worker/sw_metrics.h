@@ -35,6 +35,9 @@ void sw_metrics_destroy(struct sw_metrics *m);
 /* A job's final outcome (code SW_E_OK when it succeeded). provider/operation may be NULL. */
 void sw_metrics_job_done(struct sw_metrics *m, const char *provider, const char *operation,
                          sw_err_t code);
+/* A job's time from its receipt to its final result (ms), in segworker_job_duration_seconds. */
+void sw_metrics_job_time(struct sw_metrics *m, const char *provider, const char *operation,
+                         int succeeded, long ms);
 /* One finished HTTP exchange: status 0 when no HTTP answer arrived (transport error). */
 void sw_metrics_http(struct sw_metrics *m, const char *provider, long status, long ms);
 /* A retry was scheduled after an outcome classified as code. */
@@ -64,6 +67,10 @@ void sw_metrics_kafka_tick(struct sw_metrics *m, rd_kafka_t *consumer, long in_f
                            int paused_partitions, int64_t now_mono_ms);
 /* Offsets the group just committed (from the offset-commit callback). */
 void sw_metrics_committed(struct sw_metrics *m, const rd_kafka_topic_partition_list_t *offsets);
+/* The group's committed offsets read at an assignment: they fill in partitions that have none
+ * yet (a commit made meanwhile is newer and stays). */
+void sw_metrics_committed_seed(struct sw_metrics *m,
+                               const rd_kafka_topic_partition_list_t *offsets);
 
 /* ---- reading (any thread) ---- */
 

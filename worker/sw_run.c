@@ -66,6 +66,8 @@ void sw_run_end(struct sw_run *r, enum sw_run_outcome outcome, const struct sw_s
         run_release(r);
         return;
     }
+    sw_metrics_job_time(r->eng->metrics, r->job->provider, r->job->operation,
+                        outcome != SW_RUN_FAILED, (long)(sw_now_wall_ms() - r->received_wall_ms));
     if (outcome == SW_RUN_FAILED) {
         sw_log_info(&lc, "job failed: %s: %s", sw_err_name(err->code), err->msg);
         sw_metrics_job_done(r->eng->metrics, r->job->provider, r->job->operation, err->code);

@@ -105,6 +105,16 @@ struct sw_lookup {
     char err[128];
 };
 
+/* The group's committed offsets of the current assignment, read on the helper thread after each
+ * assignment change so that every assigned partition has its lag, position and committed series
+ * from the first scrape, not only once a message arrives or a commit is made (metrics only). */
+struct sw_committed_lookup {
+    struct sw_bg_task task;
+    struct sw_worker *w;
+    rd_kafka_topic_partition_list_t *parts; /* owned; filled in by the helper */
+    rd_kafka_resp_err_t err;
+};
+
 /* A transaction call done on the helper thread. */
 struct sw_txn_task {
     struct sw_bg_task task;
@@ -167,6 +177,8 @@ struct sw_worker {
     int retry_warned;
     int64_t retry_next_ms;
     struct sw_lookup retry;
+    struct sw_committed_lookup committed;
+    int committed_dirty; /* the assignment changed: read its committed offsets */
 
     char txn_id[256];
     unsigned long long consumed, results, dead_letters, parked, rewound;

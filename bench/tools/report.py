@@ -397,7 +397,8 @@ def profile_top(cg):
             lines.append(line.strip())
             continue
         if started and line.strip():
-            lines.append(line.rstrip())
+            # callgrind names the object file by its path on the measuring machine: drop it.
+            lines.append(re.sub(r" \[/[^\]]*\]$", "", line.rstrip()))
         if len(lines) > 26:
             break
     return "\n".join(lines)

@@ -228,13 +228,20 @@ static void await(const struct kit_names *n, const char *t_res)
     snprintf(a, sizeof(a), "%s-a", run);
     snprintf(b, sizeof(b), "%s-b", run);
     snprintf(c, sizeof(c), "%s-c", run);
-    /* by ids: all three arrive (one failed with a result is still an arrival). */
+    /* by ids: all three arrive, c failed (not_found): exit 1, and the failure is said; a and b
+     * alone succeeded: exit 0. */
     {
         char *av[] = {
             "await",        a,       b,   c, "--brokers", args.bootstrap, "--set", (char *)t_res,
             "--timeout-ms", "90000", NULL};
+        char *ok[] = {
+            "await",        a,       b,   "--brokers", args.bootstrap, "--set", (char *)t_res,
+            "--timeout-ms", "90000", NULL};
 
-        CHECK_INT(run_cli(&o, NULL, av), 0);
+        CHECK_INT(run_cli(&o, NULL, ok), 0);
+        kit_output_free(&o);
+        CHECK_INT(run_cli(&o, NULL, av), 1);
+        CHECK(has(o.err, "1 awaited job(s) failed"));
         CHECK(kit_output_nlines(&o) >= 3);
         CHECK(has(o.out, "\"status\":\"succeeded\"") && has(o.out, "\"code\":\"not_found\""));
         snprintf(corr, sizeof(corr), "\"job_id\":\"%s-b\"", run);
@@ -265,14 +272,14 @@ static void await(const struct kit_names *n, const char *t_res)
         CHECK(has(o.out, "\"taskRefName\":\"a\"") && has(o.out, "\"taskRefName\":\"b\""));
         kit_output_free(&o);
     }
-    /* a job that never ran: timeout, exit 1, the id named */
+    /* a job that never ran: timeout, exit 3, the id named */
     {
         char *av[] = {"await",        id_missing, "--brokers",
                       args.bootstrap, "--set",    (char *)t_res,
                       "--timeout-ms", "1500",     NULL};
 
         snprintf(id_missing, sizeof(id_missing), "%s-never", run);
-        CHECK_INT(run_cli(&o, NULL, av), 1);
+        CHECK_INT(run_cli(&o, NULL, av), 3);
         CHECK(has(o.err, "no final result for") && has(o.err, id_missing));
         CHECK_INT(kit_output_nlines(&o), 0);
         kit_output_free(&o);

@@ -284,7 +284,7 @@ static void test_other_commands(void)
     char *providers[] = {"providers", NULL};
     char *version[] = {"version", NULL};
     char *help[] = {"--help", NULL};
-    char *dump[] = {"--dump-config", NULL};
+    char *dump[] = {"--dump-config=reference", NULL};
     char *unknown[] = {"frobnicate", NULL};
     char *bad_enum[] = {"run", "--accounts", accounts, "--set", "worker.ordering=sideways", NULL};
 

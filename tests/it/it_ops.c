@@ -277,6 +277,19 @@ static void metrics_match_the_run(struct ops *o)
     CHECK_INT(
         kit_promtool(o->scrapes[0], kit_path(promout, sizeof(promout), args.work, "promtool.out")),
         0);
+    CHECK_INT(kit_check_dashboard(&args, o->scrapes[0],
+                                  kit_path(promout, sizeof(promout), args.work, "dashboard.out")),
+              0);
+    CHECK(kit_metric(m, "segworker_job_duration_seconds_count{provider=\"klaviyo\","
+                        "operation=\"segments.get\",status=\"succeeded\"}") == 5);
+    CHECK(kit_metric(m, "segworker_job_duration_seconds_count{provider=\"klaviyo\","
+                        "operation=\"segments.list\",status=\"succeeded\"}") == 1);
+    CHECK(kit_metric(m, "process_resident_memory_bytes") > 1e6);
+    CHECK(kit_metric(m, "process_open_fds") >= 3);
+    CHECK(kit_metric(m, "process_start_time_seconds") > 1.6e9);
+    CHECK(kit_metric(m, "process_cpu_seconds_total") > 0);
+    CHECK(kit_metric(m, "segworker_group_joined") == 1);
+    CHECK(kit_metric(m, "segworker_loop_last_turn_age_seconds") < 60);
     CHECK(kit_metric_sum(m, "segworker_consumer_committed_offset") == 11);
     CHECK(kit_metric_sum(m, "segworker_consumer_lag") == 0);
     CHECK(kit_metric(m, "segworker_partitions_assigned") == 2);
@@ -431,6 +444,66 @@ static void drain_on_sigterm(struct ops *o, struct kit_worker *w)
     CHECK_STR(o->t.job[15].status, "succeeded");
 }
 
+/* Every partition's position, committed offset and lag, for the jobs topic; 1 when all are
+ * there. */
+static int partition_series(const struct ops *o, const char *m, int parts, double *lag)
+{
+    static const char *const fam[] = {"segworker_consumer_position",
+                                      "segworker_consumer_committed_offset",
+                                      "segworker_consumer_lag"};
+    char series[256];
+    int p, f;
+
+    *lag = 0;
+    for (p = 0; p < parts; p++) {
+        for (f = 0; f < 3; f++) {
+            double v;
+
+            snprintf(series, sizeof(series), "%s{topic=\"%s\",partition=\"%d\"}", fam[f], o->n.jobs,
+                     p);
+            v = kit_metric(m, series);
+            if (v < 0) {
+                return 0;
+            }
+            *lag += f == 2 ? v : 0;
+        }
+    }
+    return 1;
+}
+
+/* 7. A restarted worker with nothing new to consume: every assigned partition has its position,
+ * committed offset and lag from the start, not only those that receive a message. */
+static void series_after_restart(struct ops *o, struct kit_worker *w)
+{
+    int64_t end;
+    char path[1100], buf[4096];
+    char *m = NULL;
+    double lag = -1;
+    int port, all = 0;
+
+    write_accounts(o, o->keyfile2, 1); /* the reload step left a broken store behind */
+    start_worker(w, o, args.bootstrap, "worker2");
+    port = kit_worker_admin_port(w, kit_deadline_ms(20000));
+    CHECK(port > 0);
+    CHECK_INT(kit_http_wait_status(port, "/readyz", 200, buf, sizeof(buf), kit_deadline_ms(60000)),
+              200);
+    kit_path(path, sizeof(path), args.work, "metrics-restart.prom");
+    end = kit_now_ms() + kit_deadline_ms(20000);
+    while (!all && kit_now_ms() < end) {
+        free(m);
+        m = kit_scrape(port, path);
+        all = m && partition_series(o, m, 2, &lag);
+        if (!all) {
+            kit_nap_ms(200);
+        }
+    }
+    CHECK(all);
+    CHECK(lag == 0);
+    CHECK(m && kit_metric(m, "segworker_partitions_assigned") == 2);
+    free(m);
+    CHECK_INT(kit_worker_stop(w, kit_deadline_ms(30000)), 0);
+}
+
 static int dump_dead_letter(void *arg, const rd_kafka_message_t *m)
 {
     kit_dump_message(arg, m);
@@ -480,7 +553,7 @@ static void no_secret_anywhere(struct ops *o, const struct kit_worker *w0,
 static void test_ops(void)
 {
     struct ops *o = calloc(1, sizeof(*o));
-    struct kit_worker w0 = {.pid = -1}, w1 = {.pid = -1};
+    struct kit_worker w0 = {.pid = -1}, w1 = {.pid = -1}, w2 = {.pid = -1};
     char buf[4096];
 
     CHECK(o != NULL && args.bootstrap[0]);
@@ -509,6 +582,7 @@ static void test_ops(void)
     trace_context_propagates(o);
     reload_on_sighup(o, &w1);
     drain_on_sigterm(o, &w1);
+    series_after_restart(o, &w2);
     no_secret_anywhere(o, &w0, &w1);
 out:
     if (o) {
@@ -519,6 +593,7 @@ out:
     }
     kit_worker_kill(&w0);
     kit_worker_kill(&w1);
+    kit_worker_kill(&w2);
     free(o);
 }
 

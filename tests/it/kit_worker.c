@@ -344,6 +344,22 @@ double kit_metric_sum(const char *text, const char *name)
     return sum;
 }
 
+int kit_check_dashboard(const struct kit_args *a, const char *scrape, const char *out_path)
+{
+    char tool[1100], dash[1100], rules[1100];
+    char *argv[] = {"/usr/bin/python3", tool, dash, rules, (char *)scrape, NULL};
+    const char *slash = strrchr(a->validator, '/');
+    pid_t pid;
+
+    /* The tools sit beside the validator; deploy/ beside schemas/. */
+    snprintf(tool, sizeof(tool), "%.*s/check_dashboard.py", (int)(slash ? slash - a->validator : 1),
+             slash ? a->validator : ".");
+    snprintf(dash, sizeof(dash), "%s/../deploy/grafana/segworker.json", a->schemas);
+    snprintf(rules, sizeof(rules), "%s/../deploy/prometheus/alerts.yaml", a->schemas);
+    pid = kit_spawn(argv, NULL, out_path, out_path);
+    return pid > 0 ? kit_wait(pid, kit_deadline_ms(60000)) : -1;
+}
+
 int kit_promtool(const char *file, const char *out_path)
 {
     char *argv[] = {"/usr/bin/promtool", "check", "metrics", NULL};

@@ -96,5 +96,8 @@ double kit_metric(const char *text, const char *series);
 double kit_metric_sum(const char *text, const char *name);
 /* promtool check metrics < file; its exit status (-1 when it could not run). */
 int kit_promtool(const char *file, const char *out_path);
+/* tests/tools/check_dashboard.py on the dashboard and alerts of deploy/ against a scrape: every
+ * query parses and every metric it names is in the scrape. Its exit status (0 when they do). */
+int kit_check_dashboard(const struct kit_args *a, const char *scrape, const char *out_path);
 
 #endif

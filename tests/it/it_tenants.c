@@ -86,6 +86,9 @@ static int start_worker(struct kit_worker *w, const struct kit_names *n, const s
     }
     kit_worker_set(w, "ratelimit.mode=spec"); /* over kit_load_worker's "off" */
     kit_worker_set(w, "shutdown.grace_ms=" GRACE);
+    /* A restarted worker's limiter starts afresh: Klaviyo may then ask for a wait of up to its
+     * minute window, which keyed jobs (never parked) wait out rather than fail. */
+    kit_worker_set(w, "retry.max_backoff_ms=120000");
     kit_worker_set(w, "worker.max_in_flight=%s", max_in_flight);
     return kit_worker_start(w, args.work, name) > 0 ? 0 : -1;
 }

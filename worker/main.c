@@ -13,14 +13,23 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;
 
 static void on_signal(int sig)
 {
+    static const char now[] = "segworker: second stop signal: exiting now, jobs in flight are "
+                              "redelivered\n";
+
     if (sig == SIGHUP) {
         reload_flag = 1;
+    } else if (stop_flag) {
+        /* An operator who asks twice wants out now: nothing is committed past a result, so
+         * exiting is safe (async-signal-safe calls only). */
+        (void)!write(STDERR_FILENO, now, sizeof(now) - 1);
+        _exit(SW_EXIT_ABANDONED);
     } else {
         stop_flag = 1;
     }

@@ -75,7 +75,15 @@ static const struct cfg_entry table[] = {
     {"http.ca_file", "SEGWORKER_CA_FILE", CFG_STR, NULL, 0, 0, NULL, S(ca_file),
      "Operator-only CA bundle for provider TLS; verification always stays on."},
     {"worker.max_in_flight", "SEGWORKER_MAX_IN_FLIGHT", CFG_INT, "1000", 1, 100000, NULL,
-     S(max_in_flight), "Jobs running at once; the consumer pauses at this bound."},
+     S(max_in_flight),
+     "Jobs running at once (not counting those waiting for a rate limit or behind a job of "
+     "their key that does, see worker.max_waiting); the consumer pauses at this bound."},
+    {"worker.max_waiting", "SEGWORKER_MAX_WAITING", CFG_INT, "2000", 1, 1000000, NULL,
+     S(max_waiting),
+     "Jobs in flight that only wait (for a provider's rate limit, behind their key, for their "
+     "result's acknowledgement). They do not hold worker.max_in_flight, so one rate-limited "
+     "account does not stall the others; past this bound the consumer pauses. Memory: each "
+     "holds its message (up to limits.max_job_bytes)."},
     {"worker.max_in_flight_per_partition", "SEGWORKER_MAX_IN_FLIGHT_PER_PARTITION", CFG_INT,
      "100000", 1, 100000, NULL, S(max_in_flight_partition),
      "Jobs of one partition in flight (running or waiting behind their key) before that "
@@ -96,6 +104,11 @@ static const struct cfg_entry table[] = {
      S(max_job_bytes), "Largest job message accepted; larger ones go to the DLQ."},
     {"limits.max_json_depth", "SEGWORKER_MAX_JSON_DEPTH", CFG_INT, "32", 4, 512, NULL,
      S(max_json_depth), "Deepest nesting accepted in a job or a provider answer."},
+    {"limits.max_correlation_bytes", "SEGWORKER_MAX_CORRELATION_BYTES", CFG_INT, "16384", 256,
+     1 * MB, NULL, S(max_correlation_bytes),
+     "Largest correlation object a job may carry (as printed; it is copied into every result "
+     "message, so at most a quarter of limits.max_result_bytes applies). A larger one makes the "
+     "job invalid_job, answered without it."},
     {"limits.max_response_bytes", "SEGWORKER_MAX_RESPONSE_BYTES", CFG_INT, "16777216", 1024,
      1024 * MB, NULL, S(max_response_bytes), "Largest provider response body accepted."},
     {"limits.max_headers", "SEGWORKER_MAX_HEADERS", CFG_INT, "100", 8, 10000, NULL, S(max_headers),

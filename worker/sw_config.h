@@ -48,9 +48,11 @@ struct sw_config {
     char *transactional_id;
     char *log_format;
     long long max_in_flight;
+    long long max_waiting;
     long long part_items;
     long long max_job_bytes;
     long long max_json_depth;
+    long long max_correlation_bytes;
     long long max_response_bytes;
     long long max_headers;
     long long max_pages;

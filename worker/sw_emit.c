@@ -129,13 +129,18 @@ static size_t message_max(const struct sw_engine *eng)
     return eng->lim.max_result_bytes ? eng->lim.max_result_bytes : 900000;
 }
 
-/* Write and offer one message. A last message is offered in every case: a success too large
- * for one message is told as the failure it is, and when memory runs out the fixed-size
- * fallback answers. */
+/* Write and offer one message. A message over limits.max_result_bytes is never offered: the
+ * broker would refuse it, and a job whose result cannot be published must still end. A last one
+ * is replaced by a small failed result_too_large (without the correlation when even that is too
+ * large); for any other, *why says so and the caller ends the job with it (-1). When memory runs
+ * out the fixed-size fallback answers, so a last message is offered in every case. */
 static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta *m,
                  const cJSON *result, const struct sw_part_info *part, const struct sw_status *err,
-                 const cJSON *perr, const cJSON *debug, const struct sw_account *acct)
+                 const cJSON *perr, const cJSON *debug, const struct sw_account *acct,
+                 struct sw_status *why)
 {
+    struct sw_result_meta bare;
+    struct sw_part_info last;
     struct sw_status big;
     struct sw_status oom;
     struct sw_emit em;
@@ -150,14 +155,34 @@ static int offer(struct sw_engine *eng, void *user, const struct sw_result_meta 
     sw_jw_init(&w, message_max(eng));
     if (m->job_id) {
         wrc = sw_result_write(&w, m, result, part, err, perr, debug);
-        if (wrc == SW_E_RESULT_TOO_LARGE && part->last && !err) {
-            sw_status_clear(&big);
-            sw_status_set(&big, SW_E_RESULT_TOO_LARGE, SW_CLASS_TERMINAL,
-                          "the result is larger than limits.max_result_bytes (%zu bytes)",
-                          message_max(eng));
-            err = &big;
+    }
+    if (wrc == SW_E_RESULT_TOO_LARGE) {
+        sw_status_clear(&big);
+        sw_status_set(&big, SW_E_RESULT_TOO_LARGE, SW_CLASS_TERMINAL,
+                      "a result message is over limits.max_result_bytes (%zu bytes)",
+                      message_max(eng));
+        sw_log_warn(NULL, "job %s: %s", m->job_id, big.msg);
+        if (!part->last) {
+            if (why) {
+                *why = big;
+            }
+            sw_jw_free(&w);
+            return -1; /* the caller ends the job, with a last message */
+        }
+        last = *part;
+        last.items = 0;
+        last.truncated = 0;
+        part = &last;
+        err = &big;
+        sw_jw_reset(&w, 0);
+        wrc = sw_result_write(&w, m, NULL, part, err, NULL, NULL);
+        if (wrc == SW_E_RESULT_TOO_LARGE) {
+            /* Only the correlation can still be large (it is bounded when the job is parsed,
+             * but the bound may exceed a small limits.max_result_bytes). */
+            bare = *m;
+            bare.correlation = NULL;
             sw_jw_reset(&w, 0);
-            wrc = sw_result_write(&w, m, NULL, part, err, perr, NULL);
+            wrc = sw_result_write(&w, &bare, NULL, part, err, NULL, NULL);
         }
     }
     /* A provider may echo the account's secrets in an item as well as in an error. */
@@ -208,8 +233,9 @@ int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info
     int rc;
 
     fill_meta(r, &m);
+    sw_status_clear(&r->emit_err);
     rc = offer(r->eng, r->user, &m, result, part, err, perr,
-               r->job->format == SW_FMT_DEBUG ? r->debug : NULL, r->acct);
+               r->job->format == SW_FMT_DEBUG ? r->debug : NULL, r->acct, &r->emit_err);
     sw_debug_emitted(r); /* the next message carries the exchanges after this one */
     return rc;
 }
@@ -229,5 +255,5 @@ void sw_emit_rejected(struct sw_engine *eng, const struct sw_job *job, const str
     m.correlation = job ? job->correlation : NULL;
     m.received_wall_us = received_wall_us;
     sw_metrics_job_done(eng->metrics, m.provider, m.operation, st->code);
-    offer(eng, user, &m, NULL, &part, st, NULL, NULL, NULL);
+    offer(eng, user, &m, NULL, &part, st, NULL, NULL, NULL, NULL);
 }

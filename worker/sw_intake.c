@@ -223,6 +223,9 @@ static struct sw_msg *track(struct sw_worker *w, struct sw_partition_ledger *l,
         return NULL;
     }
     m->w = w;
+    for (int k = 0; k < SW_OUT__COUNT; k++) {
+        m->tag[k] = (unsigned char)k;
+    }
     sw_timer_init(&m->hold);
     m->next = w->msgs;
     if (w->msgs) {

@@ -3,6 +3,7 @@
 #include "sw_job.h"
 #include "sw_json.h"
 #include "sw_params.h"
+#include "sw_peek.h"
 #include "sw_suggest.h"
 #include "sw_time.h"
 
@@ -256,16 +257,119 @@ static sw_err_t parse_options(struct sw_job *job, struct sw_status *st)
     return SW_E_OK;
 }
 
+/* A member that names part of the job's identity: a valid id string, else NULL (no error). */
+static const char *ident(const cJSON *root, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+
+    return cJSON_IsString(v) && valid_id(v->valuestring) ? v->valuestring : NULL;
+}
+
+/* Everything the result of this job echoes, read before any validation so that an error result
+ * carries as much of it as the message had. A correlation over its bound is left out: it is
+ * copied into every result message, so it must never make one too large. */
+static sw_err_t read_identity(struct sw_job *job, const cJSON *root,
+                              const struct sw_job_limits *lim, struct sw_status *st)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "correlation");
+    char *printed;
+
+    job->operation = ident(root, "operation");
+    job->op = job->operation ? sw_op_from_name(job->operation) : SW_OP__COUNT;
+    job->provider = ident(root, "provider");
+    job->account = ident(root, "account");
+    if (!c) {
+        return SW_E_OK;
+    }
+    if (!cJSON_IsObject(c)) {
+        return bad(st, "%s must be an object", "correlation");
+    }
+    printed = cJSON_PrintUnformatted(c);
+    if (!printed) {
+        return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
+    }
+    job->correlation_bytes = strlen(printed);
+    cJSON_free(printed);
+    if (lim->max_correlation_bytes && job->correlation_bytes > lim->max_correlation_bytes) {
+        return bad(st, "correlation is %zu bytes, over limits.max_correlation_bytes (%zu)",
+                   job->correlation_bytes, lim->max_correlation_bytes);
+    }
+    job->correlation = c;
+    return SW_E_OK;
+}
+
+/* A job living in its own document of about first bytes (one allocation in the usual case):
+ * NULL when memory ran out. */
+static struct sw_job *job_new(size_t first)
+{
+    struct sw_jdoc doc;
+    struct sw_job *job;
+
+    sw_jdoc_init(&doc, sizeof(*job) + first);
+    job = sw_jdoc_alloc(&doc, sizeof(*job));
+    if (!job) {
+        sw_jdoc_free(&doc);
+        return NULL;
+    }
+    job->doc = doc; /* from here on the document is job->doc */
+    job->op = SW_OP__COUNT;
+    return job;
+}
+
+/* The message cannot be parsed whole (st says why): read the identity members of its top-level
+ * object one by one, so that a job whose job_id is readable is still answered. */
+static sw_err_t salvage(const char *buf, size_t len, const struct sw_job_limits *lim,
+                        struct sw_job **out, struct sw_status *st)
+{
+    static const char *const names[] = {"job_id", "operation", "provider", "account",
+                                        "correlation"};
+    struct sw_peek_span sp[5];
+    struct sw_status ignored;
+    struct sw_job *job;
+    cJSON *root;
+    int i, nomem = 0;
+
+    if (sw_peek_members(buf, len, names, sp, 5) == 0 || !sp[0].p) {
+        return st->code;
+    }
+    job = job_new(1024);
+    root = job ? sw_jdoc_object(&job->doc) : NULL;
+    for (i = 0; root && i < 5; i++) {
+        /* A correlation's text far over its bound is not even parsed. */
+        cJSON *v =
+            !sp[i].p || (i == 4 && lim->max_correlation_bytes &&
+                         sp[i].len > 4 * lim->max_correlation_bytes)
+                ? NULL
+                : sw_jdoc_parse(&job->doc, sp[i].p, sp[i].len, lim->max_depth, NULL, 0, &nomem);
+
+        if (v) {
+            /* The key is constant and the value the document's: nothing is allocated. */
+            cJSON_AddItemToObjectCS(root, names[i], v);
+        }
+    }
+    if (!root) {
+        sw_job_destroy(job);
+        return st->code;
+    }
+    job->job_id = ident(root, "job_id");
+    sw_status_clear(&ignored);
+    if (!job->job_id || read_identity(job, root, lim, &ignored) == SW_E_NOMEM) {
+        sw_job_destroy(job);
+        return st->code;
+    }
+    *out = job;
+    return st->code;
+}
+
 sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *lim,
                       struct sw_job **out, struct sw_status *st)
 {
     static const char *const known[] = {"job_id",  "operation",   "provider", "account", "params",
                                         "options", "correlation", "reply_to", NULL};
-    struct sw_job *job = NULL;
-    struct sw_jdoc doc;
+    struct sw_status later; /* an error found after the first one: not reported */
+    struct sw_job *job;
     const cJSON *root;
     const cJSON *c;
-    const cJSON *idv;
     char err[128];
     sw_err_t rc = SW_E_OK;
     int nomem = 0;
@@ -273,51 +377,47 @@ sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *l
 
     *out = NULL;
     if (len > lim->max_bytes) {
-        sw_status_set(st, SW_E_INVALID_JOB, SW_CLASS_TERMINAL,
-                      "message is %zu bytes, over limits.max_job_bytes (%zu)", len, lim->max_bytes);
-        /* Still try to read job_id so the submitter hears back, but only from a message of a
-         * size we are willing to parse at all. */
+        rc = sw_status_set(st, SW_E_INVALID_JOB, SW_CLASS_TERMINAL,
+                           "message is %zu bytes, over limits.max_job_bytes (%zu)", len,
+                           lim->max_bytes);
+        /* Parsed whole only up to a size we are willing to build a tree of; beyond, the
+         * identity members are read one by one (salvage). */
         if (len > lim->max_bytes * 4) {
-            return st->code;
+            return salvage(buf, len, lim, out, st);
         }
-        rc = st->code;
     }
-    /* One allocation for the job and its whole document, in the usual case. */
-    sw_jdoc_init(&doc, sizeof(*job) + 4 * len + 512);
-    job = sw_jdoc_alloc(&doc, sizeof(*job));
+    job = job_new(4 * len + 512);
     if (!job) {
-        sw_jdoc_free(&doc);
         return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
     }
-    job->doc = doc; /* from here on the document is job->doc */
     root = sw_jdoc_parse(&job->doc, buf, len, lim->max_depth, err, sizeof(err), &nomem);
     if (!root || !cJSON_IsObject(root)) {
         sw_job_destroy(job);
-        if (rc) {
-            return rc;
+        if (nomem && !rc) {
+            return sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory");
         }
-        return nomem ? sw_status_set(st, SW_E_NOMEM, SW_CLASS_RETRY, "out of memory")
-                     : bad(st, "%s", root ? "a job must be a JSON object" : err);
+        if (!rc) {
+            bad(st, "%s", root ? "a job must be a JSON object" : err);
+        }
+        return salvage(buf, len, lim, out, st);
     }
-    job->op = SW_OP__COUNT;
-    idv = cJSON_GetObjectItemCaseSensitive(root, "job_id");
-    if (!cJSON_IsString(idv) || !valid_id(idv->valuestring)) {
+    job->job_id = ident(root, "job_id");
+    if (!job->job_id) {
         sw_job_destroy(job);
         return rc ? rc
                   : bad(st, "%s",
                         "\"job_id\" is required: a non-empty printable string of at most 200 "
                         "bytes");
     }
-    job->job_id = idv->valuestring;
     *out = job;
-    /* From here on the job has an id: every error is reported back under it. */
-    job->correlation = cJSON_GetObjectItemCaseSensitive(root, "correlation");
+    /* From here on the job has an id: every error is reported back under it, with whatever
+     * else of its identity could be read. */
+    sw_status_clear(&later);
+    if (read_identity(job, root, lim, rc ? &later : st) != SW_E_OK && !rc) {
+        return st->code;
+    }
     if (rc) {
         return rc;
-    }
-    if (job->correlation && !cJSON_IsObject(job->correlation)) {
-        job->correlation = NULL;
-        return bad(st, "%s must be an object", "correlation");
     }
     cJSON_ArrayForEach(c, root)
     {
@@ -327,17 +427,9 @@ sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *l
             return bad(st, "unknown top-level field \"%s\"", c->string);
         }
     }
-    job->operation = req_str(root, "operation", st, &rc);
-    if (!job->operation) {
-        return rc;
-    }
-    job->op = sw_op_from_name(job->operation);
-    job->provider = req_str(root, "provider", st, &rc);
-    if (!job->provider) {
-        return rc;
-    }
-    job->account = req_str(root, "account", st, &rc);
-    if (!job->account) {
+    /* Required, and now strictly: read_identity took what was usable, these say what is not. */
+    if (!req_str(root, "operation", st, &rc) || !req_str(root, "provider", st, &rc) ||
+        !req_str(root, "account", st, &rc)) {
         return rc;
     }
     c = cJSON_GetObjectItemCaseSensitive(root, "reply_to");

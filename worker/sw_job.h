@@ -16,6 +16,7 @@ enum sw_format { SW_FMT_UNIFIED = 0, SW_FMT_RAW, SW_FMT_NORMALIZED, SW_FMT_STREA
 struct sw_job_limits {
     size_t max_bytes;
     int max_depth;
+    size_t max_correlation_bytes; /* 0: no bound of its own */
 };
 
 struct sw_job {
@@ -30,6 +31,7 @@ struct sw_job {
     const cJSON *params;      /* object, never NULL after a successful parse */
     const cJSON *options;     /* object or NULL */
     const cJSON *correlation; /* echoed verbatim; NULL when absent */
+    size_t correlation_bytes; /* its size as printed into every result message */
     enum sw_format format;
     const cJSON *exclude_fields; /* array of strings or NULL */
     int ignore_remote_data;
@@ -43,9 +45,11 @@ struct sw_job {
     char *traceparent;  /* W3C trace context from the message headers; owned, may be NULL */
 };
 
-/* Parse a job. Returns SW_E_OK with *out set, or an error with st filled; on error *out may
- * still be set when at least job_id could be read (so an error result can be published). The
- * caller frees *out with sw_job_destroy. */
+/* Parse a job. Returns SW_E_OK with *out set, or an error with st filled; on error *out is still
+ * set when a job_id could be read (so an error result can be published), with every other field
+ * of the result's identity that could be read (operation, provider, account, correlation) — also
+ * from a message too large or too deeply nested to parse whole. The caller frees *out with
+ * sw_job_destroy. */
 sw_err_t sw_job_parse(const char *buf, size_t len, const struct sw_job_limits *lim,
                       struct sw_job **out, struct sw_status *st);
 void sw_job_destroy(struct sw_job *job);

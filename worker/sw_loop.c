@@ -92,6 +92,11 @@ void sw_job_limits_from(const struct sw_config *cfg, struct sw_job_limits *lim)
 {
     lim->max_bytes = (size_t)cfg->max_job_bytes;
     lim->max_depth = (int)cfg->max_json_depth;
+    /* Copied into every result message: it must leave room for the rest of it. */
+    lim->max_correlation_bytes = (size_t)cfg->max_correlation_bytes;
+    if (lim->max_correlation_bytes > (size_t)cfg->max_result_bytes / 4) {
+        lim->max_correlation_bytes = (size_t)cfg->max_result_bytes / 4;
+    }
 }
 
 struct sw_accounts *sw_accounts_load_checked(const char *path, const struct sw_registry *reg,

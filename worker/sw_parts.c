@@ -92,7 +92,8 @@ static int stop(struct sw_run *r, cJSON *it)
 int sw_parts_take(struct sw_run *r, cJSON *items, struct sw_status *st)
 {
     const struct sw_exec_limits *lim = &r->eng->lim;
-    size_t reserve = ENVELOPE_RESERVE + sw_debug_budget(r) * 3 / 2;
+    /* The correlation is copied into every part (bounded to a quarter of the limit). */
+    size_t reserve = ENVELOPE_RESERVE + sw_debug_budget(r) * 3 / 2 + r->job->correlation_bytes;
     size_t cap = lim->max_result_bytes > 2 * reserve ? lim->max_result_bytes - reserve
                                                      : lim->max_result_bytes / 2;
     cJSON *it;
@@ -132,8 +133,12 @@ int sw_parts_take(struct sw_run *r, cJSON *items, struct sw_status *st)
         }
         if (r->part && (r->part_bytes + sz + 1 > cap || r->part_count >= part_items_of(r))) {
             if (sw_parts_flush(r, 0) != 0) {
-                sw_status_set(st, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY,
-                              "a result part could not be published");
+                if (r->emit_err.code) {
+                    *st = r->emit_err;
+                } else {
+                    sw_status_set(st, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY,
+                                  "a result part could not be published");
+                }
                 return stop(r, it);
             }
             /* Everything before this item is out. */

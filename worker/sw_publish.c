@@ -28,8 +28,9 @@ void sw_out_free(struct sw_out *o)
     }
 }
 
-struct sw_out *sw_out_new(struct sw_msg *m, const char *topic, const void *key, size_t key_len,
-                          const char *value, size_t len, rd_kafka_headers_t *hdrs)
+struct sw_out *sw_out_new(struct sw_msg *m, enum sw_out_kind kind, const char *topic,
+                          const void *key, size_t key_len, const char *value, size_t len,
+                          rd_kafka_headers_t *hdrs)
 {
     struct sw_out *o = calloc(1, sizeof(*o));
 
@@ -48,6 +49,7 @@ struct sw_out *sw_out_new(struct sw_msg *m, const char *topic, const void *key, 
     }
     memcpy(o->value, value, len);
     o->m = m;
+    o->kind = kind;
     o->key_len = key_len;
     o->len = len;
     o->hdrs = hdrs;
@@ -55,20 +57,22 @@ struct sw_out *sw_out_new(struct sw_msg *m, const char *topic, const void *key, 
 }
 
 /* Hand one message to librdkafka. The headers are consumed only on success. */
-static rd_kafka_resp_err_t produce(struct sw_worker *w, struct sw_msg *m, const char *topic,
-                                   const void *key, size_t key_len, const char *value, size_t len,
-                                   rd_kafka_headers_t *hdrs)
+static rd_kafka_resp_err_t produce(struct sw_worker *w, struct sw_msg *m, enum sw_out_kind kind,
+                                   const char *topic, const void *key, size_t key_len,
+                                   const char *value, size_t len, rd_kafka_headers_t *hdrs)
 {
     /* F_COPY: the payload buffer belongs to the engine (or the backlog) and is freed right
      * after. In transactional mode the commit, not the acknowledgement, settles a message, so
      * it carries no job. */
+    void *opaque = w->transactional || !m ? NULL : &m->tag[kind];
+
     return rd_kafka_producev(
         w->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, key_len),
         RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE((w->transactional ? NULL : m)), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
 }
 
-/* A message librdkafka refused outright (not for lack of room). */
+/* A message librdkafka refused outright (not for lack of room, nor for its own sake). */
 static void refused(struct sw_worker *w, struct sw_msg *m, const char *topic,
                     rd_kafka_resp_err_t err)
 {
@@ -80,15 +84,20 @@ static void refused(struct sw_worker *w, struct sw_msg *m, const char *topic,
     }
 }
 
-int sw_publish_now(struct sw_worker *w, struct sw_msg *m, const char *topic, const void *key,
-                   size_t key_len, const char *value, size_t len, rd_kafka_headers_t *hdrs)
+int sw_publish_now(struct sw_worker *w, struct sw_msg *m, enum sw_out_kind kind, const char *topic,
+                   const void *key, size_t key_len, const char *value, size_t len,
+                   rd_kafka_headers_t *hdrs)
 {
     struct sw_out *o;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
 
     if (!w->backlog) {
-        err = produce(w, m, topic, key, key_len, value, len, hdrs);
+        err = produce(w, m, kind, topic, key, key_len, value, len, hdrs);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            if (err && m && !w->transactional && sw_refused_own(err)) {
+                sw_refused_now(w, m, kind, topic, key, key_len, value, len, hdrs, err);
+                return 0;
+            }
             if (err) {
                 rd_kafka_headers_destroy(hdrs);
                 refused(w, m, topic, err);
@@ -102,7 +111,7 @@ int sw_publish_now(struct sw_worker *w, struct sw_msg *m, const char *topic, con
         }
     }
     /* No room: wait in the backlog, behind whatever already waits there (order per job). */
-    o = sw_out_new(m, topic, key, key_len, value, len, hdrs);
+    o = sw_out_new(m, kind, topic, key, key_len, value, len, hdrs);
     if (!o) {
         sw_log_error(NULL, "out of memory keeping a result for the producer");
         refused(w, m, topic, RD_KAFKA_RESP_ERR__NOENT);
@@ -125,7 +134,7 @@ void sw_publish_flush_backlog(struct sw_worker *w)
     while (w->backlog) {
         struct sw_out *o = w->backlog;
         rd_kafka_resp_err_t err =
-            produce(w, o->m, o->topic, o->key, o->key_len, o->value, o->len, o->hdrs);
+            produce(w, o->m, o->kind, o->topic, o->key, o->key_len, o->value, o->len, o->hdrs);
 
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             return; /* the next delivery reports make room */
@@ -136,7 +145,13 @@ void sw_publish_flush_backlog(struct sw_worker *w)
         }
         w->backlog_bytes -= o->len + o->key_len;
         if (err) {
-            refused(w, o->m, o->topic, err);
+            if (o->m && !w->transactional && sw_refused_own(err)) {
+                sw_refused_now(w, o->m, o->kind, o->topic, o->key, o->key_len, o->value, o->len,
+                               o->hdrs, err);
+                o->hdrs = NULL;
+            } else {
+                refused(w, o->m, o->topic, err);
+            }
             if (o->m && !w->transactional && --o->m->pending == 0 && o->m->final_emitted) {
                 sw_msg_complete(w, o->m);
             }
@@ -161,11 +176,21 @@ int sw_publish_busy(void *arg)
 void sw_publish_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {
     struct sw_worker *w = opaque;
-    struct sw_msg *m = rkm->_private;
+    const unsigned char *tag = rkm->_private;
+    struct sw_msg *m;
 
     (void)rk;
-    if (!m) {
+    if (!tag) {
         return; /* transactional: the commit settles it */
+    }
+    /* tag points at m->tag[kind], whose value is kind. */
+    m = (struct sw_msg *)(void *)(tag - *tag - offsetof(struct sw_msg, tag));
+    if (!rkm->err && rkm->len + rkm->key_len > w->acked_max) {
+        w->acked_max = rkm->len + rkm->key_len;
+    }
+    if (rkm->err && sw_refused_own(rkm->err) &&
+        sw_refused_keep(w, m, (enum sw_out_kind) * tag, rkm) == 0) {
+        return; /* repaired after this poll (sw_refused_settle), still pending until then */
     }
     if (rkm->err) {
         sw_log_error(NULL, "delivery to %s failed: %s", rd_kafka_topic_name(rkm->rkt),
@@ -180,13 +205,14 @@ void sw_publish_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void 
 }
 
 /* Publish (at-least-once), or hold until the job's offset is committable (transactional). */
-static int publish(struct sw_worker *w, struct sw_msg *m, const char *topic, const void *key,
-                   size_t key_len, const char *value, size_t len, rd_kafka_headers_t *hdrs)
+static int publish(struct sw_worker *w, struct sw_msg *m, enum sw_out_kind kind, const char *topic,
+                   const void *key, size_t key_len, const char *value, size_t len,
+                   rd_kafka_headers_t *hdrs)
 {
     if (w->transactional) {
         return sw_txn_hold(w, m, topic, key, key_len, value, len, hdrs);
     }
-    return sw_publish_now(w, m, topic, key, key_len, value, len, hdrs);
+    return sw_publish_now(w, m, kind, topic, key, key_len, value, len, hdrs);
 }
 
 static void add_num_header(rd_kafka_headers_t *h, const char *name, long long v)
@@ -205,29 +231,40 @@ static void add_source_headers(rd_kafka_headers_t *h, const struct sw_msg *m)
     add_num_header(h, "segworker.source.offset", m->offset);
 }
 
-static int publish_dlq(struct sw_worker *w, struct sw_msg *m, const struct sw_emit *em)
+/* Room kept in a dead letter for its headers and key, so the whole message stays under
+ * limits.max_result_bytes. */
+#define DLQ_RESERVE 4096
+
+int sw_publish_dlq(struct sw_worker *w, struct sw_msg *m, sw_err_t code, const char *job_id,
+                   const char *message)
 {
+    struct sw_log_ctx lc = {job_id, NULL, NULL, 0};
     rd_kafka_headers_t *h = rd_kafka_headers_new(8);
     size_t len = m->raw_len;
-    size_t cap = (size_t)w->cfg->max_result_bytes;
+    size_t max = (size_t)w->cfg->max_result_bytes;
+    size_t cap = max > 2 * DLQ_RESERVE ? max - DLQ_RESERVE : max / 2;
 
-    rd_kafka_header_add(h, "segworker.reason", -1, sw_err_name(em->code), -1);
-    if (em->message) {
-        rd_kafka_header_add(h, "segworker.error", -1, em->message, -1);
+    rd_kafka_header_add(h, "segworker.reason", -1, sw_err_name(code), -1);
+    if (message) {
+        rd_kafka_header_add(h, "segworker.error", -1, message, -1);
     }
     add_source_headers(h, m);
     rd_kafka_header_add(h, "segworker.version", -1, SW_VERSION, -1);
-    if (em->job_id) {
-        rd_kafka_header_add(h, "job_id", -1, em->job_id, -1);
+    if (job_id) {
+        rd_kafka_header_add(h, "job_id", -1, job_id, -1);
     }
     if (len > cap) {
         /* An oversized job cannot be re-published whole; say so rather than cut silently. */
         add_num_header(h, "segworker.truncated_from", (long long)len);
         len = cap;
     }
+    /* Once per dead letter: an operator looks here first. */
+    sw_log_warn(&lc, "dead letter: %s: %s (from %s [%d] offset %lld)", sw_err_name(code),
+                message ? message : sw_err_str(code), m->topic, (int)m->partition,
+                (long long)m->offset);
     w->dead_letters++;
-    sw_metrics_dead_letter(w->metrics, em->code);
-    return publish(w, m, w->cfg->dlq_topic, m->key, m->key_len, m->raw, len, h);
+    sw_metrics_dead_letter(w->metrics, code);
+    return publish(w, m, SW_OUT_DLQ, w->cfg->dlq_topic, m->key, m->key_len, m->raw, len, h);
 }
 
 int sw_publish_emit(void *arg, const struct sw_emit *em)
@@ -244,7 +281,12 @@ int sw_publish_emit(void *arg, const struct sw_emit *em)
         if (m->traceparent) {
             rd_kafka_header_add(h, "traceparent", -1, m->traceparent, -1);
         }
-        rc = publish(w, m, m->reply_topic, em->job_id, strlen(em->job_id), em->payload, em->len, h);
+        enum sw_out_kind kind = m->repaired ? SW_OUT_REPLACEMENT
+                                : em->last  ? SW_OUT_FINAL
+                                            : SW_OUT_PART;
+
+        rc = publish(w, m, kind, m->reply_topic, em->job_id, strlen(em->job_id), em->payload,
+                     em->len, h);
         if (rc == 0) {
             w->results++;
         } else {
@@ -254,7 +296,8 @@ int sw_publish_emit(void *arg, const struct sw_emit *em)
     if (!em->last) {
         return rc;
     }
-    if (!em->succeeded && em->dead_letter && publish_dlq(w, m, em) != 0) {
+    if (!em->succeeded && em->dead_letter &&
+        sw_publish_dlq(w, m, em->code, em->job_id, em->message) != 0) {
         m->delivery_failed = 1;
     }
     if (m->delivery_failed && w->transactional) {
@@ -283,7 +326,8 @@ int sw_publish_park(void *arg, void *user, int64_t not_before_wall_ms, int attem
     if (m->traceparent) {
         rd_kafka_header_add(h, "traceparent", -1, m->traceparent, -1);
     }
-    if (publish(w, m, w->cfg->retry_topic, m->key, m->key_len, m->raw, m->raw_len, h) != 0) {
+    if (publish(w, m, SW_OUT_PARK, w->cfg->retry_topic, m->key, m->key_len, m->raw, m->raw_len,
+                h) != 0) {
         return -1;
     }
     w->parked++;

@@ -144,6 +144,7 @@ static void unlink_waiter(struct sw_rl_waiter *w)
     w->prev = w->next = NULL;
     w->bucket = NULL;
     b->waiting--;
+    b->rl->waiting--;
 }
 
 static void arm(struct sw_rl_bucket *b, int64_t now);
@@ -354,6 +355,7 @@ int sw_rl_acquire(struct sw_rl_bucket *b, struct sw_rl_waiter *w, sw_timer_cb cb
     }
     b->tail = w;
     b->waiting++;
+    b->rl->waiting++;
     b->rl->stats.waited++;
     arm(b, now_ms);
     return 0;

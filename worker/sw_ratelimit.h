@@ -74,6 +74,7 @@ struct sw_ratelimit {
     struct sw_rl_bucket **b;
     size_t n, cap;
     struct sw_rl_stats stats;
+    size_t waiting; /* waiters over every bucket */
 };
 
 void sw_rl_init(struct sw_ratelimit *rl, struct sw_timers *timers, enum sw_rl_mode mode);

@@ -139,6 +139,18 @@ void sw_run_fail(struct sw_run *r, sw_err_t code, sw_class_t cls, const char *ms
     sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
 }
 
+void sw_run_fail_emit(struct sw_run *r)
+{
+    struct sw_status st;
+
+    if (r->emit_err.code) {
+        st = r->emit_err;
+        sw_run_end(r, SW_RUN_FAILED, &st, NULL, NULL);
+        return;
+    }
+    sw_run_fail(r, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY, "a result part could not be published");
+}
+
 long sw_run_timeout_ms(const struct sw_run *r, int64_t now_mono_ms)
 {
     long timeout = r->job->timeout_ms ? r->job->timeout_ms : r->eng->lim.timeout_ms;
@@ -403,7 +415,7 @@ static void raw_page(struct sw_run *r, struct sw_page *page)
     if (sw_run_emit(r, page->result, &part, NULL, NULL) != 0) {
         r->part_lost = 1;
         sw_page_free(page);
-        sw_run_fail(r, SW_E_INTERNAL_ERROR, SW_CLASS_RETRY, "a result part could not be published");
+        sw_run_fail_emit(r);
         return;
     }
     r->part_index++;
@@ -657,6 +669,24 @@ int sw_exec_abort(struct sw_engine *eng, void *user)
         }
     }
     return 0;
+}
+
+int sw_exec_drop_waiting(struct sw_engine *eng)
+{
+    struct sw_run *r = eng->runs;
+    int n = 0;
+
+    while (r) {
+        struct sw_run *next = r->next;
+
+        if (r->state == SW_RUN_RATE_WAIT || r->state == SW_RUN_BACKOFF ||
+            r->state == SW_RUN_LOGIN_WAIT) {
+            run_release(r);
+            n++;
+        }
+        r = next;
+    }
+    return n;
 }
 
 void sw_exec_abort_all(struct sw_engine *eng)

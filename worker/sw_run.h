@@ -86,6 +86,7 @@ struct sw_run {
     cJSON *debug;
     size_t debug_bytes;
     int debug_omitted;
+    struct sw_status emit_err; /* why the last message offered was refused (too large) */
 
     /* Session: the login exchange, whether the token came from a login (then a 401 logs in
      * again, once), and the login's own tries. */
@@ -113,6 +114,9 @@ void sw_run_end(struct sw_run *r, enum sw_run_outcome outcome, const struct sw_s
                 cJSON *perr, const cJSON *result);
 /* End the run failed with a message of the worker's own. */
 void sw_run_fail(struct sw_run *r, sw_err_t code, sw_class_t cls, const char *msg);
+/* End the run failed because a message before its last one could not be published (after
+ * sw_run_emit or sw_parts_flush refused it): result_too_large when it was too large. */
+void sw_run_fail_emit(struct sw_run *r);
 /* Queue the current request for sending (rate limiter first). */
 void sw_run_send(struct sw_run *r);
 /* The timeout of one exchange: the job's, the worker's, never past the deadline. */
@@ -121,8 +125,9 @@ long sw_run_timeout_ms(const struct sw_run *r, int64_t now_mono_ms);
 /* ---- sw_emit.c ---- */
 
 /* Offer one message of the run to the emitter. Returns the emitter's answer; -1 when a non-last
- * message could not be built. A last message is always offered (a fallback when building
- * fails). */
+ * message could not be built (r->emit_err says why when it was over limits.max_result_bytes). A
+ * last message is always offered: one over the limit is replaced by a small result_too_large
+ * failure, and a fallback is written when building fails. */
 int sw_run_emit(struct sw_run *r, const cJSON *result, const struct sw_part_info *part,
                 const struct sw_status *err, const cJSON *perr);
 /* Same for a job that never became a run (sw_exec_reject). */

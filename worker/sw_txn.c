@@ -22,7 +22,7 @@ int sw_txn_hold(struct sw_worker *w, struct sw_msg *m, const char *topic, const 
                 size_t key_len, const char *value, size_t len, rd_kafka_headers_t *hdrs)
 {
     /* No job pointer in the copy: it is published after the job is gone (sw_txn_release). */
-    struct sw_out *o = sw_out_new(NULL, topic, key, key_len, value, len, hdrs);
+    struct sw_out *o = sw_out_new(NULL, SW_OUT_PART, topic, key, key_len, value, len, hdrs);
 
     if (!o) {
         sw_log_error(NULL, "out of memory holding a result for its transaction");
@@ -62,7 +62,8 @@ void sw_txn_release(struct sw_worker *w, struct sw_partition_ledger *l)
 
             m->out = o->next;
             /* No job pointer: in a transaction the commit settles it, and m goes right away. */
-            sw_publish_now(w, NULL, o->topic, o->key, o->key_len, o->value, o->len, o->hdrs);
+            sw_publish_now(w, NULL, o->kind, o->topic, o->key, o->key_len, o->value, o->len,
+                           o->hdrs);
             o->hdrs = NULL; /* consumed (or destroyed) by sw_publish_now */
             o->next = NULL;
             sw_out_free(o);

@@ -40,10 +40,23 @@ void sw_window_apply_all(struct sw_worker *w)
     }
 }
 
+/* Jobs doing something: a provider call, a login, a back-off, publishing. The others in
+ * flight only wait — in the rate limiter, or behind a job of their key that waits there — and
+ * hold memory (bounded by worker.max_waiting), not a running slot: otherwise one account over
+ * its limit fills the window and every other account waits for it. */
+static long active(const struct sw_worker *w)
+{
+    long rl_waiting = w->loop.eng.rl ? (long)w->loop.eng.rl->waiting : 0;
+
+    return (long)w->loop.eng.running - rl_waiting;
+}
+
 static int full(const struct sw_worker *w)
 {
-    return w->in_flight >= (long)w->cfg->max_in_flight || w->txn_buffered > TXN_BUFFER_MAX ||
-           w->backlog != NULL;
+    long a = active(w);
+
+    return a >= (long)w->cfg->max_in_flight || w->in_flight - a >= (long)w->cfg->max_waiting ||
+           w->txn_buffered > TXN_BUFFER_MAX || w->backlog != NULL;
 }
 
 int sw_window_open(const struct sw_worker *w)
@@ -85,8 +98,9 @@ void sw_window_check(struct sw_worker *w, struct sw_partition_ledger *l)
         }
     } else if (!w->paused) {
         w->full_since = 0;
-    } else if (w->in_flight <= max - max / 4 - 1 && w->txn_buffered <= TXN_BUFFER_MAX / 2 &&
-               !w->backlog) {
+    } else if (active(w) <= max - max / 4 - 1 &&
+               w->in_flight - active(w) < (long)w->cfg->max_waiting &&
+               w->txn_buffered <= TXN_BUFFER_MAX / 2 && !w->backlog) {
         w->paused = 0;
         w->full_since = 0;
         sw_window_apply_all(w);

@@ -32,6 +32,7 @@ void sw_worker_turn(struct sw_worker *w, int max_wait_ms)
     sw_bg_collect(w->bg);
     /* Acknowledgements first: they free room for the backlog and window slots. */
     rd_kafka_poll(w->producer, 0);
+    sw_refused_settle(w);
     sw_publish_flush_backlog(w);
     sw_intake_start_ready(w);
 }
@@ -174,6 +175,27 @@ static int commit_before_stop(struct sw_worker *w, int64_t deadline)
     return 1;
 }
 
+/* Nothing left that can end on its own: no provider call under way (jobs that only wait were
+ * dropped), no result waiting for its acknowledgement. */
+static int drained(struct sw_worker *w)
+{
+    const struct sw_msg *m;
+
+    sw_exec_drop_waiting(&w->loop.eng); /* they come back to the next owner */
+    if (w->in_flight == 0) {
+        return 1;
+    }
+    if (w->loop.eng.running > 0) {
+        return 0;
+    }
+    for (m = w->msgs; m; m = m->next) {
+        if (m->pending > 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The main loop: until a fatal error, or until drained after *stop. */
 static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
                      volatile sig_atomic_t *reload)
@@ -192,7 +214,7 @@ static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
             reload_accounts(w);
         }
         if (atomic_load(&w->fatal) ||
-            (w->draining && (w->in_flight == 0 || sw_now_mono_ms() >= drain_deadline) &&
+            (w->draining && (drained(w) || sw_now_mono_ms() >= drain_deadline) &&
              commit_before_stop(w, drain_deadline + 10000))) {
             break;
         }
@@ -214,11 +236,18 @@ static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
  * store the offsets, then commit synchronously; transactional: commit what is done. */
 static void finish(struct sw_worker *w)
 {
-    if (w->in_flight && !atomic_load(&w->fatal)) {
+    w->abandoned = w->loop.eng.running;
+    if (w->abandoned && !atomic_load(&w->fatal)) {
         sw_log_warn(NULL,
-                    "grace period over: %ld job(s) abandoned uncommitted (they will be "
-                    "redelivered)",
-                    w->in_flight);
+                    "grace period over: %ld job(s) abandoned during their provider call, "
+                    "uncommitted (they will be redelivered)",
+                    w->abandoned);
+    }
+    if (w->in_flight > w->abandoned && !atomic_load(&w->fatal)) {
+        sw_log_info(NULL,
+                    "%ld job(s) that were waiting (rate limit, back-off, key order) left "
+                    "uncommitted for the next owner",
+                    w->in_flight - w->abandoned);
     }
     sw_exec_abort_all(&w->loop.eng);
     w->closing = 1;
@@ -239,6 +268,18 @@ static void finish(struct sw_worker *w)
     sw_publish_flush_backlog(w);
     rd_kafka_flush(w->producer, 10000);
     rd_kafka_poll(w->producer, 0);
+    /* Refused messages are repaired and their replacements flushed too: a few rounds at most
+     * (sw_refused.c bounds the repairs of one job). */
+    for (int round = 0; w->refused && round < 8; round++) {
+        sw_refused_settle(w);
+        sw_publish_flush_backlog(w);
+        rd_kafka_flush(w->producer, 10000);
+        rd_kafka_poll(w->producer, 0);
+    }
+    if (w->refused) {
+        sw_log_error(NULL, "refused results were still being repaired at stop");
+        atomic_store(&w->fatal, 1);
+    }
     if (!atomic_load(&w->fatal)) {
         /* Usually nothing is left to commit (commit_before_stop did it); results acknowledged
          * during the flush above are. */
@@ -261,6 +302,7 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_registry *reg,
     w.cfg = cfg;
     w.pipefd[0] = w.pipefd[1] = -1;
     w.backlog_tail = &w.backlog;
+    w.refused_tail = &w.refused;
     atomic_init(&w.fatal, 0);
     w.transactional = !strcmp(cfg->delivery, "transactional");
     w.ordering = !strcmp(cfg->ordering, "none")        ? SW_ORDER_NONE
@@ -280,7 +322,7 @@ int sw_worker_run(const struct sw_config *cfg, const struct sw_registry *reg,
                 cfg->delivery, cfg->ordering);
     run_loop(&w, stop, reload);
     finish(&w);
-    rc = atomic_load(&w.fatal) ? 1 : 0;
+    rc = atomic_load(&w.fatal) ? 1 : w.abandoned ? SW_EXIT_ABANDONED : 0;
     sw_log_info(NULL,
                 "stopped: consumed %llu, results %llu, dead letters %llu, parked %llu, "
                 "re-fetched and skipped %llu",
@@ -298,6 +340,7 @@ out:
         sw_msg_free(w.msgs); /* before the timer heap goes: held jobs are on it */
     }
     sw_out_free(w.backlog);
+    sw_out_free(w.refused);
     sw_loop_free(&w.loop);
     sw_metrics_destroy(w.metrics);
     sw_offsets_free(&w.offsets);

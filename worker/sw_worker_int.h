@@ -32,11 +32,26 @@ enum sw_ordering { SW_ORDER_KEY, SW_ORDER_PARTITION, SW_ORDER_NONE };
 
 struct sw_msg;
 
-/* A message to publish that is not in librdkafka's queue yet: held for its transaction, or
- * waiting for room in the producer's queue. Owns its copies. */
+/* What one of a job's messages is: a delivery report finds it through the message's opaque,
+ * which points at m->tag[kind] (so no allocation per message). */
+enum sw_out_kind {
+    SW_OUT_PART,
+    SW_OUT_FINAL,
+    SW_OUT_DLQ,
+    SW_OUT_PARK,
+    SW_OUT_REPLACEMENT, /* the small failed result that replaced a refused one */
+    SW_OUT__COUNT
+};
+
+/* A message to publish that is not in librdkafka's queue yet: held for its transaction, waiting
+ * for room in the producer's queue, or refused by the broker and waiting to be repaired. Owns
+ * its copies. */
 struct sw_out {
     struct sw_out *next;
     struct sw_msg *m; /* whose output it is (NULL once its job was dropped) */
+    enum sw_out_kind kind;
+    rd_kafka_resp_err_t err; /* why the broker refused it (sw_refused.c) */
+    int alone;               /* refused when produced: surely for its own sake */
     char *topic;
     void *key;
     size_t key_len;
@@ -72,8 +87,11 @@ struct sw_msg {
     int pending;       /* published (or waiting for queue room), not yet acknowledged */
     int final_emitted; /* the job's last result (or DLQ entry, or park) was produced */
     int delivery_failed;
-    int done;                       /* transactional: finished, outputs held in out */
-    struct sw_out *out, **out_tail; /* transactional: held outputs, in emit order */
+    int refusals;                     /* its messages the broker refused (sw_refused.c) */
+    int repaired;                     /* answered again after a refusal (sw_refused.c) */
+    unsigned char tag[SW_OUT__COUNT]; /* tag[k] == k: the opaque of its messages */
+    int done;                         /* transactional: finished, outputs held in out */
+    struct sw_out *out, **out_tail;   /* transactional: held outputs, in emit order */
     size_t out_bytes;
 };
 
@@ -130,6 +148,9 @@ struct sw_worker {
     /* Publishing that waits for room in librdkafka's queue, in order. */
     struct sw_out *backlog, **backlog_tail;
     size_t backlog_bytes;
+    /* Messages the broker refused for a reason of their own, repaired after each poll. */
+    struct sw_out *refused, **refused_tail;
+    size_t acked_max; /* the largest message the broker acknowledged */
 
     /* Transactions */
     int transactional;
@@ -144,6 +165,7 @@ struct sw_worker {
     int paused;
     int64_t full_since; /* when the window filled up (monotonic ms); 0 while it is not full */
     int draining;
+    long abandoned;            /* jobs whose provider call the end of the grace period cut */
     int closing;               /* past the main loop: revokes only commit */
     rd_kafka_queue_t *final_q; /* the last commit's result, while draining */
     int final_pending;         /* that commit is in flight */
@@ -195,17 +217,38 @@ int sw_window_paused_partitions(const struct sw_worker *w);
 int sw_publish_emit(void *arg, const struct sw_emit *em);
 int sw_publish_park(void *arg, void *user, int64_t not_before_wall_ms, int attempts);
 int sw_publish_busy(void *arg);
-/* Produce now or queue behind the backlog; takes hdrs. 0 when accepted. */
-int sw_publish_now(struct sw_worker *w, struct sw_msg *m, const char *topic, const void *key,
-                   size_t key_len, const char *value, size_t len, rd_kafka_headers_t *hdrs);
+/* Produce now or queue behind the backlog; takes hdrs. 0 when accepted. m is NULL for a message
+ * no job waits for (transactional). */
+int sw_publish_now(struct sw_worker *w, struct sw_msg *m, enum sw_out_kind kind, const char *topic,
+                   const void *key, size_t key_len, const char *value, size_t len,
+                   rd_kafka_headers_t *hdrs);
+/* A dead letter for m: its original message (cut to fit), with the reason in its headers. */
+int sw_publish_dlq(struct sw_worker *w, struct sw_msg *m, sw_err_t code, const char *job_id,
+                   const char *message);
 /* Move backlog into librdkafka's queue while it has room. */
 void sw_publish_flush_backlog(struct sw_worker *w);
 /* A copy of one output; takes hdrs (destroyed on failure). NULL when memory ran out. */
-struct sw_out *sw_out_new(struct sw_msg *m, const char *topic, const void *key, size_t key_len,
-                          const char *value, size_t len, rd_kafka_headers_t *hdrs);
+struct sw_out *sw_out_new(struct sw_msg *m, enum sw_out_kind kind, const char *topic,
+                          const void *key, size_t key_len, const char *value, size_t len,
+                          rd_kafka_headers_t *hdrs);
 /* Frees o and every output after it; accepts NULL. */
 void sw_out_free(struct sw_out *o);
 void sw_publish_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque);
+
+/* ---- sw_refused.c ---- */
+/* A message librdkafka or the broker refused: 1 when the refusal concerns that one message
+ * (its size, an invalid record), which is repaired rather than stopping the worker. */
+int sw_refused_own(rd_kafka_resp_err_t err);
+/* Keep a delivery report's refused message of job m for repair (its pending count stays until
+ * then). 0 when kept. */
+int sw_refused_keep(struct sw_worker *w, struct sw_msg *m, enum sw_out_kind kind,
+                    const rd_kafka_message_t *rkm);
+/* Refused at produce time (it can only be this message): repair it now; takes hdrs. */
+void sw_refused_now(struct sw_worker *w, struct sw_msg *m, enum sw_out_kind kind, const char *topic,
+                    const void *key, size_t key_len, const char *value, size_t len,
+                    rd_kafka_headers_t *hdrs, rd_kafka_resp_err_t err);
+/* Repair the messages refused since the last call (after polling the producer). */
+void sw_refused_settle(struct sw_worker *w);
 
 /* ---- sw_txn.c ---- */
 /* Hold an output until its job's offset can be committed with it; takes hdrs. */

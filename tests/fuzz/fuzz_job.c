@@ -53,7 +53,7 @@ static void parked(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct sw_job_limits lim = {4096, 32};
+    static const struct sw_job_limits lim = {4096, 32, 1024};
     struct sw_job *job = NULL;
     struct sw_status st;
     struct sw_resume rs;

@@ -84,7 +84,7 @@ static void run_map(const struct sw_provider *p, const struct sw_adapter_op *op,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct sw_job_limits lim = {8192, 32};
+    static const struct sw_job_limits lim = {8192, 32, 0};
     struct sw_status st;
     struct sw_job *job = NULL;
     const struct sw_provider *p;

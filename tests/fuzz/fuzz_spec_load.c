@@ -64,7 +64,7 @@ static void run_op(const struct sw_provider *p, const struct sw_job *job)
 
 static void run_spec(const struct sw_provider *p)
 {
-    static const struct sw_job_limits lim = {4096, 16};
+    static const struct sw_job_limits lim = {4096, 16, 0};
     struct sw_http_resp resp;
     struct sw_provider_error pe;
     int id;

@@ -173,20 +173,18 @@ struct job_parts {
 static const char *bad_parts(const char *id, struct expect *e, struct job_parts *p, char *buf,
                              size_t n)
 {
-    static const char *const codes[B__COUNT] = {[B_PROVIDER] = "unknown_provider",
-                                                [B_ACCOUNT] = "unknown_account",
-                                                [B_OPERATION] = "unsupported_operation",
-                                                [B_PARAMS] = "invalid_params",
-                                                [B_OVERSIZED] = "invalid_job",
-                                                [B_BODY] = "response_invalid",
-                                                [B_REPLY_TO] = "invalid_job"};
+    static const char *const codes[B__COUNT] = {
+        [B_NOT_JSON] = "invalid_job",    [B_PROVIDER] = "unknown_provider",
+        [B_ACCOUNT] = "unknown_account", [B_OPERATION] = "unsupported_operation",
+        [B_PARAMS] = "invalid_params",   [B_OVERSIZED] = "invalid_job",
+        [B_BODY] = "response_invalid",   [B_REPLY_TO] = "invalid_job"};
 
     e->dlq = 1;
     e->want_code = codes[e->sub];
     snprintf(p->params, sizeof(p->params), "{\"id\":\"x\"}");
     switch ((enum bad)e->sub) {
     case B_NOT_JSON:
-        e->has_result = 0;
+        /* Not JSON, but its job_id can be read: it is answered. */
         snprintf(buf, n, "{\"job_id\": \"%s\", this is not JSON", id);
         return buf;
     case B_NO_ID:

@@ -557,7 +557,7 @@ static void drain_on_sigterm(struct ops *o, struct kit_worker *w)
     m = scrape(o);
     CHECK(m && kit_metric(m, "segworker_jobs_in_flight") == 1);
     free(m);
-    CHECK_INT(kit_worker_stop(w, kit_deadline_ms(30000)), 0);
+    CHECK_INT(kit_worker_wait(w, kit_deadline_ms(30000)), 0);
     CHECK(kit_tally_wait_for(&o->t, o->rres, 15, kit_deadline_ms(10000)) == 0);
     CHECK_STR(o->t.job[15].status, "succeeded");
 }

@@ -340,7 +340,7 @@ static void test_rebalance_keeps_key_order(void)
     CHECK(produce_jobs(&r, make_seq, 1000, 2000, 500) == 0);
     kit_signal(w1.pid, SIGTERM); /* leaves mid-run */
     CHECK(produce_jobs(&r, make_seq, 2000, n, 500) == 0);
-    CHECK_INT(kit_worker_stop(&w1, kit_deadline_ms(60000)), 0);
+    CHECK_INT(kit_worker_wait(&w1, kit_deadline_ms(60000)), 0);
     CHECK(wait_finals(&r, n, kit_deadline_ms(120000)) == 0);
     CHECK(kit_wait_committed_at_end(A.bootstrap, r.n.group, r.n.jobs, kit_deadline_ms(60000)) == 0);
     watch = kit_sim_json(&r.sim, "/_sim/watch");
@@ -359,8 +359,8 @@ static void test_rebalance_keeps_key_order(void)
     cJSON_Delete(watch);
     kit_signal(w2.pid, SIGTERM);
     kit_signal(w3.pid, SIGTERM);
-    CHECK_INT(kit_worker_stop(&w2, kit_deadline_ms(60000)), 0);
-    CHECK_INT(kit_worker_stop(&w3, kit_deadline_ms(60000)), 0);
+    CHECK_INT(kit_worker_wait(&w2, kit_deadline_ms(60000)), 0);
+    CHECK_INT(kit_worker_wait(&w3, kit_deadline_ms(60000)), 0);
     run_free(&r);
 }
 
@@ -731,6 +731,8 @@ static void test_sigterm_under_load(void)
     CHECK_INT(committed_ahead(&r), 0);
     /* And the rest is picked up by the next worker. */
     CHECK(spawn_worker(&w, &r, "worker2", extra) > 0);
+    /* Its signal handler is set before it stops, even when nothing is left for it. */
+    CHECK(wait_started(&w, kit_deadline_ms(30000)) == 0);
     CHECK(wait_finals(&r, n, kit_deadline_ms(120000)) == 0);
     CHECK_INT(kit_worker_stop(&w, kit_deadline_ms(60000)), 0);
     CHECK_INT(r.t.duplicates, 0);

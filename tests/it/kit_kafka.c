@@ -138,6 +138,12 @@ void kit_producer_track(rd_kafka_t *rk, struct kit_delivery *slots, int n)
 
 int kit_create_topic(const char *bootstrap, const char *topic, int partitions)
 {
+    return kit_create_topic_with(bootstrap, topic, partitions, NULL, NULL);
+}
+
+int kit_create_topic_with(const char *bootstrap, const char *topic, int partitions,
+                          const char *config, const char *value)
+{
     rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, bootstrap, NULL, 0);
     rd_kafka_NewTopic_t *nt;
     rd_kafka_queue_t *q;
@@ -149,6 +155,9 @@ int kit_create_topic(const char *bootstrap, const char *topic, int partitions)
         return -1;
     }
     nt = rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof(err));
+    if (config && nt) {
+        rd_kafka_NewTopic_set_config(nt, config, value);
+    }
     q = rd_kafka_queue_new(rk);
     rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
     ev = rd_kafka_queue_poll(q, (int)kit_deadline_ms(30000));

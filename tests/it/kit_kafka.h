@@ -28,6 +28,9 @@ int kit_topics_create(const char *bootstrap, const struct kit_names *n, int jobs
                       int results_parts, int retry_parts);
 /* 0 when created or already there. */
 int kit_create_topic(const char *bootstrap, const char *topic, int partitions);
+/* Same with one topic configuration (e.g. max.message.bytes); config may be NULL. */
+int kit_create_topic_with(const char *bootstrap, const char *topic, int partitions,
+                          const char *config, const char *value);
 /* Messages in topic (sum over partitions of high - low watermark), or -1. */
 int64_t kit_topic_messages(const char *bootstrap, const char *topic);
 

@@ -23,10 +23,18 @@ int kit_load_worker(struct kit_worker *w, const struct kit_args *a, const char *
 
 int kit_load_produce(rd_kafka_t *prod, const char *topic, const char *tag, int i)
 {
-    char job[512], key[16];
+    char key[16];
+
+    snprintf(key, sizeof(key), "k%d", i % 17);
+    return kit_load_produce_on(prod, topic, tag, i, i % 3 != 0, key);
+}
+
+int kit_load_produce_on(rd_kafka_t *prod, const char *topic, const char *tag, int i, int kl,
+                        const char *key)
+{
+    char job[512];
     struct sim_klaviyo_segment k;
     struct sim_sendgrid_segment s;
-    int kl = i % 3 != 0;
     int n;
 
     sim_klaviyo_segment(i % SIM_KLAVIYO_SEGMENTS, &k);
@@ -36,7 +44,6 @@ int kit_load_produce(rd_kafka_t *prod, const char *topic, const char *tag, int i
                  "\"account\":\"acme-%s\",\"params\":{\"id\":\"%s\"}}",
                  tag, i, kl ? "klaviyo" : "sendgrid", kl ? "klaviyo" : "sendgrid",
                  kl ? k.id : s.id);
-    snprintf(key, sizeof(key), "k%d", i % 17);
     return kit_produce(prod, topic, key, job, (size_t)n);
 }
 

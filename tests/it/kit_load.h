@@ -22,6 +22,9 @@ int kit_load_worker(struct kit_worker *w, const struct kit_args *a, const char *
                     const struct kit_names *n, const struct kit_sim *sim);
 /* Produce job i: segments.get, two of three on Klaviyo, one on SendGrid, keyed over 17 keys. */
 int kit_load_produce(rd_kafka_t *prod, const char *topic, const char *tag, int i);
+/* Produce job i, a segments.get on acme-klaviyo (kl) or acme-sendgrid, with this key. */
+int kit_load_produce_on(rd_kafka_t *prod, const char *topic, const char *tag, int i, int kl,
+                        const char *key);
 /* Produce the jobs due by now when n jobs are spread evenly over over_ms from start, after
  * *produced; returns how many were produced now, -1 when one could not be. */
 int kit_load_pace(rd_kafka_t *prod, const char *topic, const char *tag, int *produced, int n,

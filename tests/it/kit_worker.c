@@ -150,6 +150,20 @@ int kit_worker_stop(struct kit_worker *w, int64_t timeout_ms)
     return rc;
 }
 
+int kit_worker_wait(struct kit_worker *w, int64_t timeout_ms)
+{
+    int rc = 0;
+
+    if (w->pid > 0) {
+        rc = kit_wait(w->pid, timeout_ms);
+        if (rc < 0) {
+            kit_kill(w->pid);
+        }
+        w->pid = -1;
+    }
+    return rc;
+}
+
 void kit_worker_kill(struct kit_worker *w)
 {
     kit_kill(w->pid);

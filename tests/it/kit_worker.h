@@ -56,6 +56,9 @@ pid_t kit_worker_start(struct kit_worker *w, const char *dir, const char *name);
 /* SIGTERM and wait: the exit status, -1 when it did not exit in time (then it is killed). 0
  * when it was not running. */
 int kit_worker_stop(struct kit_worker *w, int64_t timeout_ms);
+/* Wait for a worker already told to stop (a second SIGTERM would make it exit at once): the exit
+ * status, -1 when it did not exit in time (then it is killed). 0 when it was not running. */
+int kit_worker_wait(struct kit_worker *w, int64_t timeout_ms);
 /* SIGKILL and reap, if running. */
 void kit_worker_kill(struct kit_worker *w);
 

@@ -144,7 +144,7 @@ static void run_case(const char *file)
     const cJSON *want_err = cJSON_GetObjectItemCaseSensitive(expect, "error");
     struct sw_accounts *accts = NULL;
     struct sw_job *job = NULL;
-    struct sw_job_limits lim = {1 << 20, 64};
+    struct sw_job_limits lim = {1 << 20, 64, 0};
     struct sw_status st;
     struct sw_http_req req;
     struct sw_http_resp resp;
@@ -354,7 +354,7 @@ static void test_host_never_from_job(void)
         "{\"name\":\"h\",\"base_url\":\"%s\",\"operations\":{\"segments.get\":{"
         "\"method\":\"GET\",\"path\":\"/s/{params.id}\",\"result\":{\"kind\":"
         "\"item\",\"model\":\"segment\"}}},\"models\":{\"segment\":{}}}";
-    struct sw_job_limits lim = {4096, 32};
+    struct sw_job_limits lim = {4096, 32, 0};
     struct sw_status st;
     struct sw_accounts *accts;
     struct sw_job *job = NULL;

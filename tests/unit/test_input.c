@@ -12,7 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct sw_job_limits lim = {4096, 16};
+static const struct sw_job_limits lim = {4096, 16, 256};
+
+#define DEEP   "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]"
+#define PAD10  "0123456789"
+#define PAD100 PAD10 PAD10 PAD10 PAD10 PAD10 PAD10 PAD10 PAD10 PAD10 PAD10
+#define PAD300 PAD100 PAD100 PAD100
 
 static sw_err_t parse(const char *text, struct sw_job **job, struct sw_status *st)
 {
@@ -101,7 +106,8 @@ static void test_job_errors(void)
         {"{\"job_id\":\"j\",\"params\":"
          "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]"
          "}",
-         0, "depth"},
+         1, "depth"},
+        {"[[[[[[[[[[[[[[[[[[[[{\"job_id\":\"j\"}]]]]]]]]]]]]]]]]]]]]", 0, "depth"},
     };
     size_t i;
 
@@ -132,6 +138,81 @@ static void test_job_oversized_keeps_id(void)
     CHECK(parse(big, &job, &st) == SW_E_INVALID_JOB);
     CHECK(strstr(st.msg, "limits.max_job_bytes") != NULL);
     CHECK(job && !strcmp(job->job_id, "big-1"));
+    sw_job_destroy(job);
+    free(big);
+}
+
+/* Bad jobs with a readable job_id keep every other identity field that can be read, however
+ * the message is broken. Each case is head + middle + tail. */
+static void test_job_salvage(void)
+{
+    static const char ident[] = "\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":"
+                                "\"a\",\"correlation\":{\"w\":1}";
+    static const struct {
+        const char *head;
+        const char *middle;
+        const char *tail;
+        const char *needle;
+        int correlation;
+    } cases[] = {
+        /* too deep, after the identity members and before them */
+        {"{\"job_id\":\"j\",", ident, ",\"params\":" DEEP "}", "depth", 1},
+        {"{\"params\":{\"x\":" DEEP "},\"job\\u005fid\":\"j\",", ident, "}", "depth", 1},
+        /* malformed after the identity members (a cut message) */
+        {"{\"job_id\":\"j\",", ident, ",\"params\":{\"id\":\"x", "not valid JSON", 1},
+        /* an unknown field is found before the identity members are validated */
+        {"{\"job_id\":\"j\",\"zzz\":1,", ident, "}", "unknown top-level field", 1},
+        /* a correlation over its bound (256) is left out */
+        {"{\"job_id\":\"j\",\"operation\":\"segments.get\",\"provider\":\"k\",\"account\":"
+         "\"a\",\"correlation\":{\"w\":\"",
+         PAD300, "\"}}", "max_correlation_bytes", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[1024];
+        struct sw_job *job = NULL;
+        struct sw_status st;
+
+        snprintf(text, sizeof(text), "%s%s%s", cases[i].head, cases[i].middle, cases[i].tail);
+        CHECK(parse(text, &job, &st) == SW_E_INVALID_JOB);
+        if (!strstr(st.msg, cases[i].needle)) {
+            fprintf(stderr, "case %zu: message \"%s\" lacks \"%s\"\n", i, st.msg, cases[i].needle);
+            CHECK(0);
+        }
+        CHECK(job != NULL);
+        if (job) {
+            CHECK_STR(job->job_id, "j");
+            CHECK_STR(job->operation, "segments.get");
+            CHECK_STR(job->provider, "k");
+            CHECK_STR(job->account, "a");
+            CHECK((job->correlation != NULL) == cases[i].correlation);
+        }
+        sw_job_destroy(job);
+    }
+}
+
+/* Past four times limits.max_job_bytes nothing is parsed whole, yet the job is answered. */
+static void test_job_huge_keeps_identity(void)
+{
+    size_t n = 4096 * 5;
+    char *big = malloc(n + 256);
+    struct sw_job *job = NULL;
+    struct sw_status st;
+    int len;
+
+    if (!big) {
+        CHECK(0);
+        return;
+    }
+    len = snprintf(big, n + 256,
+                   "{\"job_id\":\"huge-1\",\"operation\":\"segments.get\",\"provider\":\"k\","
+                   "\"account\":\"a\",\"correlation\":{\"w\":\"x\"},\"params\":{\"pad\":\"%0*d\"}}",
+                   (int)n, 0);
+    sw_status_clear(&st);
+    CHECK(sw_job_parse(big, (size_t)len, &lim, &job, &st) == SW_E_INVALID_JOB);
+    CHECK(strstr(st.msg, "limits.max_job_bytes") != NULL);
+    CHECK(job && !strcmp(job->job_id, "huge-1") && job->operation && job->correlation);
     sw_job_destroy(job);
     free(big);
 }
@@ -281,6 +362,8 @@ static const struct sw_test_case tests[] = {
     {"job_valid", test_job_valid},
     {"job_errors", test_job_errors},
     {"job_oversized_keeps_id", test_job_oversized_keeps_id},
+    {"job_salvage", test_job_salvage},
+    {"job_huge_keeps_identity", test_job_huge_keeps_identity},
     {"accounts", test_accounts},
     {"config", test_config},
     {NULL, NULL},

@@ -52,7 +52,7 @@ static void test_final_result_when_building_fails(void)
     struct sw_accounts *a;
     struct sw_config cfg;
     struct sw_loop loop;
-    struct sw_job_limits lim = {65536, 32};
+    struct sw_job_limits lim = {65536, 32, 0};
     struct sw_job *job = NULL;
     struct seen s;
     int turns;

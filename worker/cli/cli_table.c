@@ -70,13 +70,17 @@ const struct sw_cli_cmd sw_cli_cmds[] = {
     {SW_CMD_RUN, "run", NULL, "consume jobs from Kafka, execute them, publish results",
      "Consume jobs from topics.jobs as the consumer group `group`, execute them against the "
      "providers and publish one result per job to topics.results (dead letters to topics.dlq).\n\n"
-     "SIGTERM or SIGINT stops intake and lets running jobs finish (up to shutdown.grace_ms); "
-     "what is done is committed. SIGHUP reloads the account store: running jobs keep the "
+     "SIGTERM or SIGINT stops intake and lets provider calls under way finish (up to "
+     "shutdown.grace_ms); jobs that only wait (for a rate limit, a back-off) are left for the "
+     "next owner; what is done is committed. A second SIGTERM or SIGINT exits at once. "
+     "SIGHUP reloads the account store: running jobs keep the "
      "accounts they started with, and a store that does not load is refused (the current one "
      "stays). With http_addr set, GET /metrics, /healthz and /readyz are served there.",
      "0 stopped by a signal after a clean drain\n"
      "1 a fatal error (the reason is logged)\n"
-     "2 usage or configuration error"},
+     "2 usage or configuration error\n"
+     "3 stopped with provider calls cut off (grace period over, or a second signal); their "
+     "jobs are redelivered"},
     {SW_CMD_EXEC, "exec", NULL, "execute jobs from standard input without Kafka",
      "Execute the jobs read from standard input without Kafka: JSON objects one after the "
      "other, one per line (NDJSON) or pretty-printed. They run concurrently (up to "

@@ -643,8 +643,8 @@ static int render_job_time(struct sw_metrics *m, struct sw_buf *b)
     size_t p, o;
     int ok;
     int rc = family(b, "segworker_job_duration_seconds", "histogram",
-                    "Jobs from their receipt to their final result, by provider, operation and "
-                    "status.");
+                    "Jobs from their receipt to their final result handed to the producer, by "
+                    "provider, operation and status.");
 
     for (p = 0; p <= m->nproviders && rc == 0; p++) {
         for (o = 0; o < NOPS && rc == 0; o++) {

@@ -78,12 +78,14 @@ static const struct cfg_entry table[] = {
      S(max_in_flight),
      "Jobs running at once (not counting those waiting for a rate limit or behind a job of "
      "their key that does, see worker.max_waiting); the consumer pauses at this bound."},
-    {"worker.max_waiting", "SEGWORKER_MAX_WAITING", CFG_INT, "2000", 1, 1000000, NULL,
+    {"worker.max_waiting", "SEGWORKER_MAX_WAITING", CFG_INT, "1000", 1, 1000000, NULL,
      S(max_waiting),
      "Jobs in flight that only wait (for a provider's rate limit, behind their key, for their "
      "result's acknowledgement). They do not hold worker.max_in_flight, so one rate-limited "
      "account does not stall the others; past this bound the consumer pauses. Memory: each "
-     "holds its message (up to limits.max_job_bytes)."},
+     "holds its message (up to limits.max_job_bytes). Jobs queued here when a partition is "
+     "revoked or the worker stops get rebalance.drain_ms or shutdown.grace_ms to finish, so a "
+     "deeper queue makes a rebalance more likely to hand finished work over to be done again."},
     {"worker.max_in_flight_per_partition", "SEGWORKER_MAX_IN_FLIGHT_PER_PARTITION", CFG_INT,
      "100000", 1, 100000, NULL, S(max_in_flight_partition),
      "Jobs of one partition in flight (running or waiting behind their key) before that "

@@ -101,10 +101,12 @@ void sw_exec_reject(struct sw_engine *eng, struct sw_job *job, const struct sw_s
  * handed over). Returns 1 when there was one. */
 int sw_exec_abort(struct sw_engine *eng, void *user);
 
-/* Drop the jobs that are only waiting — for a rate-limit grant, a back-off, a login retry —
- * without emitting (a stop does not wait for them: they come back to the next owner). Returns
- * how many were dropped. */
-int sw_exec_drop_waiting(struct sw_engine *eng);
+/* Drop the jobs that are only waiting without emitting (a stop does not wait for them: they come
+ * back to the next owner): every job queued for a rate-limit grant, and a job in a back-off or
+ * waiting to retry a login when its wait ends after until_mono_ms. A short back-off is waited
+ * for, since a dropped job holds the partition's commit below every later finished job, which
+ * the next owner would then run again. Returns how many were dropped. */
+int sw_exec_drop_waiting(struct sw_engine *eng, int64_t until_mono_ms);
 
 /* Drop every running job without emitting (shutdown past the grace period), and the sessions. */
 void sw_exec_abort_all(struct sw_engine *eng);

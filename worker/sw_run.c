@@ -671,7 +671,7 @@ int sw_exec_abort(struct sw_engine *eng, void *user)
     return 0;
 }
 
-int sw_exec_drop_waiting(struct sw_engine *eng)
+int sw_exec_drop_waiting(struct sw_engine *eng, int64_t until_mono_ms)
 {
     struct sw_run *r = eng->runs;
     int n = 0;
@@ -679,8 +679,9 @@ int sw_exec_drop_waiting(struct sw_engine *eng)
     while (r) {
         struct sw_run *next = r->next;
 
-        if (r->state == SW_RUN_RATE_WAIT || r->state == SW_RUN_BACKOFF ||
-            r->state == SW_RUN_LOGIN_WAIT) {
+        if (r->state == SW_RUN_RATE_WAIT ||
+            ((r->state == SW_RUN_BACKOFF || r->state == SW_RUN_LOGIN_WAIT) &&
+             (r->timer.idx == SIZE_MAX || r->timer.due_ms > until_mono_ms))) {
             run_release(r);
             n++;
         }

@@ -177,11 +177,11 @@ static int commit_before_stop(struct sw_worker *w, int64_t deadline)
 
 /* Nothing left that can end on its own: no provider call under way (jobs that only wait were
  * dropped), no result waiting for its acknowledgement. */
-static int drained(struct sw_worker *w)
+static int drained(struct sw_worker *w, int64_t deadline)
 {
     const struct sw_msg *m;
 
-    sw_exec_drop_waiting(&w->loop.eng); /* they come back to the next owner */
+    sw_exec_drop_waiting(&w->loop.eng, deadline); /* they come back to the next owner */
     if (w->in_flight == 0) {
         return 1;
     }
@@ -214,7 +214,7 @@ static void run_loop(struct sw_worker *w, volatile sig_atomic_t *stop,
             reload_accounts(w);
         }
         if (atomic_load(&w->fatal) ||
-            (w->draining && (drained(w) || sw_now_mono_ms() >= drain_deadline) &&
+            (w->draining && (drained(w, drain_deadline) || sw_now_mono_ms() >= drain_deadline) &&
              commit_before_stop(w, drain_deadline + 10000))) {
             break;
         }

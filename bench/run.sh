@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks side by side (issue 7): builds everything (Release), starts a real Kafka broker and
+# Benchmarks side by side: builds everything (Release), starts a real Kafka broker and
 # segsim, runs the library floor, segworker, the Python baseline (and tries Redpanda Connect) on
 # identical job sets, and writes docs/BENCHMARKS.md with its plots in docs/bench/.
 #

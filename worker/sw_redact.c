@@ -100,9 +100,14 @@ static size_t match_at(const char *s, size_t n, size_t i, const struct sw_accoun
 
     for (k = 0; acct && k < acct->ncreds; k++) {
         const char *v = acct->creds[k].value;
-        size_t vl = v ? strlen(v) : 0;
+        size_t vl;
 
-        if (vl && vl <= n - i && s[i] == v[0] && !memcmp(s + i, v, vl)) {
+        /* Called for every byte of every result: the first byte decides before any length. */
+        if (!v || !v[0] || s[i] != v[0]) {
+            continue;
+        }
+        vl = strlen(v);
+        if (vl <= n - i && !memcmp(s + i, v, vl)) {
             *keep = 0;
             return vl;
         }
